@@ -1,0 +1,68 @@
+//! The platform's topic names and how each is created. One place, so no service spells a topic by hand.
+
+use std::time::Duration;
+
+/// Every change in the registry (compacted: the latest state per entity).
+pub const REGISTRY_EVENTS: &str = "registry.events";
+/// One record per exchange outcome at the gateway (long retention).
+pub const EXCHANGE_AUDIT: &str = "exchange.audit";
+
+/// Requests for the services of one provider member, read only by that provider's adapter.
+pub fn exchange_requests(provider_member_code: &str) -> String {
+    format!("exchange.requests.{provider_member_code}")
+}
+
+/// Replies addressed to one gateway instance.
+pub fn exchange_replies(gateway_instance: &str) -> String {
+    format!("exchange.replies.{gateway_instance}")
+}
+
+/// Where a consumer puts what it could not process from `topic`.
+pub fn dead_letters(topic: &str) -> String {
+    format!("{topic}.dlq")
+}
+
+/// How a topic is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    /// The topic name.
+    pub name: String,
+    /// `cleanup.policy=compact`: keep the latest record per key.
+    pub compacted: bool,
+    /// `retention.ms`; `None` keeps the broker's default.
+    pub retention: Option<Duration>,
+}
+
+impl TopicSpec {
+    /// A topic with the broker's default retention.
+    pub fn plain(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            compacted: false,
+            retention: None,
+        }
+    }
+
+    /// A compacted topic.
+    pub fn compacted(name: impl Into<String>) -> Self {
+        Self {
+            compacted: true,
+            ..Self::plain(name)
+        }
+    }
+
+    /// A topic whose records are deleted after `retention`.
+    pub fn retained(name: impl Into<String>, retention: Duration) -> Self {
+        Self {
+            retention: Some(retention),
+            ..Self::plain(name)
+        }
+    }
+}
+
+/// Request topics carry personal data: keep them an hour, long enough to replay after an adapter restart.
+pub const REQUEST_RETENTION: Duration = Duration::from_secs(60 * 60);
+/// Replies are only useful while the gateway waits.
+pub const REPLY_RETENTION: Duration = Duration::from_secs(60 * 60);
+/// The audit trail outlives everything else: five years.
+pub const AUDIT_RETENTION: Duration = Duration::from_secs(5 * 365 * 24 * 60 * 60);

@@ -1,0 +1,81 @@
+//! Prometheus metrics: a registry each service fills with its own metrics, served as text on `GET /metrics`.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The metrics of one service, shared between the code that records them and the HTTP endpoint.
+///
+/// A `std::sync::Mutex` is enough: registration happens at start-up and encoding takes microseconds, so the lock
+/// is never held across an await.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl Metrics {
+    /// An empty registry whose metric names all start with `koprik_<service>_`.
+    pub fn new(service: &str) -> Self {
+        let prefix = format!("koprik_{}", service.replace('-', "_"));
+        Self {
+            registry: Arc::new(Mutex::new(Registry::with_prefix(prefix))),
+        }
+    }
+
+    /// Registers metrics; `f` runs with the registry locked.
+    pub fn register(&self, f: impl FnOnce(&mut Registry)) {
+        let mut registry = self
+            .registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut registry);
+    }
+
+    /// The metrics in the Prometheus text exposition format.
+    pub fn encode(&self) -> String {
+        let registry = self
+            .registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = String::new();
+        if let Err(e) = encode(&mut out, &registry) {
+            tracing::error!(error = %e, "cannot encode metrics");
+        }
+        out
+    }
+
+    /// Serves `GET /metrics` on `listener` until `shutdown` is cancelled.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<()> {
+        let app = Router::new().route(
+            "/metrics",
+            get(move || {
+                let metrics = self.clone();
+                async move {
+                    (
+                        StatusCode::OK,
+                        [(
+                            header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        metrics.encode(),
+                    )
+                        .into_response()
+                }
+            }),
+        );
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+    }
+}

@@ -1,0 +1,72 @@
+//! The registry's configuration: `KOPRIK_*` environment variables over an optional TOML file over these defaults.
+
+use std::time::Duration;
+
+use koprik_kafka::KafkaConfig;
+use koprik_runtime::config::{
+    ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
+};
+use serde::{Deserialize, Serialize};
+
+/// Everything the registry needs to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// The gRPC API (`koprik.registry.v1.Registry`, health, reflection).
+    pub grpc: GrpcServerConfig,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
+    /// Logs.
+    pub telemetry: TelemetryConfig,
+    /// The registry's own database.
+    pub database: DatabaseConfig,
+    /// The broker `registry.events` is published to.
+    pub kafka: KafkaConfig,
+    /// How the outbox relay publishes.
+    pub outbox: OutboxConfig,
+}
+
+/// The outbox relay: changes are published right after their transaction commits; polling is the safety net
+/// for events left by a crash or written by another replica.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// How often the relay looks for unpublished events when nothing woke it.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How many events it reads per round.
+    pub batch_size: u64,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50051).into()),
+            metrics: MetricsConfig {
+                listen: ([127, 0, 0, 1], 9151).into(),
+            },
+            telemetry: TelemetryConfig::default(),
+            database: DatabaseConfig::with_url("sqlite://var/registry.db"),
+            kafka: KafkaConfig::default(),
+            outbox: OutboxConfig {
+                poll_interval: Duration::from_secs(1),
+                batch_size: 100,
+            },
+        }
+    }
+}
+
+impl ServiceConfig for RegistryConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.outbox.batch_size == 0 {
+            return Err(ConfigError::invalid(
+                "outbox.batch_size",
+                "must be at least 1",
+            ));
+        }
+        if self.database.url.is_empty() {
+            return Err(ConfigError::invalid("database.url", "must not be empty"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! `registry.events`: what the registry tells every cache. Each change writes the entity's whole new state to
+//! the outbox in the change's own transaction; [`crate::relay`] publishes it.
+
+use chrono::Utc;
+use koprik_kafka::topics::REGISTRY_EVENTS;
+use koprik_proto::events::{registry_event::Entity, RegistryEvent};
+use koprik_proto::prost::{Message, Name};
+use koprik_proto::registry::{Grant, Organization, Service, Subsystem};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+
+use crate::store::outbox;
+
+/// The Kafka key of an entity: `<kind>/<canonical id>`, so compaction keeps one record per entity.
+pub fn key(entity: &Entity) -> String {
+    fn text<T: std::fmt::Display>(
+        kind: &str,
+        id: Option<Result<T, koprik_proto::FieldError>>,
+    ) -> String {
+        match id {
+            Some(Ok(id)) => format!("{kind}/{id}"),
+            _ => format!("{kind}/?"),
+        }
+    }
+    use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
+    match entity {
+        Entity::Organization(o) => text("organization", o.id.as_ref().map(MemberId::try_from)),
+        Entity::Subsystem(s) => text("subsystem", s.id.as_ref().map(SubsystemId::try_from)),
+        Entity::Service(s) => text("service", s.id.as_ref().map(ServiceId::try_from)),
+        Entity::Grant(g) => format!("grant/{}", g.id),
+    }
+}
+
+/// Something whose new state is published on `registry.events`.
+pub trait Published {
+    /// The event payload for this state.
+    fn entity(&self) -> Entity;
+}
+
+impl Published for Organization {
+    fn entity(&self) -> Entity {
+        Entity::Organization(self.clone())
+    }
+}
+
+impl Published for Subsystem {
+    fn entity(&self) -> Entity {
+        Entity::Subsystem(self.clone())
+    }
+}
+
+impl Published for Service {
+    fn entity(&self) -> Entity {
+        Entity::Service(self.clone())
+    }
+}
+
+impl Published for Grant {
+    fn entity(&self) -> Entity {
+        Entity::Grant(self.clone())
+    }
+}
+
+/// Writes the event for `state` to the outbox, inside the caller's transaction.
+pub async fn enqueue<C: ConnectionTrait>(db: &C, state: &impl Published) -> Result<(), DbErr> {
+    let entity = state.entity();
+    let key = key(&entity);
+    let event_id = uuid::Uuid::now_v7().to_string();
+    let now = Utc::now();
+    let event = RegistryEvent {
+        event_id: event_id.clone(),
+        occurred_at: Some(koprik_proto::time::timestamp(now)),
+        entity: Some(entity),
+    };
+    outbox::ActiveModel {
+        topic: Set(REGISTRY_EVENTS.to_owned()),
+        key: Set(key),
+        event_id: Set(event_id),
+        event_type: Set(RegistryEvent::full_name()),
+        traceparent: Set(None),
+        payload: Set(event.encode_to_vec()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koprik_proto::common;
+
+    #[test]
+    fn keys_name_the_kind_and_the_canonical_id() {
+        let org = Organization {
+            id: Some(common::MemberId {
+                instance: "UZ".into(),
+                member_class: "GOV".into(),
+                member_code: "201122919".into(),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(key(&org.entity()), "organization/UZ/GOV/201122919");
+        let grant = Grant {
+            id: "0190f6a8-0000-7000-8000-000000000000".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            key(&grant.entity()),
+            "grant/0190f6a8-0000-7000-8000-000000000000"
+        );
+    }
+}

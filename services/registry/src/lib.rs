@@ -1,0 +1,107 @@
+//! The registry: Ko'prik's system of record for participants (organisations), their information systems
+//! (subsystems), the web services they offer with their data items, and access grants. Every change is published
+//! on `registry.events`, from which the gateway and the other services build their caches.
+//!
+//! # Layout
+//! - [`config`]: the typed configuration.
+//! - [`domain`]: the rules: what a valid entity is, which roles and status changes are allowed.
+//! - [`repository`]: transactional reads and writes; each change with its outbox event.
+//! - [`events`]: the `registry.events` records and the outbox writes.
+//! - [`relay`]: publishes the outbox to Kafka.
+//! - [`grpc`]: the `koprik.registry.v1.Registry` service (translation only).
+//! - [`error`]: the error type and its mapping to gRPC statuses.
+//! - [`migration`], [`store`]: schema and sea-orm entities.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod migration;
+pub mod relay;
+pub mod repository;
+pub mod store;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use koprik_kafka::topics::{TopicSpec, REGISTRY_EVENTS};
+use koprik_kafka::Producer;
+use koprik_proto::registry::registry_server::RegistryServer;
+use koprik_runtime::metrics::Metrics;
+use koprik_runtime::{db, grpc as server, CancellationToken};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub use config::RegistryConfig;
+
+/// The sockets the registry serves on, bound by the caller (port 0 in tests).
+pub struct Listeners {
+    /// For the gRPC API.
+    pub grpc: TcpListener,
+    /// For `GET /metrics`.
+    pub metrics: TcpListener,
+}
+
+/// Runs the registry until `shutdown` is cancelled: migrates the database, ensures `registry.events`, starts the
+/// outbox relay, the metrics endpoint and the gRPC server.
+pub async fn run(
+    config: RegistryConfig,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
+        .await
+        .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
+    koprik_kafka::admin::ensure_topics(&config.kafka, &[TopicSpec::compacted(REGISTRY_EVENTS)])
+        .await?;
+    let producer = Producer::new(&config.kafka, "koprik-registry")?;
+
+    let metrics = Metrics::new("registry");
+    let relay_metrics = relay::RelayMetrics::default();
+    metrics.register(|registry| {
+        registry.register(
+            "outbox_published",
+            "Registry events published",
+            relay_metrics.published.clone(),
+        );
+        registry.register(
+            "outbox_failures",
+            "Failed outbox publish attempts",
+            relay_metrics.failures.clone(),
+        );
+        registry.register(
+            "outbox_backlog",
+            "Registry events waiting to be published",
+            relay_metrics.backlog.clone(),
+        );
+    });
+
+    let wake = Arc::new(Notify::new());
+    let relay_task = tokio::spawn(relay::run(
+        db.clone(),
+        producer.clone(),
+        Arc::clone(&wake),
+        config.outbox.clone(),
+        relay_metrics,
+        shutdown.clone(),
+    ));
+    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+
+    let (router, health) = server::router_with_health(&config.grpc)?;
+    let api = RegistryServer::new(grpc::RegistryApi::new(repository::Repository::new(
+        db, wake,
+    )));
+    health
+        .set_serving::<RegistryServer<grpc::RegistryApi>>()
+        .await;
+    tracing::info!(grpc = %listeners.grpc.local_addr()?, "registry serving");
+    server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await?;
+
+    shutdown.cancel();
+    relay_task.await?;
+    metrics_task.await??;
+    producer.flush(std::time::Duration::from_secs(5));
+    tracing::info!("registry stopped");
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The registry's schema, as sea-orm migrations applied at start-up (PostgreSQL and SQLite alike).
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial;
+
+/// All migrations of the registry, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,103 @@
+//! The outbox relay: publishes committed events in commit order and deletes each once the broker acknowledged
+//! it. At-least-once: a crash between publishing and deleting republishes the event, which consumers absorb
+//! because every event carries the entity's whole state and its revision.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use koprik_kafka::{Producer, RecordHeaders};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::OutboxConfig;
+use crate::store::outbox;
+
+/// Metrics of the relay.
+#[derive(Clone, Default)]
+pub struct RelayMetrics {
+    /// Events published.
+    pub published: Counter,
+    /// Failed publish attempts (each is retried).
+    pub failures: Counter,
+    /// Events waiting in the outbox at the last look.
+    pub backlog: Gauge,
+}
+
+/// Publishes outbox rows until `shutdown`, waking on `wake` (a commit) or every poll interval.
+pub async fn run(
+    db: DatabaseConnection,
+    producer: Producer,
+    wake: Arc<Notify>,
+    config: OutboxConfig,
+    metrics: RelayMetrics,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match drain(&db, &producer, config.batch_size, &metrics).await {
+            Ok(()) => backoff = Duration::from_millis(100),
+            Err(e) => {
+                metrics.failures.inc();
+                tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay failed, retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    () = shutdown.cancelled() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(config.poll_interval) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Publishes everything in the outbox, oldest first.
+async fn drain(
+    db: &DatabaseConnection,
+    producer: &Producer,
+    batch_size: u64,
+    metrics: &RelayMetrics,
+) -> Result<(), RelayError> {
+    loop {
+        let rows = outbox::Entity::find()
+            .order_by_asc(outbox::Column::Id)
+            .limit(batch_size)
+            .all(db)
+            .await?;
+        metrics
+            .backlog
+            .set(i64::try_from(rows.len()).unwrap_or(i64::MAX));
+        if rows.is_empty() {
+            return Ok(());
+        }
+        for row in rows {
+            let headers = RecordHeaders {
+                event_id: Some(row.event_id.clone()),
+                event_type: Some(row.event_type.clone()),
+                traceparent: row.traceparent.clone(),
+            };
+            let delivered = producer
+                .publish_encoded(&row.topic, &row.key, &row.payload, headers)
+                .await?;
+            outbox::Entity::delete_by_id(row.id).exec(db).await?;
+            metrics.published.inc();
+            tracing::debug!(key = %row.key, offset = delivered.offset, "registry event published");
+        }
+    }
+}
+
+/// Why a relay round stopped.
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Kafka(#[from] koprik_kafka::KafkaError),
+}

@@ -1,0 +1,142 @@
+//! Reads and writes of registry entities. Every change runs in one database transaction together with its
+//! `registry.events` outbox entry, then wakes the relay.
+
+mod grants;
+pub mod mapping;
+mod organizations;
+mod services;
+mod subsystems;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use koprik_proto::ids::MemberId;
+use koprik_proto::registry::OrganizationRole;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PrimaryKeyTrait, QueryFilter, TransactionTrait, UpdateMany,
+};
+use tokio::sync::Notify;
+
+use crate::error::RegistryError;
+use crate::store::organization;
+
+/// The registry's data access, shared by all gRPC calls.
+#[derive(Clone)]
+pub struct Repository {
+    db: DatabaseConnection,
+    relay: Arc<Notify>,
+}
+
+impl Repository {
+    /// A repository over `db` that wakes `relay` after each committed change.
+    pub fn new(db: DatabaseConnection, relay: Arc<Notify>) -> Self {
+        Self { db, relay }
+    }
+
+    async fn begin(&self) -> Result<DatabaseTransaction, RegistryError> {
+        Ok(self.db.begin().await?)
+    }
+
+    /// Commits a change and tells the relay there is something to publish.
+    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), RegistryError> {
+        txn.commit().await?;
+        self.relay.notify_one();
+        Ok(())
+    }
+}
+
+/// A table of entities keyed by canonical text id, with the `revision` and `updated_at` columns of optimistic
+/// concurrency.
+trait Versioned: EntityTrait<PrimaryKey: PrimaryKeyTrait<ValueType = String>> {
+    /// The entity kind as named in errors and event keys.
+    const KIND: &'static str;
+    /// The primary key column.
+    const ID: Self::Column;
+    /// The revision column.
+    const REVISION: Self::Column;
+    /// The last-change time column.
+    const UPDATED_AT: Self::Column;
+}
+
+/// The row with primary key `id`, or `NotFound`.
+async fn find<E: Versioned, C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+) -> Result<E::Model, RegistryError> {
+    E::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| RegistryError::NotFound {
+            kind: E::KIND,
+            id: id.to_owned(),
+        })
+}
+
+/// Applies `changes` to the row `id` read at revision `read`, bumping the revision, and returns the new row.
+///
+/// Refused with `RevisionMismatch` when the caller expected another revision (`expected` 0 means "don't check")
+/// or when a concurrent change got there first (the revision guard in the `WHERE` clause matched nothing).
+async fn update_versioned<E: Versioned>(
+    txn: &DatabaseTransaction,
+    id: &str,
+    expected: i64,
+    read: i64,
+    changes: UpdateMany<E>,
+) -> Result<E::Model, RegistryError> {
+    let mismatch = |actual| RegistryError::RevisionMismatch {
+        kind: E::KIND,
+        id: id.to_owned(),
+        expected: if expected == 0 { read } else { expected },
+        actual,
+    };
+    if expected != 0 && expected != read {
+        return Err(mismatch(read));
+    }
+    let updated = changes
+        .col_expr(E::REVISION, Expr::value(read + 1))
+        .col_expr(E::UPDATED_AT, Expr::value(Utc::now()))
+        .filter(E::ID.eq(id))
+        .filter(E::REVISION.eq(read))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(mismatch(read + 1));
+    }
+    find::<E, _>(txn, id).await
+}
+
+macro_rules! versioned {
+    ($module:ident, $kind:literal) => {
+        impl Versioned for crate::store::$module::Entity {
+            const KIND: &'static str = $kind;
+            const ID: Self::Column = crate::store::$module::Column::Id;
+            const REVISION: Self::Column = crate::store::$module::Column::Revision;
+            const UPDATED_AT: Self::Column = crate::store::$module::Column::UpdatedAt;
+        }
+    };
+}
+
+versioned!(organization, "organization");
+versioned!(subsystem, "subsystem");
+versioned!(service, "service");
+versioned!(grant, "grant");
+
+/// The roles of a registered member, or a precondition failure naming it.
+async fn member_roles<C: ConnectionTrait>(
+    db: &C,
+    member: &MemberId,
+) -> Result<Vec<OrganizationRole>, RegistryError> {
+    let row = organization::Entity::find_by_id(member.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            RegistryError::FailedPrecondition(format!("organisation {member} is not registered"))
+        })?;
+    Ok(row
+        .roles
+        .split(',')
+        .filter_map(OrganizationRole::from_str_name)
+        .collect())
+}

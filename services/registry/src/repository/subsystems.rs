@@ -1,0 +1,94 @@
+//! Subsystems (information systems): create, read, list, update.
+
+use chrono::Utc;
+use koprik_proto::ids::{MemberId, SubsystemId};
+use koprik_proto::registry::Subsystem;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::{find, mapping, member_roles, update_versioned, Repository, Versioned};
+use crate::domain::paging::Page;
+use crate::domain::subsystem::SubsystemInput;
+use crate::error::{self, RegistryError};
+use crate::events;
+use crate::store::subsystem::{ActiveModel, Column, Entity};
+
+impl Repository {
+    /// Registers an information system of a registered organisation.
+    pub async fn create_subsystem(
+        &self,
+        input: SubsystemInput,
+    ) -> Result<Subsystem, RegistryError> {
+        let id = input.id.to_string();
+        let now = Utc::now();
+        let txn = self.begin().await?;
+        member_roles(&txn, input.id.member()).await?;
+        let row = ActiveModel {
+            id: Set(id.clone()),
+            member_id: Set(input.id.member().to_string()),
+            subsystem_code: Set(input.id.subsystem_code().to_owned()),
+            name: Set(input.name),
+            description: Set(input.description),
+            revision: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| error::on_insert(e, Entity::KIND, &id))?;
+        let subsystem = mapping::subsystem(&row)?;
+        events::enqueue(&txn, &subsystem).await?;
+        self.commit(txn).await?;
+        tracing::info!(subsystem = %id, "subsystem registered");
+        Ok(subsystem)
+    }
+
+    /// One subsystem.
+    pub async fn get_subsystem(&self, id: &SubsystemId) -> Result<Subsystem, RegistryError> {
+        mapping::subsystem(&find::<Entity, _>(&self.db, &id.to_string()).await?)
+    }
+
+    /// A page of subsystems in id order, optionally of one member only.
+    pub async fn list_subsystems(
+        &self,
+        page: &Page,
+        member: Option<&MemberId>,
+    ) -> Result<(Vec<Subsystem>, String), RegistryError> {
+        let mut query = Entity::find().order_by_asc(Column::Id).limit(page.size);
+        if let Some(after) = &page.after {
+            query = query.filter(Column::Id.gt(after.as_str()));
+        }
+        if let Some(member) = member {
+            query = query.filter(Column::MemberId.eq(member.to_string()));
+        }
+        let rows = query.all(&self.db).await?;
+        let next = page.next_token(rows.len(), rows.last().map(|r| r.id.as_str()));
+        let items = rows
+            .iter()
+            .map(mapping::subsystem)
+            .collect::<Result<_, _>>()?;
+        Ok((items, next))
+    }
+
+    /// Replaces a subsystem's name and description.
+    pub async fn update_subsystem(
+        &self,
+        input: SubsystemInput,
+        expected_revision: i64,
+    ) -> Result<Subsystem, RegistryError> {
+        let id = input.id.to_string();
+        let txn = self.begin().await?;
+        let current = find::<Entity, _>(&txn, &id).await?;
+        let changes = Entity::update_many()
+            .col_expr(Column::Name, Expr::value(input.name))
+            .col_expr(Column::Description, Expr::value(input.description));
+        let row = update_versioned(&txn, &id, expected_revision, current.revision, changes).await?;
+        let subsystem = mapping::subsystem(&row)?;
+        events::enqueue(&txn, &subsystem).await?;
+        self.commit(txn).await?;
+        tracing::info!(subsystem = %id, revision = row.revision, "subsystem updated");
+        Ok(subsystem)
+    }
+}

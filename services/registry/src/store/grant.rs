@@ -1,0 +1,28 @@
+//! Table `grants`: which consumer subsystem may call which web service, and whether it may now.
+
+use sea_orm::entity::prelude::*;
+
+/// A stored access grant.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "grants")]
+pub struct Model {
+    /// A UUID.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// The consumer subsystem's canonical id.
+    pub consumer_id: String,
+    /// The service's canonical id.
+    pub service_id: String,
+    /// Protobuf name of the `GrantStatus`.
+    pub status: String,
+    /// Why the status is what it is.
+    pub reason: String,
+    pub revision: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,464 @@
+//! The registry against a real database (SQLite, or PostgreSQL with `DATABASE_URL`) and a real Tansu broker:
+//! the gRPC API, its validation, and the events it publishes on `registry.events`.
+
+use std::time::Duration;
+
+use koprik_kafka::topics::REGISTRY_EVENTS;
+use koprik_proto::common;
+use koprik_proto::events::{registry_event::Entity, RegistryEvent};
+use koprik_proto::prost::Name;
+use koprik_proto::registry::registry_client::RegistryClient;
+use koprik_proto::registry::{
+    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
+    DataClassification, DataItem, GetServiceRequest, GrantStatus, ListGrantsRequest,
+    ListOrganizationsRequest, Organization, OrganizationRole, OrganizationType, Service, Subsystem,
+    UpdateGrantRequest, UpdateOrganizationRequest,
+};
+use koprik_proto::tonic::transport::Channel;
+use koprik_proto::tonic::Code;
+use koprik_registry::config::OutboxConfig;
+use koprik_registry::{run, Listeners, RegistryConfig};
+use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
+use koprik_runtime::CancellationToken;
+use koprik_testkit::kafka::wait_for_record;
+use koprik_testkit::{Broker, TestDatabase};
+use tokio::net::TcpListener;
+
+struct Harness {
+    client: RegistryClient<Channel>,
+    broker: Broker,
+    metrics: std::net::SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _db: TestDatabase,
+}
+
+async fn start() -> Harness {
+    koprik_testkit::init_logs();
+    let broker = Broker::start().await;
+    let db = TestDatabase::create().await;
+    let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let (grpc_addr, metrics_addr) = (
+        grpc.local_addr().expect("addr"),
+        metrics.local_addr().expect("addr"),
+    );
+    let config = RegistryConfig {
+        grpc: GrpcServerConfig::plain(grpc_addr),
+        metrics: MetricsConfig {
+            listen: metrics_addr,
+        },
+        database: db.config(),
+        kafka: broker.kafka_config(),
+        outbox: OutboxConfig {
+            poll_interval: Duration::from_millis(200),
+            batch_size: 100,
+        },
+        ..RegistryConfig::default()
+    };
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
+    let client = connect(grpc_addr).await;
+    Harness {
+        client,
+        broker,
+        metrics: metrics_addr,
+        shutdown,
+        task,
+        _db: db,
+    }
+}
+
+async fn connect(addr: std::net::SocketAddr) -> RegistryClient<Channel> {
+    for _ in 0..200 {
+        if let Ok(client) = RegistryClient::connect(format!("http://{addr}")).await {
+            return client;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the registry did not start on {addr}");
+}
+
+fn member(class: &str, code: &str) -> common::MemberId {
+    common::MemberId {
+        instance: "UZ".into(),
+        member_class: class.into(),
+        member_code: code.into(),
+    }
+}
+
+fn subsystem_id(class: &str, code: &str, subsystem: &str) -> common::SubsystemId {
+    common::SubsystemId {
+        member: Some(member(class, code)),
+        subsystem_code: subsystem.into(),
+    }
+}
+
+fn service_id() -> common::ServiceId {
+    common::ServiceId {
+        subsystem: Some(subsystem_id("GOV", "201122919", "civil-registry")),
+        service_code: "person-by-pinfl".into(),
+        version: "v1".into(),
+    }
+}
+
+async fn organization(
+    h: &mut Harness,
+    class: &str,
+    code: &str,
+    kind: OrganizationType,
+    roles: &[OrganizationRole],
+) {
+    h.client
+        .create_organization(CreateOrganizationRequest {
+            organization: Some(Organization {
+                id: Some(member(class, code)),
+                name: format!("Organisation {code}"),
+                r#type: kind as i32,
+                roles: roles.iter().map(|r| *r as i32).collect(),
+                meta: None,
+            }),
+        })
+        .await
+        .expect("organisation created");
+}
+
+async fn subsystem(h: &mut Harness, id: common::SubsystemId) {
+    h.client
+        .create_subsystem(CreateSubsystemRequest {
+            subsystem: Some(Subsystem {
+                id: Some(id),
+                name: "An information system".into(),
+                description: String::new(),
+                meta: None,
+            }),
+        })
+        .await
+        .expect("subsystem created");
+}
+
+/// A provider with one service and a state consumer with one subsystem.
+async fn seed(h: &mut Harness) {
+    organization(
+        h,
+        "GOV",
+        "201122919",
+        OrganizationType::StateBody,
+        &[OrganizationRole::Provider],
+    )
+    .await;
+    organization(
+        h,
+        "GOV",
+        "200935935",
+        OrganizationType::StateBody,
+        &[OrganizationRole::IipConsumer],
+    )
+    .await;
+    subsystem(h, subsystem_id("GOV", "201122919", "civil-registry")).await;
+    subsystem(h, subsystem_id("GOV", "200935935", "tax-inspection")).await;
+    h.client
+        .create_service(CreateServiceRequest {
+            service: Some(Service {
+                id: Some(service_id()),
+                name: "Person by PINFL".into(),
+                description: String::new(),
+                data_items: vec![DataItem {
+                    code: "surname".into(),
+                    name: "Surname".into(),
+                    classification: DataClassification::Personal as i32,
+                }],
+                status: 0,
+                meta: None,
+            }),
+        })
+        .await
+        .expect("service created");
+}
+
+#[tokio::test]
+async fn a_grant_is_stored_listed_and_published() {
+    let mut h = start().await;
+    seed(&mut h).await;
+    let grant = h
+        .client
+        .create_grant(CreateGrantRequest {
+            consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
+            service: Some(service_id()),
+        })
+        .await
+        .expect("grant created")
+        .into_inner();
+    assert_eq!(grant.status(), GrantStatus::Active);
+
+    let listed = h
+        .client
+        .list_grants(ListGrantsRequest {
+            page: None,
+            consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
+            service: None,
+        })
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(listed.grants, vec![grant.clone()]);
+
+    let config = h.broker.kafka_config();
+    let key = format!("grant/{}", grant.id);
+    let event = wait_for_record::<RegistryEvent, _>(
+        &config,
+        REGISTRY_EVENTS,
+        Duration::from_secs(10),
+        |r| r.key == key,
+    )
+    .await;
+    assert_eq!(
+        event.headers.event_type.as_deref(),
+        Some(RegistryEvent::full_name().as_str())
+    );
+    assert_eq!(
+        event.headers.event_id.as_deref(),
+        Some(event.value.event_id.as_str())
+    );
+    assert_eq!(event.value.entity, Some(Entity::Grant(grant)));
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn every_change_is_published_in_order_with_its_revision() {
+    let mut h = start().await;
+    seed(&mut h).await;
+    let grant = h
+        .client
+        .create_grant(CreateGrantRequest {
+            consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
+            service: Some(service_id()),
+        })
+        .await
+        .expect("grant")
+        .into_inner();
+    let revoked = h
+        .client
+        .update_grant(UpdateGrantRequest {
+            id: grant.id.clone(),
+            status: GrantStatus::Revoked as i32,
+            reason: "contract ended".into(),
+            expected_revision: 1,
+        })
+        .await
+        .expect("revoked")
+        .into_inner();
+    assert_eq!(revoked.meta.as_ref().map(|m| m.revision), Some(2));
+
+    let config = h.broker.kafka_config();
+    let key = format!("grant/{}", grant.id);
+    let last = wait_for_record::<RegistryEvent, _>(&config, REGISTRY_EVENTS, Duration::from_secs(10), |r| {
+        r.key == key && matches!(&r.value.entity, Some(Entity::Grant(g)) if g.status() == GrantStatus::Revoked)
+    })
+    .await;
+    let first = wait_for_record::<RegistryEvent, _>(
+        &config,
+        REGISTRY_EVENTS,
+        Duration::from_secs(10),
+        |r| r.key == key,
+    )
+    .await;
+    assert!(
+        first.offset < last.offset,
+        "the creation is published before the revocation"
+    );
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn malformed_input_is_refused_naming_the_field() {
+    let mut h = start().await;
+    let mut bad = member("GOV", "20112291");
+    bad.member_code = "20112291".into();
+    let status = h
+        .client
+        .create_organization(CreateOrganizationRequest {
+            organization: Some(Organization {
+                id: Some(bad),
+                name: "Short STIR".into(),
+                r#type: OrganizationType::StateBody as i32,
+                roles: vec![],
+                meta: None,
+            }),
+        })
+        .await
+        .expect_err("invalid STIR");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        status.message(),
+        "organization.id.member_code: must be 9 digits (the member's STIR)"
+    );
+
+    let status = h
+        .client
+        .create_organization(CreateOrganizationRequest { organization: None })
+        .await
+        .expect_err("empty request");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "organization: is required");
+
+    let status = h
+        .client
+        .list_organizations(ListOrganizationsRequest {
+            page: Some(common::PageRequest {
+                page_size: 100_000,
+                page_token: String::new(),
+            }),
+        })
+        .await
+        .expect_err("page too large");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().starts_with("page.page_size"),
+        "{}",
+        status.message()
+    );
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn duplicates_stale_updates_and_missing_roles_are_refused() {
+    let mut h = start().await;
+    seed(&mut h).await;
+
+    let duplicate = h
+        .client
+        .create_organization(CreateOrganizationRequest {
+            organization: Some(Organization {
+                id: Some(member("GOV", "201122919")),
+                name: "Again".into(),
+                r#type: OrganizationType::StateBody as i32,
+                roles: vec![],
+                meta: None,
+            }),
+        })
+        .await
+        .expect_err("duplicate");
+    assert_eq!(duplicate.code(), Code::AlreadyExists);
+
+    let stale = h
+        .client
+        .update_organization(UpdateOrganizationRequest {
+            organization: Some(Organization {
+                id: Some(member("GOV", "201122919")),
+                name: "Renamed".into(),
+                r#type: OrganizationType::StateBody as i32,
+                roles: vec![OrganizationRole::Provider as i32],
+                meta: None,
+            }),
+            expected_revision: 7,
+        })
+        .await
+        .expect_err("stale revision");
+    assert_eq!(stale.code(), Code::Aborted);
+
+    // The provider organisation is not a consumer: it cannot be granted access.
+    let not_consumer = h
+        .client
+        .create_grant(CreateGrantRequest {
+            consumer: Some(subsystem_id("GOV", "201122919", "civil-registry")),
+            service: Some(service_id()),
+        })
+        .await
+        .expect_err("no consumer role");
+    assert_eq!(not_consumer.code(), Code::FailedPrecondition);
+    assert!(
+        not_consumer.message().contains("IIP_CONSUMER"),
+        "{}",
+        not_consumer.message()
+    );
+
+    let unknown = h
+        .client
+        .get_service(GetServiceRequest {
+            id: Some(common::ServiceId {
+                version: "v9".into(),
+                ..service_id()
+            }),
+        })
+        .await
+        .expect_err("unknown service");
+    assert_eq!(unknown.code(), Code::NotFound);
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn a_revoked_grant_cannot_be_reinstated() {
+    let mut h = start().await;
+    seed(&mut h).await;
+    let grant = h
+        .client
+        .create_grant(CreateGrantRequest {
+            consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
+            service: Some(service_id()),
+        })
+        .await
+        .expect("grant")
+        .into_inner();
+    let no_reason = h
+        .client
+        .update_grant(UpdateGrantRequest {
+            id: grant.id.clone(),
+            status: GrantStatus::Suspended as i32,
+            reason: String::new(),
+            expected_revision: 0,
+        })
+        .await
+        .expect_err("reason required");
+    assert_eq!(no_reason.code(), Code::InvalidArgument);
+    assert!(
+        no_reason.message().starts_with("reason:"),
+        "{}",
+        no_reason.message()
+    );
+
+    for (status, expected) in [
+        (GrantStatus::Revoked, Code::Ok),
+        (GrantStatus::Active, Code::FailedPrecondition),
+    ] {
+        let result = h
+            .client
+            .update_grant(UpdateGrantRequest {
+                id: grant.id.clone(),
+                status: status as i32,
+                reason: "notice No. 12".into(),
+                expected_revision: 0,
+            })
+            .await;
+        assert_eq!(result.err().map_or(Code::Ok, |s| s.code()), expected);
+    }
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn metrics_are_served() {
+    let h = start().await;
+    let body = http_get(h.metrics, "/metrics").await;
+    assert!(body.contains("koprik_registry_outbox_published"), "{body}");
+    stop(h).await;
+}
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("metrics listener");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    response
+}
+
+async fn stop(h: Harness) {
+    h.shutdown.cancel();
+    h.task
+        .await
+        .expect("registry task")
+        .expect("registry stopped cleanly");
+}
