@@ -1,0 +1,74 @@
+//! The provider adapter: runs next to one provider agency, reads that provider's request topic
+//! (`exchange.requests.<member code>`), asks the agency's backend, and produces each reply on the topic the
+//! gateway named. The agency opens no port to consumers; only its adapter talks to its backend.
+//!
+//! # Layout
+//! - [`config`]: the typed configuration, with the backend choice.
+//! - [`backend`]: the backends: an agency's gRPC `DataProvider`, or the demo civil registry.
+//! - [`worker`]: the request loop (read, answer, reply, commit).
+//! - [`metrics`]: what it counts.
+
+pub mod backend;
+pub mod config;
+pub mod metrics;
+pub mod worker;
+
+use std::sync::Arc;
+
+use koprik_kafka::consumer::group_consumer;
+use koprik_kafka::topics::{exchange_requests, TopicSpec, REQUEST_RETENTION};
+use koprik_kafka::Producer;
+use koprik_runtime::metrics::Metrics;
+use koprik_runtime::{grpc as server, CancellationToken};
+use tokio::net::TcpListener;
+
+use crate::backend::civil_registry::CivilRegistry;
+use crate::backend::grpc::GrpcBackend;
+use crate::backend::Backend;
+pub use crate::config::{AdapterConfig, BackendConfig};
+
+/// The sockets the adapter serves on, bound by the caller (port 0 in tests).
+pub struct Listeners {
+    /// gRPC health and reflection.
+    pub grpc: TcpListener,
+    /// `GET /metrics`.
+    pub metrics: TcpListener,
+}
+
+/// The backend the configuration names.
+pub fn backend(config: &BackendConfig) -> anyhow::Result<Arc<dyn Backend>> {
+    Ok(match config {
+        BackendConfig::Grpc { endpoint, tls } => Arc::new(GrpcBackend::new(endpoint, tls)?),
+        BackendConfig::DemoCivilRegistry { fixture: Some(path) } => Arc::new(CivilRegistry::from_file(path)?),
+        BackendConfig::DemoCivilRegistry { fixture: None } => Arc::new(CivilRegistry::built_in()?),
+    })
+}
+
+/// Runs the adapter until `shutdown` is cancelled.
+pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let provider = config.provider_id()?;
+    let backend = backend(&config.backend)?;
+    let topic = exchange_requests(provider.member_code());
+    koprik_kafka::admin::ensure_topics(&config.kafka, &[TopicSpec::retained(&topic, REQUEST_RETENTION)]).await?;
+    let group = format!("koprik-adapter.{}", provider.member_code());
+    let consumer = group_consumer(&config.kafka, &group, &[&topic])?;
+    let producer = Producer::new(&config.kafka, &group)?;
+
+    let metrics = Metrics::new("adapter");
+    let adapter_metrics = metrics::AdapterMetrics::register(&metrics);
+    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+    let worker = worker::Worker::new(provider.clone(), backend, producer.clone(), adapter_metrics);
+    let worker_task = tokio::spawn(worker.run(consumer, shutdown.clone()));
+
+    let (router, health) = server::router_with_health(&config.grpc)?;
+    health.set_service_status("", koprik_proto::tonic_health::ServingStatus::Serving).await;
+    tracing::info!(provider = %provider, topic = %topic, group = %group, "adapter serving");
+    server::serve(router, listeners.grpc, shutdown.clone()).await?;
+
+    shutdown.cancel();
+    worker_task.await?;
+    metrics_task.await??;
+    producer.flush(std::time::Duration::from_secs(5));
+    tracing::info!("adapter stopped");
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The request loop: read a request, ask the backend, produce the reply, then commit the offset.
+//!
+//! Every request read ends in exactly one of: a reply (data or a provider failure), a skip (its deadline passed:
+//! nobody waits any more), or a dead letter (it cannot be decoded or has no valid reply topic). Offsets are
+//! committed only after that, so a crash replays the request; replies are keyed by request id and the gateway
+//! ignores a second one.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use koprik_kafka::consumer::commit;
+use koprik_kafka::headers::child_traceparent;
+use koprik_kafka::rdkafka::consumer::StreamConsumer;
+use koprik_kafka::rdkafka::message::BorrowedMessage;
+use koprik_kafka::topics::exchange_replies;
+use koprik_kafka::{decode, Producer};
+use koprik_proto::events::exchange_reply::Outcome;
+use koprik_proto::events::{ExchangeReply, ExchangeRequest, FailureKind, ProviderAnswer, ProviderFailure};
+use koprik_proto::ids::{MemberId, ServiceId};
+use koprik_proto::provider::HandleRequest;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::{Backend, BackendFailure};
+use crate::metrics::AdapterMetrics;
+
+/// Processes one provider's requests.
+pub struct Worker {
+    provider: MemberId,
+    backend: Arc<dyn Backend>,
+    producer: Producer,
+    metrics: AdapterMetrics,
+}
+
+impl Worker {
+    /// A worker answering for `provider` from `backend`.
+    pub fn new(provider: MemberId, backend: Arc<dyn Backend>, producer: Producer, metrics: AdapterMetrics) -> Self {
+        Self {
+            provider,
+            backend,
+            producer,
+            metrics,
+        }
+    }
+
+    /// Reads and answers requests until `shutdown`.
+    pub async fn run(self, consumer: StreamConsumer, shutdown: CancellationToken) {
+        loop {
+            let record = tokio::select! {
+                () = shutdown.cancelled() => return,
+                record = consumer.recv() => record,
+            };
+            match record {
+                Ok(record) => {
+                    self.process(&record).await;
+                    if let Err(e) = commit(&consumer, &record) {
+                        tracing::warn!(error = %e, "cannot commit; the request may be answered again after a restart");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the request topic");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+
+    async fn process(&self, record: &BorrowedMessage<'_>) {
+        let received = match decode::<ExchangeRequest>(record) {
+            Ok(received) => received,
+            Err(e) => return self.dead_letter(record, &e.to_string()).await,
+        };
+        let request = received.value;
+        let Some(deadline) = request.deadline.as_ref().and_then(koprik_proto::time::datetime) else {
+            return self.dead_letter(record, "the request has no valid deadline").await;
+        };
+        if request.request_id.is_empty() || !request.reply_topic.starts_with(&exchange_replies("")) {
+            return self.dead_letter(record, "the request has no request id or no exchange.replies.* reply topic").await;
+        }
+        let Ok(remaining) = (deadline - Utc::now()).to_std() else {
+            tracing::info!(request_id = %request.request_id, "request expired before it was read; nobody waits for it");
+            return self.metrics.count("expired");
+        };
+
+        let traceparent = child_traceparent(received.headers.traceparent.as_deref());
+        let outcome = self.answer(&request, remaining).await;
+        self.metrics.count(match &outcome {
+            Outcome::Answer(_) => "answered",
+            Outcome::Failure(failure) => outcome_label(failure.kind()),
+        });
+        let reply = ExchangeReply {
+            request_id: request.request_id.clone(),
+            service: request.service.clone(),
+            answered_at: Some(koprik_proto::time::timestamp(Utc::now())),
+            outcome: Some(outcome),
+        };
+        self.send_reply(&request, &reply, deadline, &traceparent).await;
+    }
+
+    /// Asks the backend, bounded by the time the consumer still waits.
+    async fn answer(&self, request: &ExchangeRequest, remaining: Duration) -> Outcome {
+        let service = request.service.as_ref().map(ServiceId::try_from).transpose().ok().flatten();
+        if !service.as_ref().is_some_and(|s| *s.provider() == self.provider) {
+            return failure(BackendFailure::new(
+                FailureKind::UnknownService,
+                format!("this adapter answers only for services of {}", self.provider),
+            ));
+        }
+        let handle = HandleRequest {
+            request_id: request.request_id.clone(),
+            consumer: request.consumer.clone(),
+            service: request.service.clone(),
+            applicants: request.applicants.clone(),
+            data_items: request.data_items.clone(),
+            payload: request.payload.clone(),
+            content_type: request.content_type.clone(),
+            received_at: request.received_at,
+            deadline: request.deadline,
+        };
+        let started = Instant::now();
+        let result = tokio::time::timeout(remaining, self.backend.handle(handle)).await;
+        self.metrics.backend_seconds.observe(started.elapsed().as_secs_f64());
+        match result {
+            Ok(Ok(response)) => Outcome::Answer(ProviderAnswer {
+                payload: response.payload,
+                content_type: response.content_type,
+            }),
+            Ok(Err(e)) => failure(e),
+            Err(_) => failure(BackendFailure::new(
+                FailureKind::Unavailable,
+                "the provider's information system did not answer in time",
+            )),
+        }
+    }
+
+    /// Produces the reply, retrying while the consumer still waits.
+    async fn send_reply(&self, request: &ExchangeRequest, reply: &ExchangeReply, deadline: chrono::DateTime<Utc>, traceparent: &str) {
+        let event_id = uuid::Uuid::now_v7().to_string();
+        loop {
+            let sent = self
+                .producer
+                .publish(&request.reply_topic, &request.request_id, reply, &event_id, Some(traceparent))
+                .await;
+            match sent {
+                Ok(_) => {
+                    tracing::debug!(request_id = %request.request_id, "reply produced");
+                    return;
+                }
+                Err(e) if Utc::now() < deadline => {
+                    tracing::warn!(request_id = %request.request_id, error = %e, "cannot produce the reply, retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    tracing::error!(request_id = %request.request_id, error = %e, "reply lost: the consumer stopped waiting");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn dead_letter(&self, record: &BorrowedMessage<'_>, reason: &str) {
+        self.metrics.count("dead_lettered");
+        if let Err(e) = self.producer.dead_letter(record, reason).await {
+            tracing::error!(error = %e, reason, "cannot dead-letter a request");
+        }
+    }
+}
+
+fn failure(e: BackendFailure) -> Outcome {
+    Outcome::Failure(ProviderFailure {
+        kind: e.kind as i32,
+        message: e.message,
+    })
+}
+
+fn outcome_label(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::NotFound => "not_found",
+        FailureKind::InvalidRequest => "invalid_request",
+        FailureKind::Refused => "refused",
+        FailureKind::Unavailable => "unavailable",
+        FailureKind::UnknownService => "unknown_service",
+        FailureKind::Internal | FailureKind::Unspecified => "internal",
+    }
+}

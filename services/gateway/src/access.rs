@@ -1,0 +1,176 @@
+//! Whether a consumer may call a service: the rule the gateway enforces on every request before anything is
+//! forwarded (A1 §14-17, A2 §14-17: access only through the platform, only with the operator's permission).
+//!
+//! First cut: the consumer subsystem is registered, the service exists and is available, the requested data
+//! items belong to the service, and an ACTIVE grant links the two. The technological-instruction categories,
+//! suspensions with official notices and quotas come with the gateway security work.
+
+use koprik_proto::ids::{ServiceId, SubsystemId};
+use koprik_proto::registry::{GrantStatus, ServiceStatus};
+use koprik_proto::FieldError;
+
+use crate::cache::RegistryCache;
+use crate::call::Call;
+use crate::error::GatewayError;
+
+/// Decides whether `consumer` may make `call`; on refusal the error states the reason.
+pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> Result<(), GatewayError> {
+    if !cache.has_subsystem(consumer) {
+        return Err(GatewayError::Refused(format!(
+            "consumer subsystem {consumer} is not registered"
+        )));
+    }
+    let service = cache
+        .service(&call.service)
+        .ok_or_else(|| GatewayError::UnknownService(call.service.clone()))?;
+    match service.status {
+        ServiceStatus::Available => {}
+        ServiceStatus::Withdrawn => return Err(GatewayError::UnknownService(call.service.clone())),
+        _ => {
+            return Err(GatewayError::ServiceUnavailable(format!(
+                "service {} is under maintenance",
+                call.service
+            )))
+        }
+    }
+    for (index, item) in call.data_items.iter().enumerate() {
+        if !service.data_items.contains(item) {
+            return Err(FieldError::new(
+                format!("data_items[{index}]"),
+                format!("{item:?} is not a data item of service {}", call.service),
+            )
+            .into());
+        }
+    }
+    check_grant(cache, consumer, &call.service)
+}
+
+fn check_grant(cache: &RegistryCache, consumer: &SubsystemId, service: &ServiceId) -> Result<(), GatewayError> {
+    let Some(grant) = cache.grant(consumer, service) else {
+        return Err(GatewayError::Refused(format!("{consumer} has no access grant for {service}")));
+    };
+    let state = match grant.status {
+        GrantStatus::Active => return Ok(()),
+        GrantStatus::Suspended => "suspended",
+        GrantStatus::Revoked => "revoked",
+        GrantStatus::Unspecified => "not in force",
+    };
+    let reason = if grant.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", grant.reason)
+    };
+    Err(GatewayError::Refused(format!(
+        "the access grant of {consumer} for {service} is {state}{reason}"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koprik_proto::events::registry_event::Entity;
+    use koprik_proto::registry::{DataItem, Grant, Meta, Service, Subsystem};
+
+    const CONSUMER: &str = "UZ/GOV/200935935/tax-inspection";
+    const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
+
+    fn meta(revision: i64) -> Option<Meta> {
+        Some(Meta {
+            revision,
+            ..Meta::default()
+        })
+    }
+
+    fn cache(grant: Option<(GrantStatus, &str)>, status: ServiceStatus) -> RegistryCache {
+        let consumer: SubsystemId = CONSUMER.parse().expect("consumer");
+        let service: ServiceId = SERVICE.parse().expect("service");
+        let cache = RegistryCache::default();
+        let subsystem = Subsystem {
+            id: Some((&consumer).into()),
+            meta: meta(1),
+            ..Subsystem::default()
+        };
+        cache.apply(&Entity::Subsystem(subsystem)).expect("subsystem");
+        let entity = Service {
+            id: Some((&service).into()),
+            data_items: vec![DataItem {
+                code: "surname".into(),
+                ..DataItem::default()
+            }],
+            status: status as i32,
+            meta: meta(1),
+            ..Service::default()
+        };
+        cache.apply(&Entity::Service(entity)).expect("service");
+        if let Some((status, reason)) = grant {
+            let grant = Grant {
+                id: "g".into(),
+                consumer: Some((&consumer).into()),
+                service: Some((&service).into()),
+                status: status as i32,
+                reason: reason.into(),
+                meta: meta(1),
+            };
+            cache.apply(&Entity::Grant(grant)).expect("grant");
+        }
+        cache
+    }
+
+    fn call(items: &[&str]) -> Call {
+        Call {
+            service: SERVICE.parse().expect("service"),
+            applicants: vec![],
+            data_items: items.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn consumer() -> SubsystemId {
+        CONSUMER.parse().expect("consumer")
+    }
+
+    #[test]
+    fn an_active_grant_allows_the_call() {
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
+        assert_eq!(authorize(&cache, &consumer(), &call(&["surname"])), Ok(()));
+    }
+
+    #[test]
+    fn without_a_grant_the_call_is_refused_with_the_reason() {
+        let cache = cache(None, ServiceStatus::Available);
+        let err = authorize(&cache, &consumer(), &call(&[])).expect_err("no grant");
+        assert_eq!(err.to_string(), format!("{CONSUMER} has no access grant for {SERVICE}"));
+    }
+
+    #[test]
+    fn a_suspended_grant_states_its_notice() {
+        let cache = cache(Some((GrantStatus::Suspended, "notice 12: TI violation")), ServiceStatus::Available);
+        let err = authorize(&cache, &consumer(), &call(&[])).expect_err("suspended");
+        assert!(err.to_string().ends_with("is suspended: notice 12: TI violation"), "{err}");
+    }
+
+    #[test]
+    fn unknown_services_and_items_are_named() {
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
+        let mut other = call(&[]);
+        other.service = "UZ/GOV/201122919/civil-registry/marriages/v1".parse().expect("id");
+        assert!(matches!(authorize(&cache, &consumer(), &other), Err(GatewayError::UnknownService(_))));
+        let err = authorize(&cache, &consumer(), &call(&["surname", "salary"])).expect_err("item");
+        assert!(matches!(&err, GatewayError::Invalid(f) if f.field == "data_items[1]"), "{err}");
+    }
+
+    #[test]
+    fn maintenance_makes_the_service_unavailable() {
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::UnderMaintenance);
+        assert!(matches!(
+            authorize(&cache, &consumer(), &call(&[])),
+            Err(GatewayError::ServiceUnavailable(_))
+        ));
+    }
+
+    #[test]
+    fn unregistered_consumers_are_refused() {
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
+        let stranger: SubsystemId = "UZ/GOV/300000001/unknown".parse().expect("id");
+        assert!(matches!(authorize(&cache, &stranger, &call(&[])), Err(GatewayError::Refused(_))));
+    }
+}

@@ -1,0 +1,187 @@
+//! The gateway's view of the registry, built from `registry.events` and nothing else: which services exist,
+//! which consumer subsystems exist, and which grants are in force. Events carry whole entity states with
+//! revisions, so applying one twice or out of order never moves an entry backwards.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use koprik_proto::events::registry_event::Entity;
+use koprik_proto::ids::{ServiceId, SubsystemId};
+use koprik_proto::registry::{Grant, GrantStatus, Service, ServiceStatus, Subsystem};
+use koprik_proto::FieldError;
+
+/// What the gateway knows of a web service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedService {
+    /// Available, under maintenance or withdrawn.
+    pub status: ServiceStatus,
+    /// The codes of its data items.
+    pub data_items: HashSet<String>,
+    /// The registry revision this reflects.
+    pub revision: i64,
+}
+
+/// What the gateway knows of a grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedGrant {
+    /// The grant's id.
+    pub id: String,
+    /// Active, suspended or revoked.
+    pub status: GrantStatus,
+    /// Why it is suspended or revoked.
+    pub reason: String,
+    /// The registry revision this reflects.
+    pub revision: i64,
+}
+
+#[derive(Default)]
+struct State {
+    services: HashMap<ServiceId, CachedService>,
+    subsystems: HashMap<SubsystemId, i64>,
+    grants: HashMap<(SubsystemId, ServiceId), CachedGrant>,
+}
+
+/// The registry cache, read by every call and written by the registry feed.
+///
+/// A `std::sync::RwLock`: reads and writes are a few hash-map operations and never span an await.
+#[derive(Default)]
+pub struct RegistryCache {
+    state: RwLock<State>,
+}
+
+fn revision(meta: Option<&koprik_proto::registry::Meta>) -> i64 {
+    meta.map_or(0, |m| m.revision)
+}
+
+/// Inserts `value` unless the entry already holds a newer or equal revision. True when it changed.
+fn upsert<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V, rev: i64, current: impl Fn(&V) -> i64) -> bool {
+    if map.get(&key).is_some_and(|existing| current(existing) >= rev) {
+        return false;
+    }
+    map.insert(key, value);
+    true
+}
+
+impl RegistryCache {
+    /// Applies one registry event. Returns whether the cache changed; an event the gateway cannot read is an error
+    /// for the caller to log and dead-letter.
+    pub fn apply(&self, entity: &Entity) -> Result<bool, FieldError> {
+        let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match entity {
+            // Organisations matter to later rules (platform, roles); the first cut needs only their subsystems.
+            Entity::Organization(_) => Ok(false),
+            Entity::Subsystem(subsystem) => apply_subsystem(&mut state, subsystem),
+            Entity::Service(service) => apply_service(&mut state, service),
+            Entity::Grant(grant) => apply_grant(&mut state, grant),
+        }
+    }
+
+    /// The service, if the registry has it.
+    pub fn service(&self, id: &ServiceId) -> Option<CachedService> {
+        self.read().services.get(id).cloned()
+    }
+
+    /// True when the subsystem is registered.
+    pub fn has_subsystem(&self, id: &SubsystemId) -> bool {
+        self.read().subsystems.contains_key(id)
+    }
+
+    /// The grant of `consumer` on `service`, if any.
+    pub fn grant(&self, consumer: &SubsystemId, service: &ServiceId) -> Option<CachedGrant> {
+        self.read().grants.get(&(consumer.clone(), service.clone())).cloned()
+    }
+
+    /// Entry counts (services, subsystems, grants), for metrics.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        let state = self.read();
+        (state.services.len(), state.subsystems.len(), state.grants.len())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn apply_subsystem(state: &mut State, subsystem: &Subsystem) -> Result<bool, FieldError> {
+    let id: SubsystemId = koprik_proto::field::required(subsystem.id.as_ref(), "subsystem.id")?;
+    let rev = revision(subsystem.meta.as_ref());
+    Ok(upsert(&mut state.subsystems, id, rev, rev, |r| *r))
+}
+
+fn apply_service(state: &mut State, service: &Service) -> Result<bool, FieldError> {
+    let id: ServiceId = koprik_proto::field::required(service.id.as_ref(), "service.id")?;
+    let rev = revision(service.meta.as_ref());
+    let cached = CachedService {
+        status: service.status(),
+        data_items: service.data_items.iter().map(|d| d.code.clone()).collect(),
+        revision: rev,
+    };
+    Ok(upsert(&mut state.services, id, cached, rev, |s| s.revision))
+}
+
+fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
+    let consumer: SubsystemId = koprik_proto::field::required(grant.consumer.as_ref(), "grant.consumer")?;
+    let service: ServiceId = koprik_proto::field::required(grant.service.as_ref(), "grant.service")?;
+    let rev = revision(grant.meta.as_ref());
+    let cached = CachedGrant {
+        id: grant.id.clone(),
+        status: grant.status(),
+        reason: grant.reason.clone(),
+        revision: rev,
+    };
+    Ok(upsert(&mut state.grants, (consumer, service), cached, rev, |g| g.revision))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koprik_proto::registry::Meta;
+
+    fn ids() -> (SubsystemId, ServiceId) {
+        (
+            "UZ/GOV/200935935/tax-inspection".parse().expect("consumer"),
+            "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse().expect("service"),
+        )
+    }
+
+    fn grant(status: GrantStatus, revision: i64) -> Entity {
+        let (consumer, service) = ids();
+        Entity::Grant(Grant {
+            id: "g-1".into(),
+            consumer: Some((&consumer).into()),
+            service: Some((&service).into()),
+            status: status as i32,
+            reason: String::new(),
+            meta: Some(Meta {
+                revision,
+                ..Meta::default()
+            }),
+        })
+    }
+
+    #[test]
+    fn newer_revisions_replace_older_ones() {
+        let cache = RegistryCache::default();
+        let (consumer, service) = ids();
+        assert!(cache.apply(&grant(GrantStatus::Active, 1)).expect("valid"));
+        assert!(cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid"));
+        assert_eq!(cache.grant(&consumer, &service).map(|g| g.status), Some(GrantStatus::Revoked));
+    }
+
+    #[test]
+    fn replays_and_stale_events_are_ignored() {
+        let cache = RegistryCache::default();
+        let (consumer, service) = ids();
+        cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid");
+        assert!(!cache.apply(&grant(GrantStatus::Active, 1)).expect("valid"));
+        assert!(!cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid"));
+        assert_eq!(cache.grant(&consumer, &service).map(|g| g.status), Some(GrantStatus::Revoked));
+    }
+
+    #[test]
+    fn unreadable_events_are_reported() {
+        let cache = RegistryCache::default();
+        let err = cache.apply(&Entity::Grant(Grant::default())).expect_err("no consumer");
+        assert_eq!(err.field, "grant.consumer");
+    }
+}

@@ -1,0 +1,113 @@
+//! The gateway's errors, and their one mapping to gRPC statuses.
+
+use koprik_proto::events::FailureKind;
+use koprik_proto::ids::ServiceId;
+use koprik_proto::tonic::{Code, Status};
+use koprik_proto::FieldError;
+
+/// Why a call did not deliver the provider's data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The caller did not identify itself properly.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The request is malformed; the field and rule are named.
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    /// No such web service.
+    #[error("service {0} does not exist")]
+    UnknownService(ServiceId),
+    /// The platform refuses access; the reason is stated.
+    #[error("{0}")]
+    Refused(String),
+    /// The web service exists but is not answering requests now.
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    /// The provider did not answer in time.
+    #[error("no answer from the provider of {service} within {waited_ms} ms")]
+    TimedOut {
+        /// The service called.
+        service: ServiceId,
+        /// How long the gateway waited.
+        waited_ms: u128,
+    },
+    /// The provider refused or failed; its reason is relayed.
+    #[error("provider: {message}")]
+    Provider {
+        /// What kind of failure the provider reported.
+        kind: FailureKind,
+        /// The provider's reason.
+        message: String,
+    },
+    /// The platform itself could not complete the exchange (broker or audit trail unavailable).
+    #[error("{0}")]
+    Platform(String),
+}
+
+/// Metadata naming the platform's request id on every response.
+pub const REQUEST_ID_HEADER: &str = "koprik-request-id";
+/// Metadata saying the error comes from the provider, not the platform.
+pub const ERROR_SOURCE_HEADER: &str = "koprik-error-source";
+
+impl GatewayError {
+    /// The gRPC code the consumer receives.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::Unauthenticated(_) => Code::Unauthenticated,
+            Self::Invalid(_) => Code::InvalidArgument,
+            Self::UnknownService(_) => Code::NotFound,
+            Self::Refused(_) => Code::PermissionDenied,
+            Self::ServiceUnavailable(_) | Self::Platform(_) => Code::Unavailable,
+            Self::TimedOut { .. } => Code::DeadlineExceeded,
+            Self::Provider { kind, .. } => match kind {
+                FailureKind::NotFound => Code::NotFound,
+                FailureKind::InvalidRequest => Code::InvalidArgument,
+                FailureKind::Refused => Code::FailedPrecondition,
+                FailureKind::Unavailable => Code::Unavailable,
+                FailureKind::UnknownService => Code::Unimplemented,
+                FailureKind::Internal | FailureKind::Unspecified => Code::Internal,
+            },
+        }
+    }
+
+    /// The status for the consumer, carrying the request id (and the error source for provider errors).
+    pub fn into_status(self, request_id: &str) -> Status {
+        let mut status = Status::new(self.code(), self.to_string());
+        if let Ok(value) = request_id.parse() {
+            status.metadata_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        if matches!(self, Self::Provider { .. }) {
+            status
+                .metadata_mut()
+                .insert(ERROR_SOURCE_HEADER, koprik_proto::tonic::metadata::MetadataValue::from_static("provider"));
+        }
+        status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_errors_are_marked_as_such() {
+        let status = GatewayError::Provider {
+            kind: FailureKind::NotFound,
+            message: "no person with this PINFL is registered".into(),
+        }
+        .into_status("0190f6a8-0000-7000-8000-000000000000");
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(status.metadata().get(ERROR_SOURCE_HEADER).map(|v| v.to_str().ok()), Some(Some("provider")));
+        assert_eq!(
+            status.metadata().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()),
+            Some("0190f6a8-0000-7000-8000-000000000000")
+        );
+    }
+
+    #[test]
+    fn platform_refusals_are_not_marked_as_provider_errors() {
+        let status = GatewayError::Refused("no grant".into()).into_status("id");
+        assert_eq!(status.code(), Code::PermissionDenied);
+        assert!(status.metadata().get(ERROR_SOURCE_HEADER).is_none());
+    }
+}

@@ -1,0 +1,237 @@
+//! One exchange, from receipt to audit: identify the caller, validate the request, check access, forward it to
+//! the provider's request topic, wait for the correlated reply, and record the outcome on `exchange.audit`
+//! before anything is returned. No outcome leaves the gateway unaudited.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use koprik_kafka::headers::child_traceparent;
+use koprik_kafka::topics::exchange_requests;
+use koprik_kafka::Producer;
+use koprik_proto::events::exchange_reply::Outcome;
+use koprik_proto::events::{ExchangeReply, ExchangeRequest};
+use koprik_proto::exchange::{CallRequest, CallResponse};
+use koprik_proto::ids::SubsystemId;
+use koprik_proto::time::timestamp;
+
+use crate::access;
+use crate::audit::{self, Auditor, CallFacts};
+use crate::cache::RegistryCache;
+use crate::call::Call;
+use crate::error::GatewayError;
+use crate::metrics::GatewayMetrics;
+use crate::pending::Pending;
+
+/// Metadata naming the calling subsystem, until mTLS identities replace it.
+pub const CONSUMER_HEADER: &str = "koprik-consumer";
+
+/// A call as the gRPC layer hands it over.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    /// The `koprik-consumer` metadata value, if sent.
+    pub caller: Option<String>,
+    /// The caller's own gRPC deadline, if it set one.
+    pub client_timeout: Option<Duration>,
+    /// The caller's W3C trace context, if sent.
+    pub traceparent: Option<String>,
+    /// The request itself.
+    pub request: CallRequest,
+}
+
+/// The result of a call, with the request id the consumer can quote.
+#[derive(Debug)]
+pub struct Finished {
+    /// The platform's id for this exchange.
+    pub request_id: String,
+    /// The answer, or why there is none.
+    pub result: Result<CallResponse, GatewayError>,
+}
+
+/// The exchange engine shared by all calls.
+pub struct Exchange {
+    /// This gateway instance's name.
+    pub instance: String,
+    /// Where providers' adapters send replies for this instance.
+    pub reply_topic: String,
+    /// The longest a call waits.
+    pub call_timeout: Duration,
+    /// The largest payload accepted.
+    pub max_payload: usize,
+    /// The registry cache.
+    pub cache: Arc<RegistryCache>,
+    /// Calls waiting for replies.
+    pub pending: Arc<Pending>,
+    /// Produces requests.
+    pub producer: Producer,
+    /// Writes the audit trail.
+    pub auditor: Auditor,
+    /// What is counted.
+    pub metrics: GatewayMetrics,
+}
+
+/// The consumer's subsystem, from the `koprik-consumer` metadata.
+fn identify(caller: Option<&str>) -> Result<SubsystemId, GatewayError> {
+    let caller = caller.ok_or_else(|| {
+        GatewayError::Unauthenticated(format!(
+            "the caller is not identified: send the {CONSUMER_HEADER} metadata with your subsystem id \
+             (INSTANCE/CLASS/CODE/SUBSYSTEM)"
+        ))
+    })?;
+    caller
+        .parse()
+        .map_err(|e: koprik_proto::FieldError| GatewayError::Unauthenticated(format!("{CONSUMER_HEADER} metadata: {e}")))
+}
+
+impl Exchange {
+    /// Runs one call to the end, audit included.
+    pub async fn call(&self, incoming: Incoming) -> Finished {
+        let started = Instant::now();
+        let mut facts = CallFacts {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            received_at: Utc::now(),
+            consumer: None,
+            service: None,
+            data_items: incoming.request.data_items.clone(),
+            request_sha256: audit::sha256_hex(&incoming.request.payload),
+            response_sha256: String::new(),
+        };
+        let traceparent = child_traceparent(incoming.traceparent.as_deref());
+        let mut result = self.exchange(&mut facts, &incoming, &traceparent).await;
+
+        let summary = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        let record = audit::record(&self.instance, &facts, &summary);
+        if let Err(e) = self.auditor.write(&record, &traceparent).await {
+            self.metrics.audit_failures.inc();
+            tracing::error!(request_id = %facts.request_id, error = %e, "audit record not written; the call fails");
+            result = Err(GatewayError::Platform(
+                "the exchange could not be recorded in the audit trail, so nothing was delivered; try again".into(),
+            ));
+        }
+        let outcome = audit::outcome(&result.as_ref().map(|_| ()).map_err(Clone::clone));
+        let label = outcome.as_str_name().trim_start_matches("AUDIT_OUTCOME_").to_ascii_lowercase();
+        self.metrics
+            .calls
+            .get_or_create(&vec![("outcome", outcome_label(&label))])
+            .inc();
+        self.metrics.call_seconds.observe(started.elapsed().as_secs_f64());
+        tracing::info!(
+            request_id = %facts.request_id,
+            consumer = facts.consumer.as_ref().map(ToString::to_string).unwrap_or_default(),
+            service = facts.service.as_ref().map(ToString::to_string).unwrap_or_default(),
+            outcome = %label,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "exchange finished"
+        );
+        Finished {
+            request_id: facts.request_id,
+            result,
+        }
+    }
+
+    async fn exchange(
+        &self,
+        facts: &mut CallFacts,
+        incoming: &Incoming,
+        traceparent: &str,
+    ) -> Result<CallResponse, GatewayError> {
+        let consumer = identify(incoming.caller.as_deref())?;
+        facts.consumer = Some(consumer.clone());
+        let call = Call::validate(&incoming.request, self.max_payload)?;
+        facts.service = Some(call.service.clone());
+        access::authorize(&self.cache, &consumer, &call)?;
+
+        let timeout = incoming
+            .client_timeout
+            .map_or(self.call_timeout, |t| t.min(self.call_timeout));
+        let started = Instant::now();
+        let deadline = facts.received_at + timeout;
+        let timed_out = || GatewayError::TimedOut {
+            service: call.service.clone(),
+            waited_ms: started.elapsed().as_millis(),
+        };
+        let request = ExchangeRequest {
+            request_id: facts.request_id.clone(),
+            consumer: Some((&consumer).into()),
+            service: Some((&call.service).into()),
+            applicants: incoming.request.applicants.clone(),
+            data_items: call.data_items.clone(),
+            payload: incoming.request.payload.clone(),
+            content_type: incoming.request.content_type.clone(),
+            received_at: Some(timestamp(facts.received_at)),
+            deadline: Some(timestamp(deadline)),
+            reply_topic: self.reply_topic.clone(),
+        };
+        // Registered before sending, so that even an instant reply finds this call.
+        let mut waiter = self.pending.register(&facts.request_id);
+        let topic = exchange_requests(call.service.provider().member_code());
+        let event_id = uuid::Uuid::now_v7().to_string();
+        let publish = self
+            .producer
+            .publish(&topic, &facts.request_id, &request, &event_id, Some(traceparent));
+        match tokio::time::timeout(timeout, publish).await {
+            Err(_) => return Err(timed_out()),
+            Ok(Err(e)) => {
+                tracing::error!(request_id = %facts.request_id, error = %e, "request not forwarded");
+                return Err(GatewayError::Platform(format!(
+                    "the request could not be forwarded to the provider of {}; try again later",
+                    call.service
+                )));
+            }
+            Ok(Ok(_)) => {}
+        }
+        let remaining = timeout.saturating_sub(started.elapsed());
+        let reply = match tokio::time::timeout(remaining, &mut waiter.reply).await {
+            Ok(Ok(reply)) => reply,
+            _ => return Err(timed_out()),
+        };
+        deliver(facts, reply)
+    }
+}
+
+/// The consumer's response for a reply.
+fn deliver(facts: &mut CallFacts, reply: ExchangeReply) -> Result<CallResponse, GatewayError> {
+    match reply.outcome {
+        Some(Outcome::Answer(answer)) => {
+            facts.response_sha256 = audit::sha256_hex(&answer.payload);
+            Ok(CallResponse {
+                request_id: facts.request_id.clone(),
+                payload: answer.payload,
+                content_type: answer.content_type,
+                received_at: Some(timestamp(facts.received_at)),
+                answered_at: reply.answered_at,
+            })
+        }
+        Some(Outcome::Failure(failure)) => Err(GatewayError::Provider {
+            kind: failure.kind(),
+            message: failure.message,
+        }),
+        None => Err(GatewayError::Platform("the provider's adapter sent an empty reply".into())),
+    }
+}
+
+/// A metric label from the audit outcome's name (static, so the label set stays bounded).
+fn outcome_label(name: &str) -> &'static str {
+    match name {
+        "delivered" => "delivered",
+        "refused" => "refused",
+        "invalid" => "invalid",
+        "provider_error" => "provider_error",
+        "timed_out" => "timed_out",
+        "platform_error" => "platform_error",
+        _ => "unspecified",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callers_must_name_a_valid_subsystem() {
+        assert!(matches!(identify(None), Err(GatewayError::Unauthenticated(_))));
+        let err = identify(Some("UZ/GOV/123")).expect_err("malformed");
+        assert!(err.to_string().starts_with("koprik-consumer metadata:"), "{err}");
+        assert!(identify(Some("UZ/GOV/200935935/tax-inspection")).is_ok());
+    }
+}

@@ -1,0 +1,97 @@
+//! The two streams the gateway reads: `registry.events` into the cache, and its own reply topic into the
+//! waiting calls. Neither uses a consumer group: every replica reads all of both.
+
+use std::sync::Arc;
+
+use koprik_kafka::consumer::Tail;
+use koprik_kafka::decode;
+use koprik_kafka::rdkafka::Message as _;
+use koprik_proto::events::{ExchangeReply, RegistryEvent};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::cache::RegistryCache;
+use crate::metrics::GatewayMetrics;
+use crate::pending::Pending;
+
+/// Applies `registry.events` to the cache from the beginning, and sets `ready` once everything that was on the
+/// topic at start-up has been applied. A record the gateway cannot read is logged and skipped: the registry is
+/// the only producer, so it means a version mismatch an operator must see.
+pub async fn registry(
+    tail: Tail,
+    cache: Arc<RegistryCache>,
+    ready: watch::Sender<bool>,
+    metrics: GatewayMetrics,
+    shutdown: CancellationToken,
+) {
+    let Tail {
+        consumer,
+        mut catch_up,
+    } = tail;
+    ready.send_replace(catch_up.done());
+    loop {
+        let record = tokio::select! {
+            () = shutdown.cancelled() => return,
+            record = consumer.recv() => record,
+        };
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read registry.events");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        match decode::<RegistryEvent>(&record) {
+            Ok(received) => match received.value.entity.as_ref().map(|e| cache.apply(e)) {
+                Some(Ok(_)) => {
+                    metrics.registry_events.inc();
+                }
+                Some(Err(e)) => {
+                    metrics.registry_events_rejected.inc();
+                    tracing::error!(key = %received.key, offset = received.offset, error = %e, "registry event not applied");
+                }
+                None => {
+                    metrics.registry_events_rejected.inc();
+                    tracing::error!(key = %received.key, offset = received.offset, "registry event without entity");
+                }
+            },
+            Err(e) => {
+                metrics.registry_events_rejected.inc();
+                tracing::error!(error = %e, "registry event not decodable");
+            }
+        }
+        let (services, subsystems, grants) = cache.sizes();
+        metrics.cached_entries(services, subsystems, grants);
+        if !*ready.borrow() && catch_up.observe(record.partition(), record.offset()) {
+            tracing::info!(services, subsystems, grants, "registry cache caught up");
+            ready.send_replace(true);
+        }
+    }
+}
+
+/// Hands each reply on this instance's reply topic to the call waiting for it.
+pub async fn replies(tail: Tail, pending: Arc<Pending>, metrics: GatewayMetrics, shutdown: CancellationToken) {
+    loop {
+        let record = tokio::select! {
+            () = shutdown.cancelled() => return,
+            record = tail.consumer.recv() => record,
+        };
+        match record {
+            Ok(record) => match decode::<ExchangeReply>(&record) {
+                Ok(received) => {
+                    let request_id = received.value.request_id.clone();
+                    if !pending.resolve(received.value) {
+                        metrics.unclaimed_replies.inc();
+                        tracing::info!(request_id = %request_id, "reply arrived after its call ended");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "reply not decodable"),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the reply topic");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
+}

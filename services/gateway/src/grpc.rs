@@ -1,0 +1,89 @@
+//! `koprik.exchange.v1.Exchange` over gRPC: reads the caller's metadata, hands the call to [`Exchange`] and
+//! turns the outcome into a response or a status carrying the request id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use koprik_proto::exchange::exchange_server;
+use koprik_proto::exchange::{CallRequest, CallResponse};
+use koprik_proto::tonic::{self, Request, Response, Status};
+
+use crate::error::REQUEST_ID_HEADER;
+use crate::exchange::{Exchange, Incoming, CONSUMER_HEADER};
+
+/// The gRPC face of the gateway.
+pub struct ExchangeApi {
+    exchange: Arc<Exchange>,
+}
+
+impl ExchangeApi {
+    /// Serves `exchange`.
+    pub fn new(exchange: Arc<Exchange>) -> Self {
+        Self { exchange }
+    }
+}
+
+/// The caller's deadline from the `grpc-timeout` header: up to 8 digits and a unit (H, M, S, m, u, n).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+#[tonic::async_trait]
+impl exchange_server::Exchange for ExchangeApi {
+    async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallResponse>, Status> {
+        let metadata = request.metadata();
+        let text = |key: &str| metadata.get(key).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
+        let incoming = Incoming {
+            caller: text(CONSUMER_HEADER),
+            client_timeout: text("grpc-timeout").as_deref().and_then(parse_grpc_timeout),
+            traceparent: text("traceparent"),
+            request: request.into_inner(),
+        };
+        // Its own task: if the caller goes away mid-call, the exchange still finishes and is audited.
+        let exchange = Arc::clone(&self.exchange);
+        let finished = tokio::spawn(async move { exchange.call(incoming).await })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "exchange task failed");
+                Status::internal("internal error in the gateway")
+            })?;
+        match finished.result {
+            Ok(answer) => {
+                let mut response = Response::new(answer);
+                if let Ok(value) = finished.request_id.parse() {
+                    response.metadata_mut().insert(REQUEST_ID_HEADER, value);
+                }
+                Ok(response)
+            }
+            Err(error) => Err(error.into_status(&finished.request_id)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_are_parsed() {
+        assert_eq!(parse_grpc_timeout("1500m"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("100"), None);
+        assert_eq!(parse_grpc_timeout("123456789m"), None);
+        assert_eq!(parse_grpc_timeout("m"), None);
+    }
+}

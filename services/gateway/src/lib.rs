@@ -1,0 +1,117 @@
+//! The gateway: the consumers' only entry to the exchange. It identifies the calling subsystem, validates the
+//! request, checks access against its cache of the registry, forwards the request to the provider's request
+//! topic, waits for the correlated reply on its own reply topic, and records every outcome on `exchange.audit`.
+//! It never logs payloads.
+//!
+//! # Layout
+//! - [`config`]: the typed configuration.
+//! - [`call`]: a consumer's request, validated.
+//! - [`access`]: the access rule.
+//! - [`cache`]: the registry cache built from `registry.events`.
+//! - [`feeds`]: the registry feed and the reply feed.
+//! - [`pending`]: calls waiting for replies.
+//! - [`exchange`]: one exchange from receipt to audit.
+//! - [`audit`]: audit records.
+//! - [`grpc`]: the `koprik.exchange.v1.Exchange` service (translation only).
+//! - [`error`], [`metrics`].
+
+pub mod access;
+pub mod audit;
+pub mod cache;
+pub mod call;
+pub mod config;
+pub mod error;
+pub mod exchange;
+pub mod feeds;
+pub mod grpc;
+pub mod metrics;
+pub mod pending;
+
+use std::sync::Arc;
+
+use koprik_kafka::consumer::{tail, tail_from, Start};
+use koprik_kafka::topics::{
+    exchange_replies, TopicSpec, AUDIT_RETENTION, EXCHANGE_AUDIT, REGISTRY_EVENTS, REPLY_RETENTION,
+};
+use koprik_kafka::Producer;
+use koprik_proto::exchange::exchange_server::ExchangeServer;
+use koprik_runtime::metrics::Metrics;
+use koprik_runtime::{grpc as server, CancellationToken};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::GatewayConfig;
+
+/// The sockets the gateway serves on, bound by the caller (port 0 in tests).
+pub struct Listeners {
+    /// The consumers' gRPC API.
+    pub grpc: TcpListener,
+    /// `GET /metrics`.
+    pub metrics: TcpListener,
+}
+
+/// Runs the gateway until `shutdown` is cancelled. It starts answering only once its registry cache has caught
+/// up with `registry.events`, so it never refuses a call for lack of knowledge.
+pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let reply_topic = exchange_replies(&config.instance);
+    koprik_kafka::admin::ensure_topics(
+        &config.kafka,
+        &[
+            TopicSpec::compacted(REGISTRY_EVENTS),
+            TopicSpec::retained(EXCHANGE_AUDIT, AUDIT_RETENTION),
+            TopicSpec::retained(&reply_topic, REPLY_RETENTION),
+        ],
+    )
+    .await?;
+    let client_id = format!("koprik-gateway.{}", config.instance);
+    let producer = Producer::new(&config.kafka, &client_id)?;
+    let metrics = Metrics::new("gateway");
+    let gateway_metrics = metrics::GatewayMetrics::register(&metrics);
+    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+
+    let cache = Arc::new(cache::RegistryCache::default());
+    let pending = Arc::new(pending::Pending::default());
+    let (ready_tx, mut ready) = watch::channel(false);
+    let registry_feed = tokio::spawn(feeds::registry(
+        tail(&config.kafka, &client_id, REGISTRY_EVENTS).await?,
+        Arc::clone(&cache),
+        ready_tx,
+        gateway_metrics.clone(),
+        shutdown.clone(),
+    ));
+    let reply_feed = tokio::spawn(feeds::replies(
+        tail_from(&config.kafka, &client_id, &reply_topic, Start::End).await?,
+        Arc::clone(&pending),
+        gateway_metrics.clone(),
+        shutdown.clone(),
+    ));
+    tokio::select! {
+        caught_up = ready.wait_for(|ready| *ready) => { caught_up?; }
+        () = shutdown.cancelled() => {}
+    }
+
+    let exchange = Arc::new(exchange::Exchange {
+        instance: config.instance.clone(),
+        reply_topic,
+        call_timeout: config.call_timeout,
+        max_payload: config.max_payload_bytes,
+        cache,
+        pending,
+        producer: producer.clone(),
+        auditor: audit::Auditor::new(producer.clone()),
+        metrics: gateway_metrics,
+    });
+    let (router, health) = server::router_with_health(&config.grpc)?;
+    health.set_serving::<ExchangeServer<grpc::ExchangeApi>>().await;
+    tracing::info!(grpc = %listeners.grpc.local_addr()?, instance = %config.instance, "gateway serving");
+    let api = ExchangeServer::new(grpc::ExchangeApi::new(exchange));
+    server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await?;
+
+    shutdown.cancel();
+    registry_feed.await?;
+    reply_feed.await?;
+    metrics_task.await??;
+    producer.flush(std::time::Duration::from_secs(5));
+    tracing::info!("gateway stopped");
+    Ok(())
+}
