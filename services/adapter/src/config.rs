@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use koprik_kafka::KafkaConfig;
 use koprik_proto::ids::MemberId;
-use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use koprik_runtime::config::{
+    ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
+};
 use koprik_runtime::tls::ClientTlsSettings;
 use serde::{Deserialize, Serialize};
 
@@ -77,7 +79,10 @@ impl ServiceConfig for AdapterConfig {
         self.provider_id()?;
         if let BackendConfig::Grpc { endpoint, .. } = &self.backend {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return Err(ConfigError::invalid("backend.endpoint", "must start with http:// or https://"));
+                return Err(ConfigError::invalid(
+                    "backend.endpoint",
+                    "must start with http:// or https://",
+                ));
             }
         }
         Ok(())

@@ -16,7 +16,9 @@ use koprik_kafka::rdkafka::message::BorrowedMessage;
 use koprik_kafka::topics::exchange_replies;
 use koprik_kafka::{decode, Producer};
 use koprik_proto::events::exchange_reply::Outcome;
-use koprik_proto::events::{ExchangeReply, ExchangeRequest, FailureKind, ProviderAnswer, ProviderFailure};
+use koprik_proto::events::{
+    ExchangeReply, ExchangeRequest, FailureKind, ProviderAnswer, ProviderFailure,
+};
 use koprik_proto::ids::{MemberId, ServiceId};
 use koprik_proto::provider::HandleRequest;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +36,12 @@ pub struct Worker {
 
 impl Worker {
     /// A worker answering for `provider` from `backend`.
-    pub fn new(provider: MemberId, backend: Arc<dyn Backend>, producer: Producer, metrics: AdapterMetrics) -> Self {
+    pub fn new(
+        provider: MemberId,
+        backend: Arc<dyn Backend>,
+        producer: Producer,
+        metrics: AdapterMetrics,
+    ) -> Self {
         Self {
             provider,
             backend,
@@ -71,11 +78,23 @@ impl Worker {
             Err(e) => return self.dead_letter(record, &e.to_string()).await,
         };
         let request = received.value;
-        let Some(deadline) = request.deadline.as_ref().and_then(koprik_proto::time::datetime) else {
-            return self.dead_letter(record, "the request has no valid deadline").await;
+        let Some(deadline) = request
+            .deadline
+            .as_ref()
+            .and_then(koprik_proto::time::datetime)
+        else {
+            return self
+                .dead_letter(record, "the request has no valid deadline")
+                .await;
         };
-        if request.request_id.is_empty() || !request.reply_topic.starts_with(&exchange_replies("")) {
-            return self.dead_letter(record, "the request has no request id or no exchange.replies.* reply topic").await;
+        if request.request_id.is_empty() || !request.reply_topic.starts_with(&exchange_replies(""))
+        {
+            return self
+                .dead_letter(
+                    record,
+                    "the request has no request id or no exchange.replies.* reply topic",
+                )
+                .await;
         }
         let Ok(remaining) = (deadline - Utc::now()).to_std() else {
             tracing::info!(request_id = %request.request_id, "request expired before it was read; nobody waits for it");
@@ -94,16 +113,29 @@ impl Worker {
             answered_at: Some(koprik_proto::time::timestamp(Utc::now())),
             outcome: Some(outcome),
         };
-        self.send_reply(&request, &reply, deadline, &traceparent).await;
+        self.send_reply(&request, &reply, deadline, &traceparent)
+            .await;
     }
 
     /// Asks the backend, bounded by the time the consumer still waits.
     async fn answer(&self, request: &ExchangeRequest, remaining: Duration) -> Outcome {
-        let service = request.service.as_ref().map(ServiceId::try_from).transpose().ok().flatten();
-        if !service.as_ref().is_some_and(|s| *s.provider() == self.provider) {
+        let service = request
+            .service
+            .as_ref()
+            .map(ServiceId::try_from)
+            .transpose()
+            .ok()
+            .flatten();
+        if !service
+            .as_ref()
+            .is_some_and(|s| *s.provider() == self.provider)
+        {
             return failure(BackendFailure::new(
                 FailureKind::UnknownService,
-                format!("this adapter answers only for services of {}", self.provider),
+                format!(
+                    "this adapter answers only for services of {}",
+                    self.provider
+                ),
             ));
         }
         let handle = HandleRequest {
@@ -119,7 +151,9 @@ impl Worker {
         };
         let started = Instant::now();
         let result = tokio::time::timeout(remaining, self.backend.handle(handle)).await;
-        self.metrics.backend_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .backend_seconds
+            .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(Ok(response)) => Outcome::Answer(ProviderAnswer {
                 payload: response.payload,
@@ -134,12 +168,24 @@ impl Worker {
     }
 
     /// Produces the reply, retrying while the consumer still waits.
-    async fn send_reply(&self, request: &ExchangeRequest, reply: &ExchangeReply, deadline: chrono::DateTime<Utc>, traceparent: &str) {
+    async fn send_reply(
+        &self,
+        request: &ExchangeRequest,
+        reply: &ExchangeReply,
+        deadline: chrono::DateTime<Utc>,
+        traceparent: &str,
+    ) {
         let event_id = uuid::Uuid::now_v7().to_string();
         loop {
             let sent = self
                 .producer
-                .publish(&request.reply_topic, &request.request_id, reply, &event_id, Some(traceparent))
+                .publish(
+                    &request.reply_topic,
+                    &request.request_id,
+                    reply,
+                    &event_id,
+                    Some(traceparent),
+                )
                 .await;
             match sent {
                 Ok(_) => {

@@ -14,7 +14,11 @@ use crate::call::Call;
 use crate::error::GatewayError;
 
 /// Decides whether `consumer` may make `call`; on refusal the error states the reason.
-pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> Result<(), GatewayError> {
+pub fn authorize(
+    cache: &RegistryCache,
+    consumer: &SubsystemId,
+    call: &Call,
+) -> Result<(), GatewayError> {
     if !cache.has_subsystem(consumer) {
         return Err(GatewayError::Refused(format!(
             "consumer subsystem {consumer} is not registered"
@@ -45,9 +49,15 @@ pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> 
     check_grant(cache, consumer, &call.service)
 }
 
-fn check_grant(cache: &RegistryCache, consumer: &SubsystemId, service: &ServiceId) -> Result<(), GatewayError> {
+fn check_grant(
+    cache: &RegistryCache,
+    consumer: &SubsystemId,
+    service: &ServiceId,
+) -> Result<(), GatewayError> {
     let Some(grant) = cache.grant(consumer, service) else {
-        return Err(GatewayError::Refused(format!("{consumer} has no access grant for {service}")));
+        return Err(GatewayError::Refused(format!(
+            "{consumer} has no access grant for {service}"
+        )));
     };
     let state = match grant.status {
         GrantStatus::Active => return Ok(()),
@@ -90,7 +100,9 @@ mod tests {
             meta: meta(1),
             ..Subsystem::default()
         };
-        cache.apply(&Entity::Subsystem(subsystem)).expect("subsystem");
+        cache
+            .apply(&Entity::Subsystem(subsystem))
+            .expect("subsystem");
         let entity = Service {
             id: Some((&service).into()),
             data_items: vec![DataItem {
@@ -138,29 +150,50 @@ mod tests {
     fn without_a_grant_the_call_is_refused_with_the_reason() {
         let cache = cache(None, ServiceStatus::Available);
         let err = authorize(&cache, &consumer(), &call(&[])).expect_err("no grant");
-        assert_eq!(err.to_string(), format!("{CONSUMER} has no access grant for {SERVICE}"));
+        assert_eq!(
+            err.to_string(),
+            format!("{CONSUMER} has no access grant for {SERVICE}")
+        );
     }
 
     #[test]
     fn a_suspended_grant_states_its_notice() {
-        let cache = cache(Some((GrantStatus::Suspended, "notice 12: TI violation")), ServiceStatus::Available);
+        let cache = cache(
+            Some((GrantStatus::Suspended, "notice 12: TI violation")),
+            ServiceStatus::Available,
+        );
         let err = authorize(&cache, &consumer(), &call(&[])).expect_err("suspended");
-        assert!(err.to_string().ends_with("is suspended: notice 12: TI violation"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("is suspended: notice 12: TI violation"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_services_and_items_are_named() {
         let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
         let mut other = call(&[]);
-        other.service = "UZ/GOV/201122919/civil-registry/marriages/v1".parse().expect("id");
-        assert!(matches!(authorize(&cache, &consumer(), &other), Err(GatewayError::UnknownService(_))));
+        other.service = "UZ/GOV/201122919/civil-registry/marriages/v1"
+            .parse()
+            .expect("id");
+        assert!(matches!(
+            authorize(&cache, &consumer(), &other),
+            Err(GatewayError::UnknownService(_))
+        ));
         let err = authorize(&cache, &consumer(), &call(&["surname", "salary"])).expect_err("item");
-        assert!(matches!(&err, GatewayError::Invalid(f) if f.field == "data_items[1]"), "{err}");
+        assert!(
+            matches!(&err, GatewayError::Invalid(f) if f.field == "data_items[1]"),
+            "{err}"
+        );
     }
 
     #[test]
     fn maintenance_makes_the_service_unavailable() {
-        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::UnderMaintenance);
+        let cache = cache(
+            Some((GrantStatus::Active, "")),
+            ServiceStatus::UnderMaintenance,
+        );
         assert!(matches!(
             authorize(&cache, &consumer(), &call(&[])),
             Err(GatewayError::ServiceUnavailable(_))
@@ -171,6 +204,9 @@ mod tests {
     fn unregistered_consumers_are_refused() {
         let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
         let stranger: SubsystemId = "UZ/GOV/300000001/unknown".parse().expect("id");
-        assert!(matches!(authorize(&cache, &stranger, &call(&[])), Err(GatewayError::Refused(_))));
+        assert!(matches!(
+            authorize(&cache, &stranger, &call(&[])),
+            Err(GatewayError::Refused(_))
+        ));
     }
 }

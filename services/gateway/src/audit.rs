@@ -44,9 +44,11 @@ pub fn outcome(result: &Result<(), GatewayError>) -> AuditOutcome {
     match result {
         Ok(()) => AuditOutcome::Delivered,
         Err(GatewayError::Invalid(_)) => AuditOutcome::Invalid,
-        Err(GatewayError::Unauthenticated(_) | GatewayError::UnknownService(_) | GatewayError::Refused(_)) => {
-            AuditOutcome::Refused
-        }
+        Err(
+            GatewayError::Unauthenticated(_)
+            | GatewayError::UnknownService(_)
+            | GatewayError::Refused(_),
+        ) => AuditOutcome::Refused,
         Err(GatewayError::ServiceUnavailable(_)) => AuditOutcome::Refused,
         Err(GatewayError::Provider { .. }) => AuditOutcome::ProviderError,
         Err(GatewayError::TimedOut { .. }) => AuditOutcome::TimedOut,
@@ -92,7 +94,13 @@ impl Auditor {
     /// Publishes `record` keyed by its request id.
     pub async fn write(&self, record: &AuditRecord, traceparent: &str) -> Result<(), KafkaError> {
         self.producer
-            .publish(EXCHANGE_AUDIT, &record.request_id, record, &record.event_id, Some(traceparent))
+            .publish(
+                EXCHANGE_AUDIT,
+                &record.request_id,
+                record,
+                &record.event_id,
+                Some(traceparent),
+            )
             .await
             .map(|_| ())
     }
@@ -124,8 +132,14 @@ mod tests {
         };
         let refused = record("gw", &facts, &Err(GatewayError::Refused("no grant".into())));
         assert_eq!(refused.outcome(), AuditOutcome::Refused);
-        assert_eq!(refused.status_code, koprik_proto::tonic::Code::PermissionDenied as i32);
+        assert_eq!(
+            refused.status_code,
+            koprik_proto::tonic::Code::PermissionDenied as i32
+        );
         assert_eq!(refused.reason, "no grant");
-        assert_eq!(record("gw", &facts, &Ok(())).outcome(), AuditOutcome::Delivered);
+        assert_eq!(
+            record("gw", &facts, &Ok(())).outcome(),
+            AuditOutcome::Delivered
+        );
     }
 }

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
-use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use koprik_runtime::config::{
+    ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
+};
 use serde::{Deserialize, Serialize};
 
 /// Everything the gateway needs to run.
@@ -52,10 +54,16 @@ impl ServiceConfig for GatewayConfig {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !instance_ok {
-            return Err(ConfigError::invalid("instance", "must be 1-63 lower-case letters, digits or '-'"));
+            return Err(ConfigError::invalid(
+                "instance",
+                "must be 1-63 lower-case letters, digits or '-'",
+            ));
         }
         if self.call_timeout.is_zero() {
-            return Err(ConfigError::invalid("call_timeout", "must be more than zero"));
+            return Err(ConfigError::invalid(
+                "call_timeout",
+                "must be more than zero",
+            ));
         }
         Ok(())
     }

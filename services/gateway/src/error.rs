@@ -77,9 +77,10 @@ impl GatewayError {
             status.metadata_mut().insert(REQUEST_ID_HEADER, value);
         }
         if matches!(self, Self::Provider { .. }) {
-            status
-                .metadata_mut()
-                .insert(ERROR_SOURCE_HEADER, koprik_proto::tonic::metadata::MetadataValue::from_static("provider"));
+            status.metadata_mut().insert(
+                ERROR_SOURCE_HEADER,
+                koprik_proto::tonic::metadata::MetadataValue::from_static("provider"),
+            );
         }
         status
     }
@@ -97,9 +98,18 @@ mod tests {
         }
         .into_status("0190f6a8-0000-7000-8000-000000000000");
         assert_eq!(status.code(), Code::NotFound);
-        assert_eq!(status.metadata().get(ERROR_SOURCE_HEADER).map(|v| v.to_str().ok()), Some(Some("provider")));
         assert_eq!(
-            status.metadata().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()),
+            status
+                .metadata()
+                .get(ERROR_SOURCE_HEADER)
+                .map(|v| v.to_str().ok()),
+            Some(Some("provider"))
+        );
+        assert_eq!(
+            status
+                .metadata()
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok()),
             Some("0190f6a8-0000-7000-8000-000000000000")
         );
     }

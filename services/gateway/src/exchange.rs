@@ -78,9 +78,9 @@ fn identify(caller: Option<&str>) -> Result<SubsystemId, GatewayError> {
              (INSTANCE/CLASS/CODE/SUBSYSTEM)"
         ))
     })?;
-    caller
-        .parse()
-        .map_err(|e: koprik_proto::FieldError| GatewayError::Unauthenticated(format!("{CONSUMER_HEADER} metadata: {e}")))
+    caller.parse().map_err(|e: koprik_proto::FieldError| {
+        GatewayError::Unauthenticated(format!("{CONSUMER_HEADER} metadata: {e}"))
+    })
 }
 
 impl Exchange {
@@ -109,12 +109,17 @@ impl Exchange {
             ));
         }
         let outcome = audit::outcome(&result.as_ref().map(|_| ()).map_err(Clone::clone));
-        let label = outcome.as_str_name().trim_start_matches("AUDIT_OUTCOME_").to_ascii_lowercase();
+        let label = outcome
+            .as_str_name()
+            .trim_start_matches("AUDIT_OUTCOME_")
+            .to_ascii_lowercase();
         self.metrics
             .calls
             .get_or_create(&vec![("outcome", outcome_label(&label))])
             .inc();
-        self.metrics.call_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .call_seconds
+            .observe(started.elapsed().as_secs_f64());
         tracing::info!(
             request_id = %facts.request_id,
             consumer = facts.consumer.as_ref().map(ToString::to_string).unwrap_or_default(),
@@ -166,9 +171,13 @@ impl Exchange {
         let mut waiter = self.pending.register(&facts.request_id);
         let topic = exchange_requests(call.service.provider().member_code());
         let event_id = uuid::Uuid::now_v7().to_string();
-        let publish = self
-            .producer
-            .publish(&topic, &facts.request_id, &request, &event_id, Some(traceparent));
+        let publish = self.producer.publish(
+            &topic,
+            &facts.request_id,
+            &request,
+            &event_id,
+            Some(traceparent),
+        );
         match tokio::time::timeout(timeout, publish).await {
             Err(_) => return Err(timed_out()),
             Ok(Err(e)) => {
@@ -206,7 +215,9 @@ fn deliver(facts: &mut CallFacts, reply: ExchangeReply) -> Result<CallResponse, 
             kind: failure.kind(),
             message: failure.message,
         }),
-        None => Err(GatewayError::Platform("the provider's adapter sent an empty reply".into())),
+        None => Err(GatewayError::Platform(
+            "the provider's adapter sent an empty reply".into(),
+        )),
     }
 }
 
@@ -229,9 +240,15 @@ mod tests {
 
     #[test]
     fn callers_must_name_a_valid_subsystem() {
-        assert!(matches!(identify(None), Err(GatewayError::Unauthenticated(_))));
+        assert!(matches!(
+            identify(None),
+            Err(GatewayError::Unauthenticated(_))
+        ));
         let err = identify(Some("UZ/GOV/123")).expect_err("malformed");
-        assert!(err.to_string().starts_with("koprik-consumer metadata:"), "{err}");
+        assert!(
+            err.to_string().starts_with("koprik-consumer metadata:"),
+            "{err}"
+        );
         assert!(identify(Some("UZ/GOV/200935935/tax-inspection")).is_ok());
     }
 }

@@ -71,7 +71,12 @@ pub async fn registry(
 }
 
 /// Hands each reply on this instance's reply topic to the call waiting for it.
-pub async fn replies(tail: Tail, pending: Arc<Pending>, metrics: GatewayMetrics, shutdown: CancellationToken) {
+pub async fn replies(
+    tail: Tail,
+    pending: Arc<Pending>,
+    metrics: GatewayMetrics,
+    shutdown: CancellationToken,
+) {
     loop {
         let record = tokio::select! {
             () = shutdown.cancelled() => return,

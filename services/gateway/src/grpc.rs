@@ -45,7 +45,11 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 impl exchange_server::Exchange for ExchangeApi {
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallResponse>, Status> {
         let metadata = request.metadata();
-        let text = |key: &str| metadata.get(key).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
+        let text = |key: &str| {
+            metadata
+                .get(key)
+                .map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned())
+        };
         let incoming = Incoming {
             caller: text(CONSUMER_HEADER),
             client_timeout: text("grpc-timeout").as_deref().and_then(parse_grpc_timeout),
@@ -79,7 +83,10 @@ mod tests {
 
     #[test]
     fn grpc_timeouts_are_parsed() {
-        assert_eq!(parse_grpc_timeout("1500m"), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_grpc_timeout("1500m"),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
         assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_grpc_timeout("100"), None);

@@ -52,7 +52,9 @@ impl Pending {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<ExchangeReply>>> {
-        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -76,9 +78,9 @@ mod tests {
     #[tokio::test]
     async fn a_reply_reaches_its_waiter() {
         let pending = Arc::new(Pending::default());
-        let waiter = pending.register("a");
+        let mut waiter = pending.register("a");
         assert!(pending.resolve(reply("a")));
-        assert_eq!(waiter.reply.await.expect("reply").request_id, "a");
+        assert_eq!((&mut waiter.reply).await.expect("reply").request_id, "a");
     }
 
     #[test]

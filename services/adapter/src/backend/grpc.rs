@@ -45,7 +45,9 @@ pub fn failure_of(status: &Status) -> BackendFailure {
     let message = match kind {
         // An internal failure's text may reveal the backend's internals; the consumer gets a generic reason.
         FailureKind::Internal => "the provider's information system failed".to_owned(),
-        FailureKind::Unavailable if status.message().is_empty() => "the provider's information system is unavailable".to_owned(),
+        FailureKind::Unavailable if status.message().is_empty() => {
+            "the provider's information system is unavailable".to_owned()
+        }
         _ => status.message().to_owned(),
     };
     BackendFailure::new(kind, message)
@@ -99,8 +101,13 @@ mod tests {
 
     #[test]
     fn internal_details_are_not_relayed() {
-        let failure = failure_of(&Status::internal("NullPointerException at db.query(line 42)"));
+        let failure = failure_of(&Status::internal(
+            "NullPointerException at db.query(line 42)",
+        ));
         assert_eq!(failure.message, "the provider's information system failed");
-        assert_eq!(failure_of(&Status::not_found("no such person")).message, "no such person");
+        assert_eq!(
+            failure_of(&Status::not_found("no such person")).message,
+            "no such person"
+        );
     }
 }
