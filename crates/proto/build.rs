@@ -19,10 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let descriptors = protox::compile(FILES, [&root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(
-        out_dir.join("koprik_descriptor.bin"),
-        descriptors.encode_to_vec(),
-    )?;
+    std::fs::write(out_dir.join("koprik_descriptor.bin"), descriptors.encode_to_vec())?;
 
     // Type names give every message `prost::Name`, which the Kafka crate uses for the `koprik-type` header.
     let mut config = tonic_prost_build::Config::new();

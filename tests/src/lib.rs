@@ -49,10 +49,7 @@ impl Running {
 async fn listeners() -> (TcpListener, TcpListener, SocketAddr, SocketAddr) {
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let metrics = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-    let (g, m) = (
-        grpc.local_addr().expect("bound"),
-        metrics.local_addr().expect("bound"),
-    );
+    let (g, m) = (grpc.local_addr().expect("bound"), metrics.local_addr().expect("bound"));
     (grpc, metrics, g, m)
 }
 
@@ -60,11 +57,7 @@ async fn listeners() -> (TcpListener, TcpListener, SocketAddr, SocketAddr) {
 async fn channel(addr: SocketAddr) -> Channel {
     let start = Instant::now();
     loop {
-        match Channel::from_shared(format!("http://{addr}"))
-            .expect("valid URI")
-            .connect()
-            .await
-        {
+        match Channel::from_shared(format!("http://{addr}")).expect("valid URI").connect().await {
             Ok(channel) => return channel,
             Err(e) if start.elapsed() < Duration::from_secs(20) => {
                 let _ = e;
@@ -101,16 +94,12 @@ impl Sandbox {
         let (grpc, metrics, registry_addr, metrics_addr) = listeners().await;
         let config = RegistryConfig {
             grpc: GrpcServerConfig::plain(registry_addr),
-            metrics: MetricsConfig {
-                listen: metrics_addr,
-            },
+            metrics: MetricsConfig { listen: metrics_addr },
             database: database.config(),
             kafka: kafka.clone(),
             ..RegistryConfig::default()
         };
-        let registry_service = spawn(|s| {
-            koprik_registry::run(config, koprik_registry::Listeners { grpc, metrics }, s)
-        });
+        let registry_service = spawn(|s| koprik_registry::run(config, koprik_registry::Listeners { grpc, metrics }, s));
         let mut registry = RegistryClient::new(channel(registry_addr).await);
         demo::seed(&mut registry).await.expect("demo data seeded");
 
@@ -120,14 +109,11 @@ impl Sandbox {
             instance: "gateway-test".into(),
             call_timeout: CALL_TIMEOUT,
             grpc: GrpcServerConfig::plain(gateway_addr),
-            metrics: MetricsConfig {
-                listen: metrics_addr,
-            },
+            metrics: MetricsConfig { listen: metrics_addr },
             kafka,
             ..GatewayConfig::default()
         };
-        let gateway_service =
-            spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
+        let gateway_service = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
         let gateway = ExchangeClient::new(channel(gateway_addr).await);
         Self {
             broker,
@@ -153,27 +139,17 @@ impl Sandbox {
     }
 
     /// Calls the gateway as `consumer`.
-    pub async fn call(
-        &mut self,
-        consumer: Option<&str>,
-        request: CallRequest,
-    ) -> Result<CallResponse, Status> {
+    pub async fn call(&mut self, consumer: Option<&str>, request: CallRequest) -> Result<CallResponse, Status> {
         let mut request = Request::new(request);
         if let Some(consumer) = consumer {
-            request
-                .metadata_mut()
-                .insert("koprik-consumer", consumer.parse().expect("ASCII metadata"));
+            request.metadata_mut().insert("koprik-consumer", consumer.parse().expect("ASCII metadata"));
         }
         self.gateway.call(request).await.map(|r| r.into_inner())
     }
 
     /// Calls until the gateway answers with data, as a consumer does while a new grant propagates; panics after
     /// ten seconds with the last error.
-    pub async fn call_until_delivered(
-        &mut self,
-        consumer: &str,
-        request: CallRequest,
-    ) -> CallResponse {
+    pub async fn call_until_delivered(&mut self, consumer: &str, request: CallRequest) -> CallResponse {
         let start = Instant::now();
         loop {
             match self.call(Some(consumer), request.clone()).await {
@@ -189,25 +165,18 @@ impl Sandbox {
 
     /// The audit record of `request_id`, read from `exchange.audit` like any Kafka client would.
     pub async fn audit_record(&self, request_id: &str) -> AuditRecord {
-        wait_for_record::<AuditRecord, _>(
-            &self.broker.kafka_config(),
-            EXCHANGE_AUDIT,
-            Duration::from_secs(10),
-            |r| r.value.request_id == request_id,
-        )
+        wait_for_record::<AuditRecord, _>(&self.broker.kafka_config(), EXCHANGE_AUDIT, Duration::from_secs(10), |r| {
+            r.value.request_id == request_id
+        })
         .await
         .value
     }
 
     /// Stops every service cleanly; a service that fails to stop fails the test.
     pub async fn stop(mut self) {
-        for service in [
-            self.gateway_service.take(),
-            self.adapter_service.take(),
-            self.registry_service.take(),
-        ]
-        .into_iter()
-        .flatten()
+        for service in [self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()]
+            .into_iter()
+            .flatten()
         {
             service.stop().await;
         }
@@ -221,14 +190,11 @@ async fn start_adapter(kafka: &koprik_kafka::KafkaConfig) -> Running {
         provider: demo::PROVIDER.into(),
         backend: BackendConfig::DemoCivilRegistry { fixture: None },
         grpc: GrpcServerConfig::plain(grpc_addr),
-        metrics: MetricsConfig {
-            listen: metrics_addr,
-        },
+        metrics: MetricsConfig { listen: metrics_addr },
         kafka: kafka.clone(),
         ..AdapterConfig::default()
     };
-    let running =
-        spawn(|s| koprik_adapter::run(config, koprik_adapter::Listeners { grpc, metrics }, s));
+    let running = spawn(|s| koprik_adapter::run(config, koprik_adapter::Listeners { grpc, metrics }, s));
     channel(grpc_addr).await;
     running
 }
@@ -248,9 +214,7 @@ pub fn person_request(pinfl: &str, items: &[&str]) -> CallRequest {
     let service: ServiceId = demo::SERVICE.parse().expect("demo service id");
     CallRequest {
         service: Some((&service).into()),
-        applicants: vec![ApplicantId {
-            kind: Some(Kind::Pinfl(pinfl.into())),
-        }],
+        applicants: vec![ApplicantId { kind: Some(Kind::Pinfl(pinfl.into())) }],
         data_items: items.iter().map(|s| (*s).to_owned()).collect(),
         payload: Vec::new(),
         content_type: String::new(),

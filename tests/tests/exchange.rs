@@ -15,10 +15,7 @@ use sha2::{Digest, Sha256};
 async fn a_granted_consumer_gets_the_providers_data() {
     let mut sandbox = Sandbox::start().await;
     let response = sandbox
-        .call_until_delivered(
-            demo::CONSUMER,
-            person_request(demo::DEMO_PINFL, &["surname", "birth_date"]),
-        )
+        .call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &["surname", "birth_date"]))
         .await;
 
     assert_eq!(response.content_type, "application/json");
@@ -33,14 +30,8 @@ async fn a_granted_consumer_gets_the_providers_data() {
     assert_eq!(audit.outcome(), AuditOutcome::Delivered);
     assert_eq!(audit.status_code, 0);
     assert_eq!(audit.data_items, vec!["surname", "birth_date"]);
-    assert_eq!(
-        audit.response_sha256,
-        hex::encode(Sha256::digest(&response.payload))
-    );
-    assert_eq!(
-        audit.consumer.as_ref().map(|c| c.subsystem_code.as_str()),
-        Some("tax-inspection")
-    );
+    assert_eq!(audit.response_sha256, hex::encode(Sha256::digest(&response.payload)));
+    assert_eq!(audit.consumer.as_ref().map(|c| c.subsystem_code.as_str()), Some("tax-inspection"));
     sandbox.stop().await;
 }
 
@@ -48,29 +39,14 @@ async fn a_granted_consumer_gets_the_providers_data() {
 async fn a_consumer_without_a_grant_is_refused_with_the_reason() {
     let mut sandbox = Sandbox::start().await;
     // The granted call proves the gateway's cache holds the demo data, so the refusal below is about the grant.
-    sandbox
-        .call_until_delivered(
-            demo::CONSUMER,
-            person_request(demo::DEMO_PINFL, &["surname"]),
-        )
-        .await;
+    sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &["surname"])).await;
 
     let status = sandbox
-        .call(
-            Some(demo::UNGRANTED_CONSUMER),
-            person_request(demo::DEMO_PINFL, &["surname"]),
-        )
+        .call(Some(demo::UNGRANTED_CONSUMER), person_request(demo::DEMO_PINFL, &["surname"]))
         .await
         .expect_err("no grant");
     assert_eq!(status.code(), Code::PermissionDenied);
-    assert_eq!(
-        status.message(),
-        format!(
-            "{} has no access grant for {}",
-            demo::UNGRANTED_CONSUMER,
-            demo::SERVICE
-        )
-    );
+    assert_eq!(status.message(), format!("{} has no access grant for {}", demo::UNGRANTED_CONSUMER, demo::SERVICE));
 
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::Refused);
@@ -82,23 +58,14 @@ async fn a_consumer_without_a_grant_is_refused_with_the_reason() {
 #[tokio::test]
 async fn an_unknown_service_is_not_found() {
     let mut sandbox = Sandbox::start().await;
-    sandbox
-        .call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[]))
-        .await;
+    sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])).await;
     let mut request = person_request(demo::DEMO_PINFL, &[]);
     if let Some(service) = request.service.as_mut() {
         service.service_code = "marriage-certificates".into();
     }
-    let status = sandbox
-        .call(Some(demo::CONSUMER), request)
-        .await
-        .expect_err("unknown service");
+    let status = sandbox.call(Some(demo::CONSUMER), request).await.expect_err("unknown service");
     assert_eq!(status.code(), Code::NotFound);
-    assert!(
-        status.message().contains("marriage-certificates"),
-        "{}",
-        status.message()
-    );
+    assert!(status.message().contains("marriage-certificates"), "{}", status.message());
 
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::Refused);
@@ -109,26 +76,16 @@ async fn an_unknown_service_is_not_found() {
 #[tokio::test]
 async fn a_stopped_adapter_gives_deadline_exceeded_within_the_timeout() {
     let mut sandbox = Sandbox::start().await;
-    sandbox
-        .call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[]))
-        .await;
+    sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])).await;
     sandbox.stop_adapter().await;
 
     let start = Instant::now();
-    let status = sandbox
-        .call(Some(demo::CONSUMER), person_request(demo::DEMO_PINFL, &[]))
-        .await
-        .expect_err("nobody answers");
+    let status =
+        sandbox.call(Some(demo::CONSUMER), person_request(demo::DEMO_PINFL, &[])).await.expect_err("nobody answers");
     let waited = start.elapsed();
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-    assert!(
-        waited >= CALL_TIMEOUT,
-        "answered after {waited:?}, before the timeout"
-    );
-    assert!(
-        waited < CALL_TIMEOUT + Duration::from_secs(2),
-        "hung for {waited:?}"
-    );
+    assert!(waited >= CALL_TIMEOUT, "answered after {waited:?}, before the timeout");
+    assert!(waited < CALL_TIMEOUT + Duration::from_secs(2), "hung for {waited:?}");
 
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::TimedOut);
@@ -136,9 +93,7 @@ async fn a_stopped_adapter_gives_deadline_exceeded_within_the_timeout() {
 
     // A restarted adapter skips the expired request instead of answering nobody, and serves new ones.
     sandbox.start_adapter().await;
-    sandbox
-        .call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[]))
-        .await;
+    sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])).await;
     sandbox.stop().await;
 }
 
@@ -146,9 +101,7 @@ async fn a_stopped_adapter_gives_deadline_exceeded_within_the_timeout() {
 async fn a_grant_revoked_in_the_registry_is_refused_within_a_second() {
     let mut sandbox = Sandbox::start().await;
     let grant = demo::seed(&mut sandbox.registry).await.expect("demo grant");
-    sandbox
-        .call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[]))
-        .await;
+    sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])).await;
 
     sandbox
         .registry
@@ -162,10 +115,7 @@ async fn a_grant_revoked_in_the_registry_is_refused_within_a_second() {
         .expect("revoked");
     let revoked_at = Instant::now();
     let status = loop {
-        match sandbox
-            .call(Some(demo::CONSUMER), person_request(demo::DEMO_PINFL, &[]))
-            .await
-        {
+        match sandbox.call(Some(demo::CONSUMER), person_request(demo::DEMO_PINFL, &[])).await {
             Err(status) if status.code() == Code::PermissionDenied => break status,
             other => {
                 assert!(
@@ -176,13 +126,7 @@ async fn a_grant_revoked_in_the_registry_is_refused_within_a_second() {
         }
     };
     assert!(revoked_at.elapsed() < Duration::from_secs(1));
-    assert!(
-        status
-            .message()
-            .ends_with("is revoked: A1 §27: official notice No. 7"),
-        "{}",
-        status.message()
-    );
+    assert!(status.message().ends_with("is revoked: A1 §27: official notice No. 7"), "{}", status.message());
 
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::Refused);
@@ -192,9 +136,7 @@ async fn a_grant_revoked_in_the_registry_is_refused_within_a_second() {
 #[tokio::test]
 async fn malformed_or_empty_input_is_an_invalid_argument() {
     let mut sandbox = Sandbox::start().await;
-    sandbox
-        .call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[]))
-        .await;
+    sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])).await;
 
     let cases = [
         (CallRequest::default(), "service: is required"),
@@ -208,10 +150,7 @@ async fn malformed_or_empty_input_is_an_invalid_argument() {
         ),
     ];
     for (request, message) in cases {
-        let status = sandbox
-            .call(Some(demo::CONSUMER), request)
-            .await
-            .expect_err(message);
+        let status = sandbox.call(Some(demo::CONSUMER), request).await.expect_err(message);
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert_eq!(status.message(), message);
         let audit = sandbox.audit_record(&request_id_of(&status)).await;
@@ -219,10 +158,7 @@ async fn malformed_or_empty_input_is_an_invalid_argument() {
         assert_eq!(audit.reason, message);
     }
 
-    let status = sandbox
-        .call(None, person_request(demo::DEMO_PINFL, &[]))
-        .await
-        .expect_err("anonymous");
+    let status = sandbox.call(None, person_request(demo::DEMO_PINFL, &[])).await.expect_err("anonymous");
     assert_eq!(status.code(), Code::Unauthenticated);
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::Refused);
@@ -233,26 +169,13 @@ async fn malformed_or_empty_input_is_an_invalid_argument() {
 #[tokio::test]
 async fn a_provider_refusal_is_relayed_as_the_providers() {
     let mut sandbox = Sandbox::start().await;
-    sandbox
-        .call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[]))
-        .await;
+    sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])).await;
     // A well-formed PINFL of nobody in the civil registry.
-    let status = sandbox
-        .call(Some(demo::CONSUMER), person_request("40101900000005", &[]))
-        .await
-        .expect_err("unknown person");
+    let status =
+        sandbox.call(Some(demo::CONSUMER), person_request("40101900000005", &[])).await.expect_err("unknown person");
     assert_eq!(status.code(), Code::NotFound);
-    assert_eq!(
-        status.message(),
-        "provider: no person with this PINFL is registered"
-    );
-    assert_eq!(
-        status
-            .metadata()
-            .get("koprik-error-source")
-            .and_then(|v| v.to_str().ok()),
-        Some("provider")
-    );
+    assert_eq!(status.message(), "provider: no person with this PINFL is registered");
+    assert_eq!(status.metadata().get("koprik-error-source").and_then(|v| v.to_str().ok()), Some("provider"));
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::ProviderError);
     sandbox.stop().await;

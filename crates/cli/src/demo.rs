@@ -7,9 +7,8 @@
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::{
-    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
-    DataClassification, DataItem, Grant, ListGrantsRequest, Organization, OrganizationRole,
-    OrganizationType, Service, Subsystem,
+    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest, DataClassification,
+    DataItem, Grant, ListGrantsRequest, Organization, OrganizationRole, OrganizationType, Service, Subsystem,
 };
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Code, Status};
@@ -37,10 +36,7 @@ const DATA_ITEMS: &[(&str, &str)] = &[
     ("birth_place", "Tug'ilgan joyi / Place of birth"),
     ("citizenship", "Fuqaroligi / Citizenship"),
     ("address", "Doimiy yashash manzili / Permanent address"),
-    (
-        "document",
-        "Shaxsni tasdiqlovchi hujjat / Identity document",
-    ),
+    ("document", "Shaxsni tasdiqlovchi hujjat / Identity document"),
 ];
 
 fn id<T: std::str::FromStr<Err = koprik_proto::FieldError>>(text: &str) -> T {
@@ -83,11 +79,7 @@ async fn organization(
     )
 }
 
-async fn subsystem(
-    client: &mut RegistryClient<Channel>,
-    subsystem: &str,
-    name: &str,
-) -> Result<(), Status> {
+async fn subsystem(client: &mut RegistryClient<Channel>, subsystem: &str, name: &str) -> Result<(), Status> {
     let subsystem: SubsystemId = id(subsystem);
     existing_ok(
         client
@@ -130,24 +122,9 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
         &[OrganizationRole::DdpConsumer],
     )
     .await?;
-    subsystem(
-        client,
-        PROVIDER_SUBSYSTEM,
-        "FHDYo yagona elektron arxivi (civil registry)",
-    )
-    .await?;
-    subsystem(
-        client,
-        CONSUMER,
-        "Soliq tekshiruvi axborot tizimi (tax inspection)",
-    )
-    .await?;
-    subsystem(
-        client,
-        UNGRANTED_CONSUMER,
-        "Kredit berish tizimi (loan origination)",
-    )
-    .await?;
+    subsystem(client, PROVIDER_SUBSYSTEM, "FHDYo yagona elektron arxivi (civil registry)").await?;
+    subsystem(client, CONSUMER, "Soliq tekshiruvi axborot tizimi (tax inspection)").await?;
+    subsystem(client, UNGRANTED_CONSUMER, "Kredit berish tizimi (loan origination)").await?;
 
     let service: ServiceId = id(SERVICE);
     existing_ok(
@@ -174,10 +151,7 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
 
     let consumer: SubsystemId = id(CONSUMER);
     match client
-        .create_grant(CreateGrantRequest {
-            consumer: Some((&consumer).into()),
-            service: Some((&service).into()),
-        })
+        .create_grant(CreateGrantRequest { consumer: Some((&consumer).into()), service: Some((&service).into()) })
         .await
     {
         Ok(grant) => Ok(grant.into_inner()),
@@ -191,10 +165,7 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
                 .await?
                 .into_inner()
                 .grants;
-            grants
-                .into_iter()
-                .next()
-                .ok_or_else(|| Status::internal("the demo grant exists but cannot be listed"))
+            grants.into_iter().next().ok_or_else(|| Status::internal("the demo grant exists but cannot be listed"))
         }
         Err(status) => Err(status),
     }

@@ -2,6 +2,14 @@
 //! end-to-end tests use the very same demo data and client code as `make run`.
 //!
 //! # Layout
+//! - [`up`]: `koprik up`, the embedded default (broker, services, demo exchange).
+//! - [`processes`]: child processes with logs and graceful stop.
+//! - [`commands`]: registry administration, calls through the gateway, the audit trail.
 //! - [`demo`]: the demo organisations, services and grant, seeded idempotently.
+//! - [`show`]: terminal renderings.
 
+pub mod commands;
 pub mod demo;
+pub mod processes;
+pub mod show;
+pub mod up;

@@ -1,1 +1,71 @@
-fn main() {}
+//! `koprik`: the embedded stack launcher (`koprik up`) and operator commands.
+
+use clap::{Parser, Subcommand};
+use koprik_cli::commands::{self, call::CallArgs, registry};
+use koprik_cli::up::{self, UpArgs};
+use koprik_kafka::KafkaConfig;
+
+#[derive(Debug, Parser)]
+#[command(name = "koprik", about = "Ko'prik: the interagency data-exchange platform")]
+struct Cli {
+    /// The registry's gRPC address.
+    #[arg(long, global = true, env = "KOPRIK_REGISTRY_URL", default_value = "http://127.0.0.1:50051")]
+    registry: String,
+    /// The gateway's gRPC address.
+    #[arg(long, global = true, env = "KOPRIK_GATEWAY_URL", default_value = "http://127.0.0.1:50052")]
+    gateway: String,
+    /// The Kafka bootstrap servers.
+    #[arg(long, global = true, env = "KOPRIK_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
+    kafka: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the embedded stack (broker, registry, gateway, demo adapter) and a demo exchange.
+    Up(UpArgs),
+    /// Register the demo organisations, services and grant (idempotent).
+    DemoSeed,
+    /// Registry administration.
+    #[command(flatten)]
+    Registry(registry::Command),
+    /// Call a web service through the gateway.
+    Call(CallArgs),
+    /// Print the audit trail from exchange.audit.
+    AuditTail {
+        /// Keep printing new records until Ctrl-C.
+        #[arg(long)]
+        follow: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Up(args) => up::up(args).await,
+        Command::DemoSeed => {
+            let channel = commands::connect(&cli.registry).await?;
+            let grant =
+                koprik_cli::demo::seed(&mut koprik_proto::registry::registry_client::RegistryClient::new(channel))
+                    .await?;
+            println!("{}", koprik_cli::show::grant(&grant));
+            Ok(())
+        }
+        Command::Registry(command) => registry::run(command, commands::connect(&cli.registry).await?).await,
+        Command::Call(args) => {
+            let channel = commands::connect(&cli.gateway).await?;
+            match commands::call::call(channel, &args).await? {
+                Ok(response) => {
+                    println!("{}", commands::call::render(&response));
+                    Ok(())
+                }
+                Err(status) => anyhow::bail!(commands::call::render_status(&status)),
+            }
+        }
+        Command::AuditTail { follow } => {
+            commands::audit::tail_audit(&KafkaConfig::with_brokers(cli.kafka), follow).await
+        }
+    }
+}

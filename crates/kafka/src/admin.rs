@@ -16,23 +16,15 @@ pub async fn ensure_topics(config: &KafkaConfig, specs: &[TopicSpec]) -> Result<
     if !config.create_topics || specs.is_empty() {
         return Ok(());
     }
-    let admin: AdminClient<DefaultClientContext> = config
-        .client("koprik-admin")
-        .create()
-        .map_err(KafkaError::Client)?;
-    let retention: Vec<Option<String>> = specs
-        .iter()
-        .map(|s| s.retention.map(|r| r.as_millis().to_string()))
-        .collect();
+    let admin: AdminClient<DefaultClientContext> =
+        config.client("koprik-admin").create().map_err(KafkaError::Client)?;
+    let retention: Vec<Option<String>> = specs.iter().map(|s| s.retention.map(|r| r.as_millis().to_string())).collect();
     let new_topics: Vec<NewTopic<'_>> = specs
         .iter()
         .zip(&retention)
         .map(|(spec, retention)| {
-            let mut topic = NewTopic::new(
-                &spec.name,
-                config.partitions,
-                TopicReplication::Fixed(config.replication_factor),
-            );
+            let mut topic =
+                NewTopic::new(&spec.name, config.partitions, TopicReplication::Fixed(config.replication_factor));
             if spec.compacted {
                 topic = topic.set("cleanup.policy", "compact");
             }
@@ -43,29 +35,17 @@ pub async fn ensure_topics(config: &KafkaConfig, specs: &[TopicSpec]) -> Result<
         })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin
-        .create_topics(&new_topics, &options)
-        .await
-        .map_err(|e| KafkaError::Admin {
-            topic: specs
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-            reason: e.to_string(),
-        })?;
+    let results = admin.create_topics(&new_topics, &options).await.map_err(|e| KafkaError::Admin {
+        topic: specs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(","),
+        reason: e.to_string(),
+    })?;
     for result in results {
         match result {
             Ok(topic) => tracing::info!(topic = %topic, "topic created"),
             Err((topic, RDKafkaErrorCode::TopicAlreadyExists)) => {
                 tracing::debug!(topic = %topic, "topic exists")
             }
-            Err((topic, code)) => {
-                return Err(KafkaError::Admin {
-                    topic,
-                    reason: code.to_string(),
-                })
-            }
+            Err((topic, code)) => return Err(KafkaError::Admin { topic, reason: code.to_string() }),
         }
     }
     Ok(())

@@ -50,10 +50,7 @@ impl Default for KafkaConfig {
 impl KafkaConfig {
     /// A configuration for the broker at `bootstrap_servers`, otherwise the defaults.
     pub fn with_brokers(bootstrap_servers: impl Into<String>) -> Self {
-        Self {
-            bootstrap_servers: bootstrap_servers.into(),
-            ..Self::default()
-        }
+        Self { bootstrap_servers: bootstrap_servers.into(), ..Self::default() }
     }
 
     /// librdkafka settings shared by every client; `client_id` names the service in broker logs.

@@ -32,9 +32,7 @@ pub struct Received<M> {
 }
 
 /// Decodes a record as `M`, refusing records whose `koprik-type` header names another message.
-pub fn decode<M: Message + Name + Default>(
-    record: &BorrowedMessage<'_>,
-) -> Result<Received<M>, DecodeError> {
+pub fn decode<M: Message + Name + Default>(record: &BorrowedMessage<'_>) -> Result<Received<M>, DecodeError> {
     let fail = |reason: String| DecodeError {
         topic: record.topic().to_owned(),
         partition: record.partition(),
@@ -44,19 +42,12 @@ pub fn decode<M: Message + Name + Default>(
     let headers = RecordHeaders::read(record.headers());
     if let Some(event_type) = &headers.event_type {
         if *event_type != M::full_name() {
-            return Err(fail(format!(
-                "koprik-type is {event_type}, expected {}",
-                M::full_name()
-            )));
+            return Err(fail(format!("koprik-type is {event_type}, expected {}", M::full_name())));
         }
     }
     let value = M::decode(record.payload().unwrap_or_default())
         .map_err(|e| fail(format!("not a valid {}: {e}", M::full_name())))?;
-    let key = record
-        .key()
-        .and_then(|k| std::str::from_utf8(k).ok())
-        .unwrap_or_default()
-        .to_owned();
+    let key = record.key().and_then(|k| std::str::from_utf8(k).ok()).unwrap_or_default().to_owned();
     Ok(Received {
         value,
         key,
@@ -69,11 +60,7 @@ pub fn decode<M: Message + Name + Default>(
 
 /// A member of consumer group `group_id` subscribed to `topics`. Offsets are committed only by
 /// [`commit`], after the record has been processed; with no committed offset it starts at the earliest record.
-pub fn group_consumer(
-    config: &KafkaConfig,
-    group_id: &str,
-    topics: &[&str],
-) -> Result<StreamConsumer, KafkaError> {
+pub fn group_consumer(config: &KafkaConfig, group_id: &str, topics: &[&str]) -> Result<StreamConsumer, KafkaError> {
     let consumer: StreamConsumer = config
         .client(group_id)
         .set("group.id", group_id)
@@ -82,12 +69,7 @@ pub fn group_consumer(
         .set("fetch.wait.max.ms", config.fetch_wait_max_ms())
         .create()
         .map_err(KafkaError::Client)?;
-    consumer
-        .subscribe(topics)
-        .map_err(|source| KafkaError::Consume {
-            topic: topics.join(","),
-            source,
-        })?;
+    consumer.subscribe(topics).map_err(|source| KafkaError::Consume { topic: topics.join(","), source })?;
     Ok(consumer)
 }
 
@@ -95,10 +77,7 @@ pub fn group_consumer(
 pub fn commit(consumer: &StreamConsumer, record: &BorrowedMessage<'_>) -> Result<(), KafkaError> {
     consumer
         .commit_message(record, CommitMode::Async)
-        .map_err(|source| KafkaError::Consume {
-            topic: record.topic().to_owned(),
-            source,
-        })
+        .map_err(|source| KafkaError::Consume { topic: record.topic().to_owned(), source })
 }
 
 /// Where a tailing consumer starts reading.
@@ -129,12 +108,7 @@ pub async fn tail(config: &KafkaConfig, client_id: &str, topic: &str) -> Result<
 }
 
 /// [`tail`] with an explicit start.
-pub async fn tail_from(
-    config: &KafkaConfig,
-    client_id: &str,
-    topic: &str,
-    start: Start,
-) -> Result<Tail, KafkaError> {
+pub async fn tail_from(config: &KafkaConfig, client_id: &str, topic: &str, start: Start) -> Result<Tail, KafkaError> {
     let consumer: StreamConsumer = config
         .client(client_id)
         // librdkafka wants a group id even for manual assignment; nothing is ever committed to it.
@@ -145,10 +119,7 @@ pub async fn tail_from(
         .create()
         .map_err(KafkaError::Client)?;
     let consumer = Arc::new(consumer);
-    let err = |source| KafkaError::Consume {
-        topic: topic.to_owned(),
-        source,
-    };
+    let err = |source| KafkaError::Consume { topic: topic.to_owned(), source };
 
     let owned_topic = topic.to_owned();
     let blocking = Arc::clone(&consumer);
@@ -171,10 +142,7 @@ pub async fn tail_from(
     .await?
     .map_err(err)?;
     if watermarks.is_empty() {
-        return Err(KafkaError::Admin {
-            topic: topic.to_owned(),
-            reason: "the topic does not exist or has no partitions".into(),
-        });
+        return Err(KafkaError::MissingTopic { topic: topic.to_owned() });
     }
 
     let mut assignment = TopicPartitionList::new();
@@ -184,18 +152,13 @@ pub async fn tail_from(
             Start::Beginning => Offset::Beginning,
             Start::End => Offset::Offset(high),
         };
-        assignment
-            .add_partition_offset(topic, partition, offset)
-            .map_err(err)?;
+        assignment.add_partition_offset(topic, partition, offset).map_err(err)?;
         if start == Start::Beginning && high > low {
             targets.insert(partition, high);
         }
     }
     consumer.assign(&assignment).map_err(err)?;
-    Ok(Tail {
-        consumer,
-        catch_up: CatchUp { targets },
-    })
+    Ok(Tail { consumer, catch_up: CatchUp { targets } })
 }
 
 /// Tracks whether a tailing consumer has read everything that was on the topic when it started.
@@ -207,11 +170,7 @@ pub struct CatchUp {
 impl CatchUp {
     /// Records that the record at `offset` of `partition` was read; true once every partition is caught up.
     pub fn observe(&mut self, partition: i32, offset: i64) -> bool {
-        if self
-            .targets
-            .get(&partition)
-            .is_some_and(|&high| offset + 1 >= high)
-        {
+        if self.targets.get(&partition).is_some_and(|&high| offset + 1 >= high) {
             self.targets.remove(&partition);
         }
         self.done()
@@ -229,9 +188,7 @@ mod tests {
 
     #[test]
     fn catch_up_waits_for_every_partition() {
-        let mut catch_up = CatchUp {
-            targets: HashMap::from([(0, 3), (1, 1)]),
-        };
+        let mut catch_up = CatchUp { targets: HashMap::from([(0, 3), (1, 1)]) };
         assert!(!catch_up.observe(0, 1));
         assert!(!catch_up.observe(1, 0));
         assert!(catch_up.observe(0, 2));

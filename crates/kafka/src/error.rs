@@ -32,6 +32,12 @@ pub enum KafkaError {
         /// What the broker or librdkafka reported.
         reason: String,
     },
+    /// A topic that must exist does not.
+    #[error("topic {topic} does not exist or has no partitions")]
+    MissingTopic {
+        /// The topic.
+        topic: String,
+    },
     /// A blocking librdkafka call could not be run.
     #[error("kafka worker thread: {0}")]
     Join(#[from] tokio::task::JoinError),

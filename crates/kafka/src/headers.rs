@@ -28,10 +28,7 @@ impl RecordHeaders {
         let mut out = Self::default();
         let Some(headers) = headers else { return out };
         for header in headers.iter() {
-            let value = header
-                .value
-                .and_then(|v| std::str::from_utf8(v).ok())
-                .map(str::to_owned);
+            let value = header.value.and_then(|v| std::str::from_utf8(v).ok()).map(str::to_owned);
             match header.key {
                 EVENT_ID => out.event_id = value,
                 EVENT_TYPE => out.event_type = value,
@@ -45,16 +42,11 @@ impl RecordHeaders {
     /// The headers as librdkafka wants them.
     pub(crate) fn to_owned_headers(&self) -> OwnedHeaders {
         let mut headers = OwnedHeaders::new();
-        for (key, value) in [
-            (TRACEPARENT, &self.traceparent),
-            (EVENT_ID, &self.event_id),
-            (EVENT_TYPE, &self.event_type),
-        ] {
+        for (key, value) in
+            [(TRACEPARENT, &self.traceparent), (EVENT_ID, &self.event_id), (EVENT_TYPE, &self.event_type)]
+        {
             if let Some(value) = value {
-                headers = headers.insert(Header {
-                    key,
-                    value: Some(value.as_str()),
-                });
+                headers = headers.insert(Header { key, value: Some(value.as_str()) });
             }
         }
         headers
@@ -81,11 +73,8 @@ pub fn child_traceparent(parent: Option<&str>) -> String {
 /// `00-<32 hex trace id, not all zero>-<16 hex span id, not all zero>-<2 hex flags>`.
 pub fn is_valid_traceparent(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
-    let hex = |s: &str, len: usize| {
-        s.len() == len
-            && s.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-    };
+    let hex =
+        |s: &str, len: usize| s.len() == len && s.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
     parts.len() == 4
         && parts[0] == "00"
         && hex(parts[1], 32)

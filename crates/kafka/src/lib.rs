@@ -10,6 +10,7 @@
 //! - [`consumer`]: group consumers with manual commits, and group-less tailing consumers with catch-up tracking.
 //! - [`headers`]: the Ko'prik record headers and W3C trace context.
 //! - [`error`]: errors with topic, partition and offset.
+//! - [`tansu`]: locating the development broker.
 
 pub mod admin;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod consumer;
 pub mod error;
 pub mod headers;
 pub mod producer;
+pub mod tansu;
 pub mod topics;
 
 pub use config::KafkaConfig;

@@ -35,10 +35,7 @@ impl Producer {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "1")
-            .set(
-                "message.timeout.ms",
-                config.delivery_timeout.as_millis().to_string(),
-            )
+            .set("message.timeout.ms", config.delivery_timeout.as_millis().to_string())
             .create()
             .map_err(KafkaError::Client)?;
         Ok(Self { inner })
@@ -60,13 +57,7 @@ impl Producer {
             event_type: Some(M::full_name()),
             traceparent: traceparent.map(str::to_owned),
         };
-        self.send(
-            topic,
-            Some(key.as_bytes()),
-            &message.encode_to_vec(),
-            headers.to_owned_headers(),
-        )
-        .await
+        self.send(topic, Some(key.as_bytes()), &message.encode_to_vec(), headers.to_owned_headers()).await
     }
 
     /// Produces an already encoded value with the given headers: for outbox relays, which store the encoded
@@ -78,55 +69,25 @@ impl Producer {
         payload: &[u8],
         headers: RecordHeaders,
     ) -> Result<Delivered, KafkaError> {
-        self.send(
-            topic,
-            Some(key.as_bytes()),
-            payload,
-            headers.to_owned_headers(),
-        )
-        .await
+        self.send(topic, Some(key.as_bytes()), payload, headers.to_owned_headers()).await
     }
 
     /// Copies a record this service could not process to `<topic>.dlq`, with its original key, value and
     /// headers, plus `koprik-dlq-reason` and `koprik-dlq-source` (`topic[partition]@offset`).
-    pub async fn dead_letter(
-        &self,
-        record: &BorrowedMessage<'_>,
-        reason: &str,
-    ) -> Result<Delivered, KafkaError> {
-        let source = format!(
-            "{}[{}]@{}",
-            record.topic(),
-            record.partition(),
-            record.offset()
-        );
+    pub async fn dead_letter(&self, record: &BorrowedMessage<'_>, reason: &str) -> Result<Delivered, KafkaError> {
+        let source = format!("{}[{}]@{}", record.topic(), record.partition(), record.offset());
         let mut headers = OwnedHeaders::new();
         if let Some(original) = record.headers() {
             for header in original.iter() {
-                headers = headers.insert(Header {
-                    key: header.key,
-                    value: header.value,
-                });
+                headers = headers.insert(Header { key: header.key, value: header.value });
             }
         }
         let headers = headers
-            .insert(Header {
-                key: "koprik-dlq-reason",
-                value: Some(reason),
-            })
-            .insert(Header {
-                key: "koprik-dlq-source",
-                value: Some(source.as_str()),
-            });
+            .insert(Header { key: "koprik-dlq-reason", value: Some(reason) })
+            .insert(Header { key: "koprik-dlq-source", value: Some(source.as_str()) });
         let topic = topics::dead_letters(record.topic());
         tracing::warn!(source = %source, dlq = %topic, reason, "record sent to the dead-letter topic");
-        self.send(
-            &topic,
-            record.key(),
-            record.payload().unwrap_or_default(),
-            headers,
-        )
-        .await
+        self.send(&topic, record.key(), record.payload().unwrap_or_default(), headers).await
     }
 
     async fn send(
@@ -136,21 +97,13 @@ impl Producer {
         payload: &[u8],
         headers: OwnedHeaders,
     ) -> Result<Delivered, KafkaError> {
-        let mut record = FutureRecord::<[u8], [u8]>::to(topic)
-            .payload(payload)
-            .headers(headers);
+        let mut record = FutureRecord::<[u8], [u8]>::to(topic).payload(payload).headers(headers);
         if let Some(key) = key {
             record = record.key(key);
         }
         match self.inner.send(record, Duration::from_secs(5)).await {
-            Ok(delivery) => Ok(Delivered {
-                partition: delivery.partition,
-                offset: delivery.offset,
-            }),
-            Err((source, _)) => Err(KafkaError::Produce {
-                topic: topic.to_owned(),
-                source,
-            }),
+            Ok(delivery) => Ok(Delivered { partition: delivery.partition, offset: delivery.offset }),
+            Err((source, _)) => Err(KafkaError::Produce { topic: topic.to_owned(), source }),
         }
     }
 

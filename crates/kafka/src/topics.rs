@@ -36,27 +36,17 @@ pub struct TopicSpec {
 impl TopicSpec {
     /// A topic with the broker's default retention.
     pub fn plain(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            compacted: false,
-            retention: None,
-        }
+        Self { name: name.into(), compacted: false, retention: None }
     }
 
     /// A compacted topic.
     pub fn compacted(name: impl Into<String>) -> Self {
-        Self {
-            compacted: true,
-            ..Self::plain(name)
-        }
+        Self { compacted: true, ..Self::plain(name) }
     }
 
     /// A topic whose records are deleted after `retention`.
     pub fn retained(name: impl Into<String>, retention: Duration) -> Self {
-        Self {
-            retention: Some(retention),
-            ..Self::plain(name)
-        }
+        Self { retention: Some(retention), ..Self::plain(name) }
     }
 }
 

@@ -42,10 +42,7 @@ fn validate_pinfl(value: &str) -> Result<(), FieldError> {
     let (day, month, year) = (number(1..3), number(3..5), number(5..7));
     let year = i32::try_from(year).unwrap_or(0) + century;
     if NaiveDate::from_ymd_opt(year, month, day).is_none() {
-        return Err(FieldError::new(
-            "pinfl",
-            "digits 2-7 must be a valid birth date (DDMMYY)",
-        ));
+        return Err(FieldError::new("pinfl", "digits 2-7 must be a valid birth date (DDMMYY)"));
     }
     Ok(())
 }
@@ -55,18 +52,13 @@ fn validate_stir(value: &str) -> Result<(), FieldError> {
     if ok {
         Ok(())
     } else {
-        Err(FieldError::new(
-            "stir",
-            "must be 9 digits, not starting with 0",
-        ))
+        Err(FieldError::new("stir", "must be 9 digits, not starting with 0"))
     }
 }
 
 fn validate_cadastral_number(value: &str) -> Result<(), FieldError> {
     let groups: Vec<&str> = value.split(':').collect();
-    let ok = value.len() <= 40
-        && groups.len() >= 3
-        && groups.iter().all(|g| !g.is_empty() && all_digits(g));
+    let ok = value.len() <= 40 && groups.len() >= 3 && groups.iter().all(|g| !g.is_empty() && all_digits(g));
     if ok {
         Ok(())
     } else {
@@ -108,13 +100,8 @@ impl TryFrom<&pb::ApplicantId> for ApplicantId {
         match &wire.kind {
             Some(Kind::Pinfl(v)) => validate_pinfl(v).map(|()| Self::Pinfl(v.clone())),
             Some(Kind::Stir(v)) => validate_stir(v).map(|()| Self::Stir(v.clone())),
-            Some(Kind::CadastralNumber(v)) => {
-                validate_cadastral_number(v).map(|()| Self::CadastralNumber(v.clone()))
-            }
-            None => Err(FieldError::new(
-                "kind",
-                "one of pinfl, stir or cadastral_number is required",
-            )),
+            Some(Kind::CadastralNumber(v)) => validate_cadastral_number(v).map(|()| Self::CadastralNumber(v.clone())),
+            None => Err(FieldError::new("kind", "one of pinfl, stir or cadastral_number is required")),
         }
     }
 }
@@ -147,13 +134,7 @@ mod tests {
 
     #[test]
     fn pinfl_rules_are_enforced() {
-        for bad in [
-            "3140385026001",
-            "3140385026001X",
-            "71403850260017",
-            "33102850260017",
-            "30000000000000",
-        ] {
+        for bad in ["3140385026001", "3140385026001X", "71403850260017", "33102850260017", "30000000000000"] {
             let err = parse(Kind::Pinfl(bad.into())).expect_err(bad);
             assert_eq!(err.field, "pinfl", "{bad}");
         }

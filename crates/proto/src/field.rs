@@ -18,10 +18,7 @@ pub struct FieldError {
 impl FieldError {
     /// The field breaks `rule`.
     pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            rule: rule.into(),
-        }
+        Self { field: field.into(), rule: rule.into() }
     }
 
     /// A required field was not given.
@@ -32,11 +29,7 @@ impl FieldError {
     /// The same error, seen from the message that contains `parent`.
     #[must_use]
     pub fn within(mut self, parent: &str) -> Self {
-        self.field = if self.field.is_empty() {
-            parent.to_owned()
-        } else {
-            format!("{parent}.{}", self.field)
-        };
+        self.field = if self.field.is_empty() { parent.to_owned() } else { format!("{parent}.{}", self.field) };
         self
     }
 
@@ -70,13 +63,8 @@ mod tests {
 
     #[test]
     fn paths_are_built_from_the_inside_out() {
-        let err = FieldError::new("member_code", "must be 9 digits")
-            .within("member")
-            .at("applicants", 2)
-            .within("request");
-        assert_eq!(
-            err.to_string(),
-            "request.applicants[2].member.member_code: must be 9 digits"
-        );
+        let err =
+            FieldError::new("member_code", "must be 9 digits").within("member").at("applicants", 2).within("request");
+        assert_eq!(err.to_string(), "request.applicants[2].member.member_code: must be 9 digits");
     }
 }

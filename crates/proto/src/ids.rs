@@ -41,23 +41,13 @@ fn check(ok: bool, field: &str, rule: &str) -> Result<(), FieldError> {
 fn validate_instance(value: &str) -> Result<(), FieldError> {
     let ok = (1..=16).contains(&value.len())
         && value.starts_with(|c: char| c.is_ascii_uppercase())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
-    check(
-        ok,
-        "instance",
-        "must be 1-16 upper-case letters, digits or '-', starting with a letter",
-    )
+        && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    check(ok, "instance", "must be 1-16 upper-case letters, digits or '-', starting with a letter")
 }
 
 fn validate_member_class(value: &str) -> Result<(), FieldError> {
     let ok = (2..=8).contains(&value.len()) && value.chars().all(|c| c.is_ascii_uppercase());
-    check(
-        ok,
-        "member_class",
-        "must be 2-8 upper-case letters (GOV, COM, NGO, ...)",
-    )
+    check(ok, "member_class", "must be 2-8 upper-case letters (GOV, COM, NGO, ...)")
 }
 
 fn validate_member_code(value: &str) -> Result<(), FieldError> {
@@ -69,26 +59,14 @@ fn validate_member_code(value: &str) -> Result<(), FieldError> {
 fn validate_code(value: &str, field: &str) -> Result<(), FieldError> {
     let ok = (1..=63).contains(&value.len())
         && value.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    check(
-        ok,
-        field,
-        "must be 1-63 lower-case letters, digits or '-', starting with a letter or digit",
-    )
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    check(ok, field, "must be 1-63 lower-case letters, digits or '-', starting with a letter or digit")
 }
 
 fn validate_version(value: &str) -> Result<(), FieldError> {
     let digits = value.strip_prefix('v').unwrap_or("");
-    let ok = (1..=4).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0');
-    check(
-        ok,
-        "version",
-        "must be 'v' followed by a number without leading zeros (v1, v2, ...)",
-    )
+    let ok = (1..=4).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
+    check(ok, "version", "must be 'v' followed by a number without leading zeros (v1, v2, ...)")
 }
 
 impl MemberId {
@@ -124,10 +102,7 @@ impl SubsystemId {
     /// A subsystem id of `member`, validated.
     pub fn new(member: MemberId, subsystem_code: &str) -> Result<Self, FieldError> {
         validate_code(subsystem_code, "subsystem_code")?;
-        Ok(Self {
-            member,
-            subsystem_code: subsystem_code.to_owned(),
-        })
+        Ok(Self { member, subsystem_code: subsystem_code.to_owned() })
     }
 
     /// The member owning this subsystem.
@@ -143,18 +118,10 @@ impl SubsystemId {
 
 impl ServiceId {
     /// A service id of `subsystem`, validated.
-    pub fn new(
-        subsystem: SubsystemId,
-        service_code: &str,
-        version: &str,
-    ) -> Result<Self, FieldError> {
+    pub fn new(subsystem: SubsystemId, service_code: &str, version: &str) -> Result<Self, FieldError> {
         validate_code(service_code, "service_code")?;
         validate_version(version)?;
-        Ok(Self {
-            subsystem,
-            service_code: service_code.to_owned(),
-            version: version.to_owned(),
-        })
+        Ok(Self { subsystem, service_code: service_code.to_owned(), version: version.to_owned() })
     }
 
     /// The provider subsystem offering this service.
@@ -180,11 +147,7 @@ impl ServiceId {
 
 impl fmt::Display for MemberId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}",
-            self.instance, self.member_class, self.member_code
-        )
+        write!(f, "{}/{}/{}", self.instance, self.member_class, self.member_code)
     }
 }
 
@@ -196,20 +159,14 @@ impl fmt::Display for SubsystemId {
 
 impl fmt::Display for ServiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}",
-            self.subsystem, self.service_code, self.version
-        )
+        write!(f, "{}/{}/{}", self.subsystem, self.service_code, self.version)
     }
 }
 
 /// Splits a canonical id into exactly `N` '/'-separated parts.
 fn split<'a, const N: usize>(text: &'a str, form: &str) -> Result<[&'a str; N], FieldError> {
     let parts: Vec<&str> = text.split('/').collect();
-    parts
-        .try_into()
-        .map_err(|_| FieldError::new("", format!("must have the form {form}")))
+    parts.try_into().map_err(|_| FieldError::new("", format!("must have the form {form}")))
 }
 
 impl FromStr for MemberId {
@@ -279,10 +236,7 @@ impl From<&MemberId> for pb::MemberId {
 
 impl From<&SubsystemId> for pb::SubsystemId {
     fn from(id: &SubsystemId) -> Self {
-        Self {
-            member: Some((&id.member).into()),
-            subsystem_code: id.subsystem_code.clone(),
-        }
+        Self { member: Some((&id.member).into()), subsystem_code: id.subsystem_code.clone() }
     }
 }
 
@@ -306,46 +260,29 @@ mod tests {
         let id: ServiceId = text.parse().expect("a valid service id");
         assert_eq!(id.to_string(), text);
         assert_eq!(id.provider().member_code(), "201122919");
-        assert_eq!(
-            id.subsystem().to_string(),
-            "UZ/GOV/201122919/civil-registry"
-        );
+        assert_eq!(id.subsystem().to_string(), "UZ/GOV/201122919/civil-registry");
     }
 
     #[test]
     fn wire_round_trips() {
-        let id: ServiceId = "UZ/COM/305123456/credit-bureau/score/v12"
-            .parse()
-            .expect("valid");
+        let id: ServiceId = "UZ/COM/305123456/credit-bureau/score/v12".parse().expect("valid");
         let wire = pb::ServiceId::from(&id);
         assert_eq!(ServiceId::try_from(&wire).expect("valid"), id);
     }
 
     #[test]
     fn bad_parts_name_their_field() {
-        let err = "UZ/GOV/12345/civil"
-            .parse::<SubsystemId>()
-            .expect_err("short STIR");
+        let err = "UZ/GOV/12345/civil".parse::<SubsystemId>().expect_err("short STIR");
         assert_eq!(err.field, "member_code");
-        let err = "UZ/GOV/201122919/Civil"
-            .parse::<SubsystemId>()
-            .expect_err("upper case");
+        let err = "UZ/GOV/201122919/Civil".parse::<SubsystemId>().expect_err("upper case");
         assert_eq!(err.field, "subsystem_code");
-        let err = "UZ/GOV/201122919/civil/svc/1"
-            .parse::<ServiceId>()
-            .expect_err("no v");
+        let err = "UZ/GOV/201122919/civil/svc/1".parse::<ServiceId>().expect_err("no v");
         assert_eq!(err.field, "version");
-        let err = "UZ/GOV/201122919/civil/svc/v01"
-            .parse::<ServiceId>()
-            .expect_err("leading zero");
+        let err = "UZ/GOV/201122919/civil/svc/v01".parse::<ServiceId>().expect_err("leading zero");
         assert_eq!(err.field, "version");
-        let err = "uz/GOV/201122919"
-            .parse::<MemberId>()
-            .expect_err("lower-case instance");
+        let err = "uz/GOV/201122919".parse::<MemberId>().expect_err("lower-case instance");
         assert_eq!(err.field, "instance");
-        let err = "UZ/G/201122919"
-            .parse::<MemberId>()
-            .expect_err("short class");
+        let err = "UZ/G/201122919".parse::<MemberId>().expect_err("short class");
         assert_eq!(err.field, "member_class");
     }
 
@@ -359,10 +296,7 @@ mod tests {
     #[test]
     fn missing_nested_messages_are_named() {
         let wire = pb::ServiceId {
-            subsystem: Some(pb::SubsystemId {
-                member: None,
-                subsystem_code: "civil".into(),
-            }),
+            subsystem: Some(pb::SubsystemId { member: None, subsystem_code: "civil".into() }),
             service_code: "svc".into(),
             version: "v1".into(),
         };

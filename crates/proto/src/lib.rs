@@ -68,14 +68,11 @@ pub use generated::koprik::provider::v1 as provider;
 pub use generated::koprik::registry::v1 as registry;
 
 /// The encoded `FileDescriptorSet` of all Ko'prik contracts, for gRPC server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/koprik_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/koprik_descriptor.bin"));
 
 /// A gRPC reflection service describing every Ko'prik contract, so that tools like `grpcurl` work unaided.
 pub fn reflection_service() -> Result<
-    tonic_reflection::server::v1::ServerReflectionServer<
-        impl tonic_reflection::server::v1::ServerReflection,
-    >,
+    tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
     tonic_reflection::server::Error,
 > {
     tonic_reflection::server::Builder::configure()

@@ -30,12 +30,6 @@ mod tests {
 
     #[test]
     fn negative_nanos_are_out_of_range() {
-        assert_eq!(
-            datetime(&Timestamp {
-                seconds: 0,
-                nanos: -1
-            }),
-            None
-        );
+        assert_eq!(datetime(&Timestamp { seconds: 0, nanos: -1 }), None);
     }
 }

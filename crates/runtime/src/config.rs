@@ -40,10 +40,7 @@ pub enum ConfigError {
 impl ConfigError {
     /// A setting that breaks a rule.
     pub fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self::Invalid {
-            field: field.into(),
-            rule: rule.into(),
-        }
+        Self::Invalid { field: field.into(), rule: rule.into() }
     }
 }
 
@@ -67,6 +64,22 @@ pub fn load<T: ServiceConfig>(file: Option<&Path>) -> Result<T, ConfigError> {
     Ok(config)
 }
 
+/// Loads `T` from its defaults and `file` only, ignoring the environment: for checking sample files.
+pub fn load_file<T: ServiceConfig>(file: &Path) -> Result<T, ConfigError> {
+    let config: T =
+        Figment::from(Serialized::defaults(T::default())).merge(Toml::file_exact(file)).extract().map_err(Box::new)?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Asserts, in a test, that the sample configuration `deploy/config/<name>.toml` loads and equals `T`'s
+/// defaults, so the documented samples cannot drift from the code.
+pub fn assert_sample_is_default<T: ServiceConfig>(name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/config").join(format!("{name}.toml"));
+    let sample: T = load_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(dump(&sample), dump(&T::default()), "{} differs from the defaults", path.display());
+}
+
 /// The effective configuration as TOML, for `--dump-config`.
 pub fn dump<T: Serialize>(config: &T) -> String {
     toml::to_string_pretty(config).unwrap_or_else(|e| format!("# cannot render configuration: {e}"))
@@ -86,10 +99,7 @@ pub struct GrpcServerConfig {
 impl GrpcServerConfig {
     /// A server listening on `listen`, without TLS.
     pub fn plain(listen: SocketAddr) -> Self {
-        Self {
-            listen,
-            tls: ServerTlsConfig::default(),
-        }
+        Self { listen, tls: ServerTlsConfig::default() }
     }
 }
 
@@ -113,10 +123,7 @@ pub struct TelemetryConfig {
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
-        Self {
-            log_filter: "info".into(),
-            log_format: LogFormat::Text,
-        }
+        Self { log_filter: "info".into(), log_format: LogFormat::Text }
     }
 }
 
@@ -146,11 +153,7 @@ pub struct DatabaseConfig {
 impl DatabaseConfig {
     /// A database at `url` with the default pool settings.
     pub fn with_url(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(5),
-        }
+        Self { url: url.into(), max_connections: 10, acquire_timeout: Duration::from_secs(5) }
     }
 }
 

@@ -10,24 +10,15 @@ use crate::config::DatabaseConfig;
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let mut url = config.url.clone();
     if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
-        url.push_str(if url.contains('?') {
-            "&mode=rwc"
-        } else {
-            "?mode=rwc"
-        });
+        url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
     }
     let mut options = ConnectOptions::new(url);
-    options
-        .max_connections(config.max_connections)
-        .acquire_timeout(config.acquire_timeout)
-        .sqlx_logging(false);
+    options.max_connections(config.max_connections).acquire_timeout(config.acquire_timeout).sqlx_logging(false);
     Database::connect(options).await
 }
 
 /// Opens the database and brings its schema up to date with `M`'s migrations.
-pub async fn connect_and_migrate<M: MigratorTrait>(
-    config: &DatabaseConfig,
-) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect_and_migrate<M: MigratorTrait>(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let db = connect(config).await?;
     M::up(&db, None).await?;
     Ok(db)
@@ -51,17 +42,8 @@ mod tests {
 
     #[test]
     fn passwords_are_removed_from_urls() {
-        assert_eq!(
-            redacted("postgres://app:s3cret@db:5432/registry"),
-            "postgres://app@db:5432/registry"
-        );
-        assert_eq!(
-            redacted("postgres://postgres@127.0.0.1/test"),
-            "postgres://postgres@127.0.0.1/test"
-        );
-        assert_eq!(
-            redacted("sqlite://var/registry.db"),
-            "sqlite://var/registry.db"
-        );
+        assert_eq!(redacted("postgres://app:s3cret@db:5432/registry"), "postgres://app@db:5432/registry");
+        assert_eq!(redacted("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(redacted("sqlite://var/registry.db"), "sqlite://var/registry.db");
     }
 }

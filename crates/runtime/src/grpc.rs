@@ -19,22 +19,17 @@ pub fn server(config: &GrpcServerConfig) -> Result<Server, ConfigError> {
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .tcp_nodelay(true);
     if let Some(tls) = config.tls.load()? {
-        server = server
-            .tls_config(tls)
-            .map_err(|e| ConfigError::invalid("grpc.tls", e.to_string()))?;
+        server = server.tls_config(tls).map_err(|e| ConfigError::invalid("grpc.tls", e.to_string()))?;
     }
     Ok(server)
 }
 
 /// A server builder with the gRPC health service and reflection already added. The reporter starts with
 /// every service `NOT_SERVING` until the caller marks them serving.
-pub fn router_with_health(
-    config: &GrpcServerConfig,
-) -> Result<(Router, HealthReporter), ConfigError> {
+pub fn router_with_health(config: &GrpcServerConfig) -> Result<(Router, HealthReporter), ConfigError> {
     let (reporter, health) = health_reporter();
-    let reflection = koprik_proto::reflection_service().map_err(|e| {
-        ConfigError::invalid("grpc", format!("cannot build reflection service: {e}"))
-    })?;
+    let reflection = koprik_proto::reflection_service()
+        .map_err(|e| ConfigError::invalid("grpc", format!("cannot build reflection service: {e}")))?;
     let router = server(config)?.add_service(health).add_service(reflection);
     Ok((router, reporter))
 }

@@ -33,7 +33,5 @@ pub fn load_config<C: ServiceConfig>() -> Result<Option<C>, ConfigError> {
 
 /// Binds a TCP listener, naming the setting when the address is taken.
 pub async fn bind(addr: SocketAddr, setting: &str) -> Result<TcpListener, ConfigError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| ConfigError::invalid(setting, format!("cannot listen on {addr}: {e}")))
+    TcpListener::bind(addr).await.map_err(|e| ConfigError::invalid(setting, format!("cannot listen on {addr}: {e}")))
 }

@@ -24,26 +24,18 @@ impl Metrics {
     /// An empty registry whose metric names all start with `koprik_<service>_`.
     pub fn new(service: &str) -> Self {
         let prefix = format!("koprik_{}", service.replace('-', "_"));
-        Self {
-            registry: Arc::new(Mutex::new(Registry::with_prefix(prefix))),
-        }
+        Self { registry: Arc::new(Mutex::new(Registry::with_prefix(prefix))) }
     }
 
     /// Registers metrics; `f` runs with the registry locked.
     pub fn register(&self, f: impl FnOnce(&mut Registry)) {
-        let mut registry = self
-            .registry
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut registry);
     }
 
     /// The metrics in the Prometheus text exposition format.
     pub fn encode(&self) -> String {
-        let registry = self
-            .registry
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = String::new();
         if let Err(e) = encode(&mut out, &registry) {
             tracing::error!(error = %e, "cannot encode metrics");
@@ -52,11 +44,7 @@ impl Metrics {
     }
 
     /// Serves `GET /metrics` on `listener` until `shutdown` is cancelled.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: CancellationToken,
-    ) -> std::io::Result<()> {
+    pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
         let app = Router::new().route(
             "/metrics",
             get(move || {
@@ -64,18 +52,13 @@ impl Metrics {
                 async move {
                     (
                         StatusCode::OK,
-                        [(
-                            header::CONTENT_TYPE,
-                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        )],
+                        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
                         metrics.encode(),
                     )
                         .into_response()
                 }
             }),
         );
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
+        axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
     }
 }

@@ -50,8 +50,7 @@ pub struct ClientTlsSettings {
 }
 
 fn read(path: &Path, field: &str) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path)
-        .map_err(|e| ConfigError::invalid(field, format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| ConfigError::invalid(field, format!("cannot read {}: {e}", path.display())))
 }
 
 fn required<'a>(value: Option<&'a PathBuf>, field: &str) -> Result<&'a PathBuf, ConfigError> {
@@ -77,9 +76,8 @@ impl ServerTlsConfig {
 impl ClientTlsSettings {
     /// An endpoint for `uri` with these TLS settings applied.
     pub fn endpoint(&self, uri: &str) -> Result<Endpoint, ConfigError> {
-        let endpoint = Endpoint::from_shared(uri.to_owned()).map_err(|e| {
-            ConfigError::invalid("endpoint", format!("{uri:?} is not a valid URI: {e}"))
-        })?;
+        let endpoint = Endpoint::from_shared(uri.to_owned())
+            .map_err(|e| ConfigError::invalid("endpoint", format!("{uri:?} is not a valid URI: {e}")))?;
         if !self.enabled && !uri.starts_with("https://") {
             return Ok(endpoint);
         }
@@ -94,9 +92,7 @@ impl ClientTlsSettings {
         if let Some(domain) = &self.domain {
             tls = tls.domain_name(domain.clone());
         }
-        endpoint
-            .tls_config(tls)
-            .map_err(|e| ConfigError::invalid("tls", format!("cannot configure TLS: {e}")))
+        endpoint.tls_config(tls).map_err(|e| ConfigError::invalid("tls", format!("cannot configure TLS: {e}")))
     }
 
     /// A lazily connecting channel to `uri`.

@@ -1,7 +1,6 @@
 //! A real Kafka-protocol broker for a test: a Tansu process with in-memory storage on a free port, killed when
 //! dropped. Starting one takes about 10 ms, so every test gets its own and topics never leak between tests.
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -15,26 +14,12 @@ pub struct Broker {
     bootstrap: String,
 }
 
-/// The Tansu binary: `TANSU_BIN`, else `tansu` in `~/.cargo/bin`, else `tansu` on the `PATH`.
-pub fn tansu_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("TANSU_BIN") {
-        return PathBuf::from(path);
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        let cargo_bin = PathBuf::from(home).join(".cargo/bin/tansu");
-        if cargo_bin.exists() {
-            return cargo_bin;
-        }
-    }
-    PathBuf::from("tansu")
-}
-
 impl Broker {
     /// Starts a broker with in-memory storage and waits until it accepts connections.
     pub async fn start() -> Self {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let binary = tansu_binary();
+        let binary = koprik_kafka::tansu::binary();
         let child = Command::new(&binary)
             .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
             .args(["--storage-engine", "memory://tansu/"])
@@ -43,20 +28,10 @@ impl Broker {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start the Tansu broker {}: {e}. Install it with `make tansu` \
-                     (cargo install tansu --version 0.6.0 --locked --features libsql,dynostore) or set TANSU_BIN.",
-                    binary.display()
-                )
+                panic!("cannot start the Tansu broker {}: {e}; {}", binary.display(), koprik_kafka::tansu::INSTALL_HINT)
             });
-        let broker = Self {
-            child,
-            bootstrap: format!("127.0.0.1:{port}"),
-        };
-        let addr = broker
-            .bootstrap
-            .parse()
-            .expect("127.0.0.1:<port> is a socket address");
+        let broker = Self { child, bootstrap: format!("127.0.0.1:{port}") };
+        let addr = broker.bootstrap.parse().expect("127.0.0.1:<port> is a socket address");
         wait_for_listener(addr, Duration::from_secs(10)).await;
         broker
     }

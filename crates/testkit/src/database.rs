@@ -27,10 +27,7 @@ impl TestDatabase {
     fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory for the SQLite database");
         let url = format!("sqlite://{}/test.db", dir.path().display());
-        Self {
-            url,
-            cleanup: Cleanup::Sqlite(dir),
-        }
+        Self { url, cleanup: Cleanup::Sqlite(dir) }
     }
 
     async fn postgres(admin_url: String) -> Self {
@@ -41,13 +38,8 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name} on {admin_url}: {e}"));
         admin.close().await.ok();
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(base, _)| base);
-        Self {
-            url: format!("{base}/{name}"),
-            cleanup: Cleanup::Postgres { admin_url, name },
-        }
+        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+        Self { url: format!("{base}/{name}"), cleanup: Cleanup::Postgres { admin_url, name } }
     }
 
     /// The URL services should use.
@@ -62,17 +54,12 @@ impl TestDatabase {
 
     /// A database section for a service's configuration.
     pub fn config(&self) -> DatabaseConfig {
-        DatabaseConfig {
-            max_connections: 5,
-            ..DatabaseConfig::with_url(&self.url)
-        }
+        DatabaseConfig { max_connections: 5, ..DatabaseConfig::with_url(&self.url) }
     }
 }
 
 async fn connect(url: &str) -> DatabaseConnection {
-    Database::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL at {url}: {e}"))
+    Database::connect(url).await.unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL at {url}: {e}"))
 }
 
 impl Drop for TestDatabase {
@@ -83,16 +70,10 @@ impl Drop for TestDatabase {
         let (admin_url, name) = (admin_url.clone(), name.clone());
         // Drop runs outside any async context we may block on, so the cleanup gets its own thread and runtime.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 let admin = Database::connect(&admin_url).await.ok()?;
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok()
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
             })
         })
         .join();

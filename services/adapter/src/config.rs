@@ -4,9 +4,7 @@ use std::path::PathBuf;
 
 use koprik_kafka::KafkaConfig;
 use koprik_proto::ids::MemberId;
-use koprik_runtime::config::{
-    ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
-};
+use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
 use koprik_runtime::tls::ClientTlsSettings;
 use serde::{Deserialize, Serialize};
 
@@ -56,9 +54,7 @@ impl Default for AdapterConfig {
             provider: "UZ/GOV/201122919".into(),
             backend: BackendConfig::DemoCivilRegistry { fixture: None },
             grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50053).into()),
-            metrics: MetricsConfig {
-                listen: ([127, 0, 0, 1], 9153).into(),
-            },
+            metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50153).into() },
             telemetry: TelemetryConfig::default(),
             kafka: KafkaConfig::default(),
         }
@@ -68,9 +64,7 @@ impl Default for AdapterConfig {
 impl AdapterConfig {
     /// The provider as a member id (validated by [`ServiceConfig::validate`]).
     pub fn provider_id(&self) -> Result<MemberId, ConfigError> {
-        self.provider
-            .parse()
-            .map_err(|e: koprik_proto::FieldError| ConfigError::invalid("provider", e.to_string()))
+        self.provider.parse().map_err(|e: koprik_proto::FieldError| ConfigError::invalid("provider", e.to_string()))
     }
 }
 
@@ -79,12 +73,19 @@ impl ServiceConfig for AdapterConfig {
         self.provider_id()?;
         if let BackendConfig::Grpc { endpoint, .. } = &self.backend {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return Err(ConfigError::invalid(
-                    "backend.endpoint",
-                    "must start with http:// or https://",
-                ));
+                return Err(ConfigError::invalid("backend.endpoint", "must start with http:// or https://"));
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_configuration_documents_the_defaults() {
+        koprik_runtime::config::assert_sample_is_default::<AdapterConfig>("adapter");
     }
 }

@@ -39,27 +39,20 @@ pub struct Listeners {
 pub fn backend(config: &BackendConfig) -> anyhow::Result<Arc<dyn Backend>> {
     Ok(match config {
         BackendConfig::Grpc { endpoint, tls } => Arc::new(GrpcBackend::new(endpoint, tls)?),
-        BackendConfig::DemoCivilRegistry {
-            fixture: Some(path),
-        } => Arc::new(CivilRegistry::from_file(path)?),
+        BackendConfig::DemoCivilRegistry { fixture: Some(path) } => Arc::new(CivilRegistry::from_file(path)?),
         BackendConfig::DemoCivilRegistry { fixture: None } => Arc::new(CivilRegistry::built_in()?),
     })
 }
 
 /// Runs the adapter until `shutdown` is cancelled.
-pub async fn run(
-    config: AdapterConfig,
-    listeners: Listeners,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
     let provider = config.provider_id()?;
     let backend = backend(&config.backend)?;
     let topic = exchange_requests(provider.member_code());
-    koprik_kafka::admin::ensure_topics(
-        &config.kafka,
-        &[TopicSpec::retained(&topic, REQUEST_RETENTION)],
-    )
-    .await?;
+    let dead_letters = koprik_kafka::topics::dead_letters(&topic);
+    let topics =
+        [TopicSpec::retained(&topic, REQUEST_RETENTION), TopicSpec::retained(&dead_letters, REQUEST_RETENTION)];
+    koprik_kafka::admin::ensure_topics(&config.kafka, &topics).await?;
     let group = format!("koprik-adapter.{}", provider.member_code());
     let consumer = group_consumer(&config.kafka, &group, &[&topic])?;
     let producer = Producer::new(&config.kafka, &group)?;
@@ -71,9 +64,7 @@ pub async fn run(
     let worker_task = tokio::spawn(worker.run(consumer, shutdown.clone()));
 
     let (router, health) = server::router_with_health(&config.grpc)?;
-    health
-        .set_service_status("", koprik_proto::tonic_health::ServingStatus::Serving)
-        .await;
+    health.set_service_status("", koprik_proto::tonic_health::ServingStatus::Serving).await;
     tracing::info!(provider = %provider, topic = %topic, group = %group, "adapter serving");
     server::serve(router, listeners.grpc, shutdown.clone()).await?;
 

@@ -22,16 +22,10 @@ pub struct AdapterMetrics {
 impl AdapterMetrics {
     /// The metrics, registered in `metrics`.
     pub fn register(metrics: &Metrics) -> Self {
-        let this = Self {
-            requests: Family::default(),
-            backend_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
-        };
+        let this =
+            Self { requests: Family::default(), backend_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)) };
         metrics.register(|registry| {
-            registry.register(
-                "requests",
-                "Requests read from the provider's request topic",
-                this.requests.clone(),
-            );
+            registry.register("requests", "Requests read from the provider's request topic", this.requests.clone());
             registry.register(
                 "backend_seconds",
                 "Time the provider's backend took to answer",
@@ -43,8 +37,6 @@ impl AdapterMetrics {
 
     /// Counts one request with `outcome`.
     pub fn count(&self, outcome: &'static str) {
-        self.requests
-            .get_or_create(&vec![("outcome", outcome)])
-            .inc();
+        self.requests.get_or_create(&vec![("outcome", outcome)]).inc();
     }
 }

@@ -16,9 +16,7 @@ use koprik_kafka::rdkafka::message::BorrowedMessage;
 use koprik_kafka::topics::exchange_replies;
 use koprik_kafka::{decode, Producer};
 use koprik_proto::events::exchange_reply::Outcome;
-use koprik_proto::events::{
-    ExchangeReply, ExchangeRequest, FailureKind, ProviderAnswer, ProviderFailure,
-};
+use koprik_proto::events::{ExchangeReply, ExchangeRequest, FailureKind, ProviderAnswer, ProviderFailure};
 use koprik_proto::ids::{MemberId, ServiceId};
 use koprik_proto::provider::HandleRequest;
 use tokio_util::sync::CancellationToken;
@@ -36,18 +34,8 @@ pub struct Worker {
 
 impl Worker {
     /// A worker answering for `provider` from `backend`.
-    pub fn new(
-        provider: MemberId,
-        backend: Arc<dyn Backend>,
-        producer: Producer,
-        metrics: AdapterMetrics,
-    ) -> Self {
-        Self {
-            provider,
-            backend,
-            producer,
-            metrics,
-        }
+    pub fn new(provider: MemberId, backend: Arc<dyn Backend>, producer: Producer, metrics: AdapterMetrics) -> Self {
+        Self { provider, backend, producer, metrics }
     }
 
     /// Reads and answers requests until `shutdown`.
@@ -59,7 +47,11 @@ impl Worker {
             };
             match record {
                 Ok(record) => {
-                    self.process(&record).await;
+                    if !self.process(&record, &shutdown).await {
+                        // Shutting down with a record neither answered nor dead-lettered: leave it uncommitted so
+                        // the next start reads it again.
+                        return;
+                    }
                     if let Err(e) = commit(&consumer, &record) {
                         tracing::warn!(error = %e, "cannot commit; the request may be answered again after a restart");
                     }
@@ -72,33 +64,24 @@ impl Worker {
         }
     }
 
-    async fn process(&self, record: &BorrowedMessage<'_>) {
+    /// Deals with one record; false when it could not be (shutdown while dead-lettering) and must not be committed.
+    async fn process(&self, record: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
         let received = match decode::<ExchangeRequest>(record) {
             Ok(received) => received,
-            Err(e) => return self.dead_letter(record, &e.to_string()).await,
+            Err(e) => return self.dead_letter(record, &e.to_string(), shutdown).await,
         };
         let request = received.value;
-        let Some(deadline) = request
-            .deadline
-            .as_ref()
-            .and_then(koprik_proto::time::datetime)
-        else {
-            return self
-                .dead_letter(record, "the request has no valid deadline")
-                .await;
+        let Some(deadline) = request.deadline.as_ref().and_then(koprik_proto::time::datetime) else {
+            return self.dead_letter(record, "the request has no valid deadline", shutdown).await;
         };
-        if request.request_id.is_empty() || !request.reply_topic.starts_with(&exchange_replies(""))
-        {
-            return self
-                .dead_letter(
-                    record,
-                    "the request has no request id or no exchange.replies.* reply topic",
-                )
-                .await;
+        if request.request_id.is_empty() || !request.reply_topic.starts_with(&exchange_replies("")) {
+            let reason = "the request has no request id or no exchange.replies.* reply topic";
+            return self.dead_letter(record, reason, shutdown).await;
         }
         let Ok(remaining) = (deadline - Utc::now()).to_std() else {
             tracing::info!(request_id = %request.request_id, "request expired before it was read; nobody waits for it");
-            return self.metrics.count("expired");
+            self.metrics.count("expired");
+            return true;
         };
 
         let traceparent = child_traceparent(received.headers.traceparent.as_deref());
@@ -113,29 +96,17 @@ impl Worker {
             answered_at: Some(koprik_proto::time::timestamp(Utc::now())),
             outcome: Some(outcome),
         };
-        self.send_reply(&request, &reply, deadline, &traceparent)
-            .await;
+        self.send_reply(&request, &reply, deadline, &traceparent).await;
+        true
     }
 
     /// Asks the backend, bounded by the time the consumer still waits.
     async fn answer(&self, request: &ExchangeRequest, remaining: Duration) -> Outcome {
-        let service = request
-            .service
-            .as_ref()
-            .map(ServiceId::try_from)
-            .transpose()
-            .ok()
-            .flatten();
-        if !service
-            .as_ref()
-            .is_some_and(|s| *s.provider() == self.provider)
-        {
+        let service = request.service.as_ref().map(ServiceId::try_from).transpose().ok().flatten();
+        if service.as_ref().is_none_or(|s| *s.provider() != self.provider) {
             return failure(BackendFailure::new(
                 FailureKind::UnknownService,
-                format!(
-                    "this adapter answers only for services of {}",
-                    self.provider
-                ),
+                format!("this adapter answers only for services of {}", self.provider),
             ));
         }
         let handle = HandleRequest {
@@ -151,14 +122,11 @@ impl Worker {
         };
         let started = Instant::now();
         let result = tokio::time::timeout(remaining, self.backend.handle(handle)).await;
-        self.metrics
-            .backend_seconds
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.backend_seconds.observe(started.elapsed().as_secs_f64());
         match result {
-            Ok(Ok(response)) => Outcome::Answer(ProviderAnswer {
-                payload: response.payload,
-                content_type: response.content_type,
-            }),
+            Ok(Ok(response)) => {
+                Outcome::Answer(ProviderAnswer { payload: response.payload, content_type: response.content_type })
+            }
             Ok(Err(e)) => failure(e),
             Err(_) => failure(BackendFailure::new(
                 FailureKind::Unavailable,
@@ -179,13 +147,7 @@ impl Worker {
         loop {
             let sent = self
                 .producer
-                .publish(
-                    &request.reply_topic,
-                    &request.request_id,
-                    reply,
-                    &event_id,
-                    Some(traceparent),
-                )
+                .publish(&request.reply_topic, &request.request_id, reply, &event_id, Some(traceparent))
                 .await;
             match sent {
                 Ok(_) => {
@@ -204,19 +166,29 @@ impl Worker {
         }
     }
 
-    async fn dead_letter(&self, record: &BorrowedMessage<'_>, reason: &str) {
-        self.metrics.count("dead_lettered");
-        if let Err(e) = self.producer.dead_letter(record, reason).await {
-            tracing::error!(error = %e, reason, "cannot dead-letter a request");
+    /// Copies the record to the dead-letter topic, retrying until it is there: a record that cannot be processed
+    /// must not be lost either. False only when shutdown interrupted the retries.
+    async fn dead_letter(&self, record: &BorrowedMessage<'_>, reason: &str, shutdown: &CancellationToken) -> bool {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.producer.dead_letter(record, reason).await {
+                Ok(_) => {
+                    self.metrics.count("dead_lettered");
+                    return true;
+                }
+                Err(e) => tracing::error!(error = %e, reason, retry_in = ?backoff, "cannot dead-letter a request"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = shutdown.cancelled() => return false,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     }
 }
 
 fn failure(e: BackendFailure) -> Outcome {
-    Outcome::Failure(ProviderFailure {
-        kind: e.kind as i32,
-        message: e.message,
-    })
+    Outcome::Failure(ProviderFailure { kind: e.kind as i32, message: e.message })
 }
 
 fn outcome_label(kind: FailureKind) -> &'static str {

@@ -14,28 +14,15 @@ use crate::call::Call;
 use crate::error::GatewayError;
 
 /// Decides whether `consumer` may make `call`; on refusal the error states the reason.
-pub fn authorize(
-    cache: &RegistryCache,
-    consumer: &SubsystemId,
-    call: &Call,
-) -> Result<(), GatewayError> {
+pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> Result<(), GatewayError> {
     if !cache.has_subsystem(consumer) {
-        return Err(GatewayError::Refused(format!(
-            "consumer subsystem {consumer} is not registered"
-        )));
+        return Err(GatewayError::Refused(format!("consumer subsystem {consumer} is not registered")));
     }
-    let service = cache
-        .service(&call.service)
-        .ok_or_else(|| GatewayError::UnknownService(call.service.clone()))?;
+    let service = cache.service(&call.service).ok_or_else(|| GatewayError::UnknownService(call.service.to_string()))?;
     match service.status {
         ServiceStatus::Available => {}
-        ServiceStatus::Withdrawn => return Err(GatewayError::UnknownService(call.service.clone())),
-        _ => {
-            return Err(GatewayError::ServiceUnavailable(format!(
-                "service {} is under maintenance",
-                call.service
-            )))
-        }
+        ServiceStatus::Withdrawn => return Err(GatewayError::UnknownService(call.service.to_string())),
+        _ => return Err(GatewayError::ServiceUnavailable(format!("service {} is under maintenance", call.service))),
     }
     for (index, item) in call.data_items.iter().enumerate() {
         if !service.data_items.contains(item) {
@@ -49,15 +36,9 @@ pub fn authorize(
     check_grant(cache, consumer, &call.service)
 }
 
-fn check_grant(
-    cache: &RegistryCache,
-    consumer: &SubsystemId,
-    service: &ServiceId,
-) -> Result<(), GatewayError> {
+fn check_grant(cache: &RegistryCache, consumer: &SubsystemId, service: &ServiceId) -> Result<(), GatewayError> {
     let Some(grant) = cache.grant(consumer, service) else {
-        return Err(GatewayError::Refused(format!(
-            "{consumer} has no access grant for {service}"
-        )));
+        return Err(GatewayError::Refused(format!("{consumer} has no access grant for {service}")));
     };
     let state = match grant.status {
         GrantStatus::Active => return Ok(()),
@@ -65,14 +46,8 @@ fn check_grant(
         GrantStatus::Revoked => "revoked",
         GrantStatus::Unspecified => "not in force",
     };
-    let reason = if grant.reason.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", grant.reason)
-    };
-    Err(GatewayError::Refused(format!(
-        "the access grant of {consumer} for {service} is {state}{reason}"
-    )))
+    let reason = if grant.reason.is_empty() { String::new() } else { format!(": {}", grant.reason) };
+    Err(GatewayError::Refused(format!("the access grant of {consumer} for {service} is {state}{reason}")))
 }
 
 #[cfg(test)]
@@ -85,30 +60,18 @@ mod tests {
     const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
 
     fn meta(revision: i64) -> Option<Meta> {
-        Some(Meta {
-            revision,
-            ..Meta::default()
-        })
+        Some(Meta { revision, ..Meta::default() })
     }
 
     fn cache(grant: Option<(GrantStatus, &str)>, status: ServiceStatus) -> RegistryCache {
         let consumer: SubsystemId = CONSUMER.parse().expect("consumer");
         let service: ServiceId = SERVICE.parse().expect("service");
         let cache = RegistryCache::default();
-        let subsystem = Subsystem {
-            id: Some((&consumer).into()),
-            meta: meta(1),
-            ..Subsystem::default()
-        };
-        cache
-            .apply(&Entity::Subsystem(subsystem))
-            .expect("subsystem");
+        let subsystem = Subsystem { id: Some((&consumer).into()), meta: meta(1), ..Subsystem::default() };
+        cache.apply(&Entity::Subsystem(subsystem)).expect("subsystem");
         let entity = Service {
             id: Some((&service).into()),
-            data_items: vec![DataItem {
-                code: "surname".into(),
-                ..DataItem::default()
-            }],
+            data_items: vec![DataItem { code: "surname".into(), ..DataItem::default() }],
             status: status as i32,
             meta: meta(1),
             ..Service::default()
@@ -150,63 +113,36 @@ mod tests {
     fn without_a_grant_the_call_is_refused_with_the_reason() {
         let cache = cache(None, ServiceStatus::Available);
         let err = authorize(&cache, &consumer(), &call(&[])).expect_err("no grant");
-        assert_eq!(
-            err.to_string(),
-            format!("{CONSUMER} has no access grant for {SERVICE}")
-        );
+        assert_eq!(err.to_string(), format!("{CONSUMER} has no access grant for {SERVICE}"));
     }
 
     #[test]
     fn a_suspended_grant_states_its_notice() {
-        let cache = cache(
-            Some((GrantStatus::Suspended, "notice 12: TI violation")),
-            ServiceStatus::Available,
-        );
+        let cache = cache(Some((GrantStatus::Suspended, "notice 12: TI violation")), ServiceStatus::Available);
         let err = authorize(&cache, &consumer(), &call(&[])).expect_err("suspended");
-        assert!(
-            err.to_string()
-                .ends_with("is suspended: notice 12: TI violation"),
-            "{err}"
-        );
+        assert!(err.to_string().ends_with("is suspended: notice 12: TI violation"), "{err}");
     }
 
     #[test]
     fn unknown_services_and_items_are_named() {
         let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
         let mut other = call(&[]);
-        other.service = "UZ/GOV/201122919/civil-registry/marriages/v1"
-            .parse()
-            .expect("id");
-        assert!(matches!(
-            authorize(&cache, &consumer(), &other),
-            Err(GatewayError::UnknownService(_))
-        ));
+        other.service = "UZ/GOV/201122919/civil-registry/marriages/v1".parse().expect("id");
+        assert!(matches!(authorize(&cache, &consumer(), &other), Err(GatewayError::UnknownService(_))));
         let err = authorize(&cache, &consumer(), &call(&["surname", "salary"])).expect_err("item");
-        assert!(
-            matches!(&err, GatewayError::Invalid(f) if f.field == "data_items[1]"),
-            "{err}"
-        );
+        assert!(matches!(&err, GatewayError::Invalid(f) if f.field == "data_items[1]"), "{err}");
     }
 
     #[test]
     fn maintenance_makes_the_service_unavailable() {
-        let cache = cache(
-            Some((GrantStatus::Active, "")),
-            ServiceStatus::UnderMaintenance,
-        );
-        assert!(matches!(
-            authorize(&cache, &consumer(), &call(&[])),
-            Err(GatewayError::ServiceUnavailable(_))
-        ));
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::UnderMaintenance);
+        assert!(matches!(authorize(&cache, &consumer(), &call(&[])), Err(GatewayError::ServiceUnavailable(_))));
     }
 
     #[test]
     fn unregistered_consumers_are_refused() {
         let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
         let stranger: SubsystemId = "UZ/GOV/300000001/unknown".parse().expect("id");
-        assert!(matches!(
-            authorize(&cache, &stranger, &call(&[])),
-            Err(GatewayError::Refused(_))
-        ));
+        assert!(matches!(authorize(&cache, &stranger, &call(&[])), Err(GatewayError::Refused(_))));
     }
 }

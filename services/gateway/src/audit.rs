@@ -44,11 +44,9 @@ pub fn outcome(result: &Result<(), GatewayError>) -> AuditOutcome {
     match result {
         Ok(()) => AuditOutcome::Delivered,
         Err(GatewayError::Invalid(_)) => AuditOutcome::Invalid,
-        Err(
-            GatewayError::Unauthenticated(_)
-            | GatewayError::UnknownService(_)
-            | GatewayError::Refused(_),
-        ) => AuditOutcome::Refused,
+        Err(GatewayError::Unauthenticated(_) | GatewayError::UnknownService(_) | GatewayError::Refused(_)) => {
+            AuditOutcome::Refused
+        }
         Err(GatewayError::ServiceUnavailable(_)) => AuditOutcome::Refused,
         Err(GatewayError::Provider { .. }) => AuditOutcome::ProviderError,
         Err(GatewayError::TimedOut { .. }) => AuditOutcome::TimedOut,
@@ -94,13 +92,7 @@ impl Auditor {
     /// Publishes `record` keyed by its request id.
     pub async fn write(&self, record: &AuditRecord, traceparent: &str) -> Result<(), KafkaError> {
         self.producer
-            .publish(
-                EXCHANGE_AUDIT,
-                &record.request_id,
-                record,
-                &record.event_id,
-                Some(traceparent),
-            )
+            .publish(EXCHANGE_AUDIT, &record.request_id, record, &record.event_id, Some(traceparent))
             .await
             .map(|_| ())
     }
@@ -113,10 +105,7 @@ mod tests {
     #[test]
     fn hashes_are_hex_sha256_and_empty_for_no_payload() {
         assert_eq!(sha256_hex(b""), "");
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
@@ -132,14 +121,8 @@ mod tests {
         };
         let refused = record("gw", &facts, &Err(GatewayError::Refused("no grant".into())));
         assert_eq!(refused.outcome(), AuditOutcome::Refused);
-        assert_eq!(
-            refused.status_code,
-            koprik_proto::tonic::Code::PermissionDenied as i32
-        );
+        assert_eq!(refused.status_code, koprik_proto::tonic::Code::PermissionDenied as i32);
         assert_eq!(refused.reason, "no grant");
-        assert_eq!(
-            record("gw", &facts, &Ok(())).outcome(),
-            AuditOutcome::Delivered
-        );
+        assert_eq!(record("gw", &facts, &Ok(())).outcome(), AuditOutcome::Delivered);
     }
 }

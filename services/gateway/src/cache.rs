@@ -61,10 +61,7 @@ fn upsert<K: std::hash::Hash + Eq, V>(
     rev: i64,
     current: impl Fn(&V) -> i64,
 ) -> bool {
-    if map
-        .get(&key)
-        .is_some_and(|existing| current(existing) >= rev)
-    {
+    if map.get(&key).is_some_and(|existing| current(existing) >= rev) {
         return false;
     }
     map.insert(key, value);
@@ -75,10 +72,7 @@ impl RegistryCache {
     /// Applies one registry event. Returns whether the cache changed; an event the gateway cannot read is an error
     /// for the caller to log and dead-letter.
     pub fn apply(&self, entity: &Entity) -> Result<bool, FieldError> {
-        let mut state = self
-            .state
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         match entity {
             // Organisations matter to later rules (platform, roles); the first cut needs only their subsystems.
             Entity::Organization(_) => Ok(false),
@@ -100,26 +94,17 @@ impl RegistryCache {
 
     /// The grant of `consumer` on `service`, if any.
     pub fn grant(&self, consumer: &SubsystemId, service: &ServiceId) -> Option<CachedGrant> {
-        self.read()
-            .grants
-            .get(&(consumer.clone(), service.clone()))
-            .cloned()
+        self.read().grants.get(&(consumer.clone(), service.clone())).cloned()
     }
 
     /// Entry counts (services, subsystems, grants), for metrics.
     pub fn sizes(&self) -> (usize, usize, usize) {
         let state = self.read();
-        (
-            state.services.len(),
-            state.subsystems.len(),
-            state.grants.len(),
-        )
+        (state.services.len(), state.subsystems.len(), state.grants.len())
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.state
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -141,24 +126,12 @@ fn apply_service(state: &mut State, service: &Service) -> Result<bool, FieldErro
 }
 
 fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
-    let consumer: SubsystemId =
-        koprik_proto::field::required(grant.consumer.as_ref(), "grant.consumer")?;
-    let service: ServiceId =
-        koprik_proto::field::required(grant.service.as_ref(), "grant.service")?;
+    let consumer: SubsystemId = koprik_proto::field::required(grant.consumer.as_ref(), "grant.consumer")?;
+    let service: ServiceId = koprik_proto::field::required(grant.service.as_ref(), "grant.service")?;
     let rev = revision(grant.meta.as_ref());
-    let cached = CachedGrant {
-        id: grant.id.clone(),
-        status: grant.status(),
-        reason: grant.reason.clone(),
-        revision: rev,
-    };
-    Ok(upsert(
-        &mut state.grants,
-        (consumer, service),
-        cached,
-        rev,
-        |g| g.revision,
-    ))
+    let cached =
+        CachedGrant { id: grant.id.clone(), status: grant.status(), reason: grant.reason.clone(), revision: rev };
+    Ok(upsert(&mut state.grants, (consumer, service), cached, rev, |g| g.revision))
 }
 
 #[cfg(test)]
@@ -169,9 +142,7 @@ mod tests {
     fn ids() -> (SubsystemId, ServiceId) {
         (
             "UZ/GOV/200935935/tax-inspection".parse().expect("consumer"),
-            "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1"
-                .parse()
-                .expect("service"),
+            "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse().expect("service"),
         )
     }
 
@@ -183,10 +154,7 @@ mod tests {
             service: Some((&service).into()),
             status: status as i32,
             reason: String::new(),
-            meta: Some(Meta {
-                revision,
-                ..Meta::default()
-            }),
+            meta: Some(Meta { revision, ..Meta::default() }),
         })
     }
 
@@ -196,10 +164,7 @@ mod tests {
         let (consumer, service) = ids();
         assert!(cache.apply(&grant(GrantStatus::Active, 1)).expect("valid"));
         assert!(cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid"));
-        assert_eq!(
-            cache.grant(&consumer, &service).map(|g| g.status),
-            Some(GrantStatus::Revoked)
-        );
+        assert_eq!(cache.grant(&consumer, &service).map(|g| g.status), Some(GrantStatus::Revoked));
     }
 
     #[test]
@@ -209,18 +174,13 @@ mod tests {
         cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid");
         assert!(!cache.apply(&grant(GrantStatus::Active, 1)).expect("valid"));
         assert!(!cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid"));
-        assert_eq!(
-            cache.grant(&consumer, &service).map(|g| g.status),
-            Some(GrantStatus::Revoked)
-        );
+        assert_eq!(cache.grant(&consumer, &service).map(|g| g.status), Some(GrantStatus::Revoked));
     }
 
     #[test]
     fn unreadable_events_are_reported() {
         let cache = RegistryCache::default();
-        let err = cache
-            .apply(&Entity::Grant(Grant::default()))
-            .expect_err("no consumer");
+        let err = cache.apply(&Entity::Grant(Grant::default())).expect_err("no consumer");
         assert_eq!(err.field, "grant.consumer");
     }
 }

@@ -19,8 +19,7 @@ pub struct Call {
 impl Call {
     /// Validates `request`; `max_payload` bounds the payload size in bytes.
     pub fn validate(request: &CallRequest, max_payload: usize) -> Result<Self, FieldError> {
-        let service: ServiceId =
-            koprik_proto::field::required(request.service.as_ref(), "service")?;
+        let service: ServiceId = koprik_proto::field::required(request.service.as_ref(), "service")?;
         let applicants = request
             .applicants
             .iter()
@@ -29,9 +28,7 @@ impl Call {
             .collect::<Result<Vec<_>, _>>()?;
         for (index, item) in request.data_items.iter().enumerate() {
             let ok = (1..=63).contains(&item.len())
-                && item
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+                && item.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
             if !ok {
                 return Err(FieldError::new(
                     format!("data_items[{index}]"),
@@ -40,16 +37,10 @@ impl Call {
             }
         }
         if request.payload.len() > max_payload {
-            return Err(FieldError::new(
-                "payload",
-                format!("must be at most {max_payload} bytes"),
-            ));
+            return Err(FieldError::new("payload", format!("must be at most {max_payload} bytes")));
         }
         if !request.payload.is_empty() && request.content_type.trim().is_empty() {
-            return Err(FieldError::new(
-                "content_type",
-                "is required when a payload is sent",
-            ));
+            return Err(FieldError::new("content_type", "is required when a payload is sent"));
         }
         if request.applicants.is_empty() && request.payload.is_empty() {
             return Err(FieldError::new(
@@ -57,11 +48,7 @@ impl Call {
                 "must name at least one applicant (or send a payload saying what is asked)",
             ));
         }
-        Ok(Self {
-            service,
-            applicants,
-            data_items: request.data_items.clone(),
-        })
+        Ok(Self { service, applicants, data_items: request.data_items.clone() })
     }
 }
 
@@ -73,14 +60,9 @@ mod tests {
     fn request() -> CallRequest {
         CallRequest {
             service: Some(
-                (&"UZ/GOV/201122919/civil-registry/person-by-pinfl/v1"
-                    .parse::<ServiceId>()
-                    .expect("id"))
-                    .into(),
+                (&"UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse::<ServiceId>().expect("id")).into(),
             ),
-            applicants: vec![WireApplicant {
-                kind: Some(Kind::Pinfl("31403850260011".into())),
-            }],
+            applicants: vec![WireApplicant { kind: Some(Kind::Pinfl("31403850260011".into())) }],
             data_items: vec!["surname".into()],
             payload: Vec::new(),
             content_type: String::new(),
@@ -90,10 +72,7 @@ mod tests {
     #[test]
     fn a_well_formed_request_passes() {
         let call = Call::validate(&request(), 1024).expect("valid");
-        assert_eq!(
-            call.applicants,
-            vec![ApplicantId::Pinfl("31403850260011".into())]
-        );
+        assert_eq!(call.applicants, vec![ApplicantId::Pinfl("31403850260011".into())]);
     }
 
     #[test]
@@ -106,38 +85,23 @@ mod tests {
     fn bad_parts_are_named() {
         let mut bad_pinfl = request();
         bad_pinfl.applicants[0].kind = Some(Kind::Pinfl("123".into()));
-        assert_eq!(
-            Call::validate(&bad_pinfl, 1024).expect_err("pinfl").field,
-            "applicants[0].pinfl"
-        );
+        assert_eq!(Call::validate(&bad_pinfl, 1024).expect_err("pinfl").field, "applicants[0].pinfl");
 
         let mut bad_item = request();
         bad_item.data_items.push("Surname; DROP".into());
-        assert_eq!(
-            Call::validate(&bad_item, 1024).expect_err("item").field,
-            "data_items[1]"
-        );
+        assert_eq!(Call::validate(&bad_item, 1024).expect_err("item").field, "data_items[1]");
 
         let mut big = request();
         big.payload = vec![b'x'; 2048];
         big.content_type = "application/json".into();
-        assert_eq!(
-            Call::validate(&big, 1024).expect_err("size").field,
-            "payload"
-        );
+        assert_eq!(Call::validate(&big, 1024).expect_err("size").field, "payload");
 
         let mut untyped = request();
         untyped.payload = b"{}".to_vec();
-        assert_eq!(
-            Call::validate(&untyped, 1024).expect_err("type").field,
-            "content_type"
-        );
+        assert_eq!(Call::validate(&untyped, 1024).expect_err("type").field, "content_type");
 
         let mut nobody = request();
         nobody.applicants.clear();
-        assert_eq!(
-            Call::validate(&nobody, 1024).expect_err("nobody").field,
-            "applicants"
-        );
+        assert_eq!(Call::validate(&nobody, 1024).expect_err("nobody").field, "applicants");
     }
 }

@@ -3,9 +3,7 @@
 use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
-use koprik_runtime::config::{
-    ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
-};
+use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
 use serde::{Deserialize, Serialize};
 
 /// Everything the gateway needs to run.
@@ -37,9 +35,7 @@ impl Default for GatewayConfig {
             call_timeout: Duration::from_secs(10),
             max_payload_bytes: 1024 * 1024,
             grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50052).into()),
-            metrics: MetricsConfig {
-                listen: ([127, 0, 0, 1], 9152).into(),
-            },
+            metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50152).into() },
             telemetry: TelemetryConfig::default(),
             kafka: KafkaConfig::default(),
         }
@@ -49,22 +45,23 @@ impl Default for GatewayConfig {
 impl ServiceConfig for GatewayConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let instance_ok = (1..=63).contains(&self.instance.len())
-            && self
-                .instance
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && self.instance.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !instance_ok {
-            return Err(ConfigError::invalid(
-                "instance",
-                "must be 1-63 lower-case letters, digits or '-'",
-            ));
+            return Err(ConfigError::invalid("instance", "must be 1-63 lower-case letters, digits or '-'"));
         }
         if self.call_timeout.is_zero() {
-            return Err(ConfigError::invalid(
-                "call_timeout",
-                "must be more than zero",
-            ));
+            return Err(ConfigError::invalid("call_timeout", "must be more than zero"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_configuration_documents_the_defaults() {
+        koprik_runtime::config::assert_sample_is_default::<GatewayConfig>("gateway");
     }
 }

@@ -1,7 +1,6 @@
 //! The gateway's errors, and their one mapping to gRPC statuses.
 
 use koprik_proto::events::FailureKind;
-use koprik_proto::ids::ServiceId;
 use koprik_proto::tonic::{Code, Status};
 use koprik_proto::FieldError;
 
@@ -14,9 +13,9 @@ pub enum GatewayError {
     /// The request is malformed; the field and rule are named.
     #[error("{0}")]
     Invalid(#[from] FieldError),
-    /// No such web service.
+    /// No such web service (its canonical id).
     #[error("service {0} does not exist")]
-    UnknownService(ServiceId),
+    UnknownService(String),
     /// The platform refuses access; the reason is stated.
     #[error("{0}")]
     Refused(String),
@@ -26,8 +25,8 @@ pub enum GatewayError {
     /// The provider did not answer in time.
     #[error("no answer from the provider of {service} within {waited_ms} ms")]
     TimedOut {
-        /// The service called.
-        service: ServiceId,
+        /// The service called (canonical id).
+        service: String,
         /// How long the gateway waited.
         waited_ms: u128,
     },
@@ -77,10 +76,9 @@ impl GatewayError {
             status.metadata_mut().insert(REQUEST_ID_HEADER, value);
         }
         if matches!(self, Self::Provider { .. }) {
-            status.metadata_mut().insert(
-                ERROR_SOURCE_HEADER,
-                koprik_proto::tonic::metadata::MetadataValue::from_static("provider"),
-            );
+            status
+                .metadata_mut()
+                .insert(ERROR_SOURCE_HEADER, koprik_proto::tonic::metadata::MetadataValue::from_static("provider"));
         }
         status
     }
@@ -98,18 +96,9 @@ mod tests {
         }
         .into_status("0190f6a8-0000-7000-8000-000000000000");
         assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(status.metadata().get(ERROR_SOURCE_HEADER).map(|v| v.to_str().ok()), Some(Some("provider")));
         assert_eq!(
-            status
-                .metadata()
-                .get(ERROR_SOURCE_HEADER)
-                .map(|v| v.to_str().ok()),
-            Some(Some("provider"))
-        );
-        assert_eq!(
-            status
-                .metadata()
-                .get(REQUEST_ID_HEADER)
-                .and_then(|v| v.to_str().ok()),
+            status.metadata().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()),
             Some("0190f6a8-0000-7000-8000-000000000000")
         );
     }

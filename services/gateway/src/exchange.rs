@@ -109,17 +109,9 @@ impl Exchange {
             ));
         }
         let outcome = audit::outcome(&result.as_ref().map(|_| ()).map_err(Clone::clone));
-        let label = outcome
-            .as_str_name()
-            .trim_start_matches("AUDIT_OUTCOME_")
-            .to_ascii_lowercase();
-        self.metrics
-            .calls
-            .get_or_create(&vec![("outcome", outcome_label(&label))])
-            .inc();
-        self.metrics
-            .call_seconds
-            .observe(started.elapsed().as_secs_f64());
+        let label = outcome.as_str_name().trim_start_matches("AUDIT_OUTCOME_").to_ascii_lowercase();
+        self.metrics.calls.get_or_create(&vec![("outcome", outcome_label(&label))]).inc();
+        self.metrics.call_seconds.observe(started.elapsed().as_secs_f64());
         tracing::info!(
             request_id = %facts.request_id,
             consumer = facts.consumer.as_ref().map(ToString::to_string).unwrap_or_default(),
@@ -128,10 +120,7 @@ impl Exchange {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "exchange finished"
         );
-        Finished {
-            request_id: facts.request_id,
-            result,
-        }
+        Finished { request_id: facts.request_id, result }
     }
 
     async fn exchange(
@@ -146,15 +135,11 @@ impl Exchange {
         facts.service = Some(call.service.clone());
         access::authorize(&self.cache, &consumer, &call)?;
 
-        let timeout = incoming
-            .client_timeout
-            .map_or(self.call_timeout, |t| t.min(self.call_timeout));
+        let timeout = incoming.client_timeout.map_or(self.call_timeout, |t| t.min(self.call_timeout));
         let started = Instant::now();
         let deadline = facts.received_at + timeout;
-        let timed_out = || GatewayError::TimedOut {
-            service: call.service.clone(),
-            waited_ms: started.elapsed().as_millis(),
-        };
+        let timed_out =
+            || GatewayError::TimedOut { service: call.service.to_string(), waited_ms: started.elapsed().as_millis() };
         let request = ExchangeRequest {
             request_id: facts.request_id.clone(),
             consumer: Some((&consumer).into()),
@@ -171,13 +156,7 @@ impl Exchange {
         let mut waiter = self.pending.register(&facts.request_id);
         let topic = exchange_requests(call.service.provider().member_code());
         let event_id = uuid::Uuid::now_v7().to_string();
-        let publish = self.producer.publish(
-            &topic,
-            &facts.request_id,
-            &request,
-            &event_id,
-            Some(traceparent),
-        );
+        let publish = self.producer.publish(&topic, &facts.request_id, &request, &event_id, Some(traceparent));
         match tokio::time::timeout(timeout, publish).await {
             Err(_) => return Err(timed_out()),
             Ok(Err(e)) => {
@@ -211,13 +190,10 @@ fn deliver(facts: &mut CallFacts, reply: ExchangeReply) -> Result<CallResponse, 
                 answered_at: reply.answered_at,
             })
         }
-        Some(Outcome::Failure(failure)) => Err(GatewayError::Provider {
-            kind: failure.kind(),
-            message: failure.message,
-        }),
-        None => Err(GatewayError::Platform(
-            "the provider's adapter sent an empty reply".into(),
-        )),
+        Some(Outcome::Failure(failure)) => {
+            Err(GatewayError::Provider { kind: failure.kind(), message: failure.message })
+        }
+        None => Err(GatewayError::Platform("the provider's adapter sent an empty reply".into())),
     }
 }
 
@@ -240,15 +216,9 @@ mod tests {
 
     #[test]
     fn callers_must_name_a_valid_subsystem() {
-        assert!(matches!(
-            identify(None),
-            Err(GatewayError::Unauthenticated(_))
-        ));
+        assert!(matches!(identify(None), Err(GatewayError::Unauthenticated(_))));
         let err = identify(Some("UZ/GOV/123")).expect_err("malformed");
-        assert!(
-            err.to_string().starts_with("koprik-consumer metadata:"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("koprik-consumer metadata:"), "{err}");
         assert!(identify(Some("UZ/GOV/200935935/tax-inspection")).is_ok());
     }
 }

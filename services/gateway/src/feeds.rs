@@ -24,10 +24,7 @@ pub async fn registry(
     metrics: GatewayMetrics,
     shutdown: CancellationToken,
 ) {
-    let Tail {
-        consumer,
-        mut catch_up,
-    } = tail;
+    let Tail { consumer, mut catch_up } = tail;
     ready.send_replace(catch_up.done());
     loop {
         let record = tokio::select! {
@@ -71,12 +68,7 @@ pub async fn registry(
 }
 
 /// Hands each reply on this instance's reply topic to the call waiting for it.
-pub async fn replies(
-    tail: Tail,
-    pending: Arc<Pending>,
-    metrics: GatewayMetrics,
-    shutdown: CancellationToken,
-) {
+pub async fn replies(tail: Tail, pending: Arc<Pending>, metrics: GatewayMetrics, shutdown: CancellationToken) {
     loop {
         let record = tokio::select! {
             () = shutdown.cancelled() => return,

@@ -45,11 +45,7 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 impl exchange_server::Exchange for ExchangeApi {
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallResponse>, Status> {
         let metadata = request.metadata();
-        let text = |key: &str| {
-            metadata
-                .get(key)
-                .map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned())
-        };
+        let text = |key: &str| metadata.get(key).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
         let incoming = Incoming {
             caller: text(CONSUMER_HEADER),
             client_timeout: text("grpc-timeout").as_deref().and_then(parse_grpc_timeout),
@@ -58,12 +54,10 @@ impl exchange_server::Exchange for ExchangeApi {
         };
         // Its own task: if the caller goes away mid-call, the exchange still finishes and is audited.
         let exchange = Arc::clone(&self.exchange);
-        let finished = tokio::spawn(async move { exchange.call(incoming).await })
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "exchange task failed");
-                Status::internal("internal error in the gateway")
-            })?;
+        let finished = tokio::spawn(async move { exchange.call(incoming).await }).await.map_err(|e| {
+            tracing::error!(error = %e, "exchange task failed");
+            Status::internal("internal error in the gateway")
+        })?;
         match finished.result {
             Ok(answer) => {
                 let mut response = Response::new(answer);
@@ -83,10 +77,7 @@ mod tests {
 
     #[test]
     fn grpc_timeouts_are_parsed() {
-        assert_eq!(
-            parse_grpc_timeout("1500m"),
-            Some(Duration::from_millis(1500))
-        );
+        assert_eq!(parse_grpc_timeout("1500m"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
         assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_grpc_timeout("100"), None);

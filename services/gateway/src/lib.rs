@@ -52,11 +52,7 @@ pub struct Listeners {
 
 /// Runs the gateway until `shutdown` is cancelled. It starts answering only once its registry cache has caught
 /// up with `registry.events`, so it never refuses a call for lack of knowledge.
-pub async fn run(
-    config: GatewayConfig,
-    listeners: Listeners,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
     let reply_topic = exchange_replies(&config.instance);
     koprik_kafka::admin::ensure_topics(
         &config.kafka,
@@ -106,9 +102,7 @@ pub async fn run(
         metrics: gateway_metrics,
     });
     let (router, health) = server::router_with_health(&config.grpc)?;
-    health
-        .set_serving::<ExchangeServer<grpc::ExchangeApi>>()
-        .await;
+    health.set_serving::<ExchangeServer<grpc::ExchangeApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, instance = %config.instance, "gateway serving");
     let api = ExchangeServer::new(grpc::ExchangeApi::new(exchange));
     server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await?;

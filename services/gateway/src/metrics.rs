@@ -50,46 +50,18 @@ impl GatewayMetrics {
         };
         metrics.register(|r| {
             r.register("calls", "Exchange calls by outcome", this.calls.clone());
-            r.register(
-                "call_seconds",
-                "Exchange call duration",
-                this.call_seconds.clone(),
-            );
-            r.register(
-                "registry_events",
-                "Registry events applied",
-                this.registry_events.clone(),
-            );
+            r.register("call_seconds", "Exchange call duration", this.call_seconds.clone());
+            r.register("registry_events", "Registry events applied", this.registry_events.clone());
             r.register(
                 "registry_events_rejected",
                 "Registry events not applied",
                 this.registry_events_rejected.clone(),
             );
-            r.register(
-                "unclaimed_replies",
-                "Replies after their call ended",
-                this.unclaimed_replies.clone(),
-            );
-            r.register(
-                "audit_failures",
-                "Audit records not written",
-                this.audit_failures.clone(),
-            );
-            r.register(
-                "cached_services",
-                "Services in the registry cache",
-                this.cached_services.clone(),
-            );
-            r.register(
-                "cached_subsystems",
-                "Subsystems in the registry cache",
-                this.cached_subsystems.clone(),
-            );
-            r.register(
-                "cached_grants",
-                "Grants in the registry cache",
-                this.cached_grants.clone(),
-            );
+            r.register("unclaimed_replies", "Replies after their call ended", this.unclaimed_replies.clone());
+            r.register("audit_failures", "Audit records not written", this.audit_failures.clone());
+            r.register("cached_services", "Services in the registry cache", this.cached_services.clone());
+            r.register("cached_subsystems", "Subsystems in the registry cache", this.cached_subsystems.clone());
+            r.register("cached_grants", "Grants in the registry cache", this.cached_grants.clone());
         });
         this
     }

@@ -28,11 +28,7 @@ impl Pending {
     pub fn register(self: &Arc<Self>, request_id: &str) -> Waiter {
         let (sender, reply) = oneshot::channel();
         self.lock().insert(request_id.to_owned(), sender);
-        Waiter {
-            pending: Arc::clone(self),
-            request_id: request_id.to_owned(),
-            reply,
-        }
+        Waiter { pending: Arc::clone(self), request_id: request_id.to_owned(), reply }
     }
 
     /// Hands `reply` to its caller. False when nobody waits for it (a late or duplicate reply).
@@ -52,9 +48,7 @@ impl Pending {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<ExchangeReply>>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -69,10 +63,7 @@ mod tests {
     use super::*;
 
     fn reply(id: &str) -> ExchangeReply {
-        ExchangeReply {
-            request_id: id.into(),
-            ..ExchangeReply::default()
-        }
+        ExchangeReply { request_id: id.into(), ..ExchangeReply::default() }
     }
 
     #[tokio::test]

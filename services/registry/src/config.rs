@@ -42,16 +42,11 @@ impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
             grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50051).into()),
-            metrics: MetricsConfig {
-                listen: ([127, 0, 0, 1], 9151).into(),
-            },
+            metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50151).into() },
             telemetry: TelemetryConfig::default(),
             database: DatabaseConfig::with_url("sqlite://var/registry.db"),
             kafka: KafkaConfig::default(),
-            outbox: OutboxConfig {
-                poll_interval: Duration::from_secs(1),
-                batch_size: 100,
-            },
+            outbox: OutboxConfig { poll_interval: Duration::from_secs(1), batch_size: 100 },
         }
     }
 }
@@ -59,14 +54,21 @@ impl Default for RegistryConfig {
 impl ServiceConfig for RegistryConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.outbox.batch_size == 0 {
-            return Err(ConfigError::invalid(
-                "outbox.batch_size",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
         }
         if self.database.url.is_empty() {
             return Err(ConfigError::invalid("database.url", "must not be empty"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_configuration_documents_the_defaults() {
+        koprik_runtime::config::assert_sample_is_default::<RegistryConfig>("registry");
     }
 }

@@ -27,9 +27,7 @@ pub enum RegistryError {
         id: String,
     },
     /// An update based on a stale read.
-    #[error(
-        "{kind} {id} is at revision {actual}, not the expected {expected}; read it again and retry"
-    )]
+    #[error("{kind} {id} is at revision {actual}, not the expected {expected}; read it again and retry")]
     RevisionMismatch {
         /// The kind of entity.
         kind: &'static str,
@@ -58,9 +56,7 @@ impl From<RegistryError> for Status {
             RegistryError::FailedPrecondition(_) => Code::FailedPrecondition,
             RegistryError::Database(e) => {
                 tracing::error!(error = %e, "database error");
-                return Status::internal(
-                    "internal error in the registry; the operator has been notified by the logs",
-                );
+                return Status::internal("internal error in the registry; the operator has been notified by the logs");
             }
         };
         Status::new(code, error.to_string())
@@ -70,10 +66,7 @@ impl From<RegistryError> for Status {
 /// The error for an insert that lost a race to another insert of the same key, or any other database failure.
 pub fn on_insert(error: DbErr, kind: &'static str, id: &str) -> RegistryError {
     match error.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => RegistryError::AlreadyExists {
-            kind,
-            id: id.to_owned(),
-        },
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => RegistryError::AlreadyExists { kind, id: id.to_owned() },
         _ => RegistryError::Database(error),
     }
 }

@@ -12,10 +12,7 @@ use crate::store::outbox;
 
 /// The Kafka key of an entity: `<kind>/<canonical id>`, so compaction keeps one record per entity.
 pub fn key(entity: &Entity) -> String {
-    fn text<T: std::fmt::Display>(
-        kind: &str,
-        id: Option<Result<T, koprik_proto::FieldError>>,
-    ) -> String {
+    fn text<T: std::fmt::Display>(kind: &str, id: Option<Result<T, koprik_proto::FieldError>>) -> String {
         match id {
             Some(Ok(id)) => format!("{kind}/{id}"),
             _ => format!("{kind}/?"),
@@ -102,13 +99,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(key(&org.entity()), "organization/UZ/GOV/201122919");
-        let grant = Grant {
-            id: "0190f6a8-0000-7000-8000-000000000000".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            key(&grant.entity()),
-            "grant/0190f6a8-0000-7000-8000-000000000000"
-        );
+        let grant = Grant { id: "0190f6a8-0000-7000-8000-000000000000".into(), ..Default::default() };
+        assert_eq!(key(&grant.entity()), "grant/0190f6a8-0000-7000-8000-000000000000");
     }
 }

@@ -5,11 +5,10 @@ use koprik_proto::field::required;
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::registry::registry_server::Registry;
 use koprik_proto::registry::{
-    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
-    GetGrantRequest, GetOrganizationRequest, GetServiceRequest, GetSubsystemRequest, Grant,
-    GrantStatus, ListGrantsRequest, ListGrantsResponse, ListOrganizationsRequest,
-    ListOrganizationsResponse, ListServicesRequest, ListServicesResponse, ListSubsystemsRequest,
-    ListSubsystemsResponse, Organization, Service, Subsystem, UpdateGrantRequest,
+    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest, GetGrantRequest,
+    GetOrganizationRequest, GetServiceRequest, GetSubsystemRequest, Grant, GrantStatus, ListGrantsRequest,
+    ListGrantsResponse, ListOrganizationsRequest, ListOrganizationsResponse, ListServicesRequest, ListServicesResponse,
+    ListSubsystemsRequest, ListSubsystemsResponse, Organization, Service, Subsystem, UpdateGrantRequest,
     UpdateOrganizationRequest, UpdateServiceRequest, UpdateSubsystemRequest,
 };
 use koprik_proto::tonic::{self, Request, Response, Status};
@@ -39,110 +38,64 @@ fn optional<'a, W, D>(value: Option<&'a W>, field: &str) -> Result<Option<D>, Fi
 where
     D: TryFrom<&'a W, Error = FieldError>,
 {
-    value
-        .map(|v| D::try_from(v).map_err(|e| e.within(field)))
-        .transpose()
+    value.map(|v| D::try_from(v).map_err(|e| e.within(field))).transpose()
 }
 
 fn grant_id(id: &str) -> Result<String, FieldError> {
-    uuid::Uuid::parse_str(id)
-        .map(|u| u.to_string())
-        .map_err(|_| FieldError::new("id", "must be a grant id (a UUID)"))
+    uuid::Uuid::parse_str(id).map(|u| u.to_string()).map_err(|_| FieldError::new("id", "must be a grant id (a UUID)"))
 }
 
 type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl Registry for RegistryApi {
-    async fn create_organization(
-        &self,
-        request: Request<CreateOrganizationRequest>,
-    ) -> Reply<Organization> {
+    async fn create_organization(&self, request: Request<CreateOrganizationRequest>) -> Reply<Organization> {
         let input: OrganizationInput =
-            required(request.get_ref().organization.as_ref(), "organization")
-                .map_err(RegistryError::from)?;
-        Ok(Response::new(
-            self.repository.create_organization(input).await?,
-        ))
+            required(request.get_ref().organization.as_ref(), "organization").map_err(RegistryError::from)?;
+        Ok(Response::new(self.repository.create_organization(input).await?))
     }
 
-    async fn get_organization(
-        &self,
-        request: Request<GetOrganizationRequest>,
-    ) -> Reply<Organization> {
-        let id: MemberId =
-            required(request.get_ref().id.as_ref(), "id").map_err(RegistryError::from)?;
+    async fn get_organization(&self, request: Request<GetOrganizationRequest>) -> Reply<Organization> {
+        let id: MemberId = required(request.get_ref().id.as_ref(), "id").map_err(RegistryError::from)?;
         Ok(Response::new(self.repository.get_organization(&id).await?))
     }
 
-    async fn list_organizations(
-        &self,
-        request: Request<ListOrganizationsRequest>,
-    ) -> Reply<ListOrganizationsResponse> {
-        let page =
-            Page::from_request(request.get_ref().page.as_ref()).map_err(RegistryError::from)?;
+    async fn list_organizations(&self, request: Request<ListOrganizationsRequest>) -> Reply<ListOrganizationsResponse> {
+        let page = Page::from_request(request.get_ref().page.as_ref()).map_err(RegistryError::from)?;
         let (organizations, next_page_token) = self.repository.list_organizations(&page).await?;
-        Ok(Response::new(ListOrganizationsResponse {
-            organizations,
-            next_page_token,
-        }))
+        Ok(Response::new(ListOrganizationsResponse { organizations, next_page_token }))
     }
 
-    async fn update_organization(
-        &self,
-        request: Request<UpdateOrganizationRequest>,
-    ) -> Reply<Organization> {
+    async fn update_organization(&self, request: Request<UpdateOrganizationRequest>) -> Reply<Organization> {
         let request = request.into_inner();
         let input: OrganizationInput =
             required(request.organization.as_ref(), "organization").map_err(RegistryError::from)?;
-        Ok(Response::new(
-            self.repository
-                .update_organization(input, request.expected_revision)
-                .await?,
-        ))
+        Ok(Response::new(self.repository.update_organization(input, request.expected_revision).await?))
     }
 
     async fn create_subsystem(&self, request: Request<CreateSubsystemRequest>) -> Reply<Subsystem> {
-        let input: SubsystemInput = required(request.get_ref().subsystem.as_ref(), "subsystem")
-            .map_err(RegistryError::from)?;
-        Ok(Response::new(
-            self.repository.create_subsystem(input).await?,
-        ))
+        let input: SubsystemInput =
+            required(request.get_ref().subsystem.as_ref(), "subsystem").map_err(RegistryError::from)?;
+        Ok(Response::new(self.repository.create_subsystem(input).await?))
     }
 
     async fn get_subsystem(&self, request: Request<GetSubsystemRequest>) -> Reply<Subsystem> {
-        let id: SubsystemId =
-            required(request.get_ref().id.as_ref(), "id").map_err(RegistryError::from)?;
+        let id: SubsystemId = required(request.get_ref().id.as_ref(), "id").map_err(RegistryError::from)?;
         Ok(Response::new(self.repository.get_subsystem(&id).await?))
     }
 
-    async fn list_subsystems(
-        &self,
-        request: Request<ListSubsystemsRequest>,
-    ) -> Reply<ListSubsystemsResponse> {
+    async fn list_subsystems(&self, request: Request<ListSubsystemsRequest>) -> Reply<ListSubsystemsResponse> {
         let request = request.get_ref();
         let page = Page::from_request(request.page.as_ref()).map_err(RegistryError::from)?;
-        let member: Option<MemberId> =
-            optional(request.member.as_ref(), "member").map_err(RegistryError::from)?;
-        let (subsystems, next_page_token) = self
-            .repository
-            .list_subsystems(&page, member.as_ref())
-            .await?;
-        Ok(Response::new(ListSubsystemsResponse {
-            subsystems,
-            next_page_token,
-        }))
+        let member: Option<MemberId> = optional(request.member.as_ref(), "member").map_err(RegistryError::from)?;
+        let (subsystems, next_page_token) = self.repository.list_subsystems(&page, member.as_ref()).await?;
+        Ok(Response::new(ListSubsystemsResponse { subsystems, next_page_token }))
     }
 
     async fn update_subsystem(&self, request: Request<UpdateSubsystemRequest>) -> Reply<Subsystem> {
         let request = request.into_inner();
-        let input: SubsystemInput =
-            required(request.subsystem.as_ref(), "subsystem").map_err(RegistryError::from)?;
-        Ok(Response::new(
-            self.repository
-                .update_subsystem(input, request.expected_revision)
-                .await?,
-        ))
+        let input: SubsystemInput = required(request.subsystem.as_ref(), "subsystem").map_err(RegistryError::from)?;
+        Ok(Response::new(self.repository.update_subsystem(input, request.expected_revision).await?))
     }
 
     async fn create_service(&self, request: Request<CreateServiceRequest>) -> Reply<Service> {
@@ -152,49 +105,30 @@ impl Registry for RegistryApi {
     }
 
     async fn get_service(&self, request: Request<GetServiceRequest>) -> Reply<Service> {
-        let id: ServiceId =
-            required(request.get_ref().id.as_ref(), "id").map_err(RegistryError::from)?;
+        let id: ServiceId = required(request.get_ref().id.as_ref(), "id").map_err(RegistryError::from)?;
         Ok(Response::new(self.repository.get_service(&id).await?))
     }
 
-    async fn list_services(
-        &self,
-        request: Request<ListServicesRequest>,
-    ) -> Reply<ListServicesResponse> {
+    async fn list_services(&self, request: Request<ListServicesRequest>) -> Reply<ListServicesResponse> {
         let request = request.get_ref();
         let page = Page::from_request(request.page.as_ref()).map_err(RegistryError::from)?;
         let provider: Option<SubsystemId> =
             optional(request.provider.as_ref(), "provider").map_err(RegistryError::from)?;
-        let (services, next_page_token) = self
-            .repository
-            .list_services(&page, provider.as_ref())
-            .await?;
-        Ok(Response::new(ListServicesResponse {
-            services,
-            next_page_token,
-        }))
+        let (services, next_page_token) = self.repository.list_services(&page, provider.as_ref()).await?;
+        Ok(Response::new(ListServicesResponse { services, next_page_token }))
     }
 
     async fn update_service(&self, request: Request<UpdateServiceRequest>) -> Reply<Service> {
         let request = request.into_inner();
-        let input: ServiceInput =
-            required(request.service.as_ref(), "service").map_err(RegistryError::from)?;
-        Ok(Response::new(
-            self.repository
-                .update_service(input, request.expected_revision)
-                .await?,
-        ))
+        let input: ServiceInput = required(request.service.as_ref(), "service").map_err(RegistryError::from)?;
+        Ok(Response::new(self.repository.update_service(input, request.expected_revision).await?))
     }
 
     async fn create_grant(&self, request: Request<CreateGrantRequest>) -> Reply<Grant> {
         let request = request.get_ref();
-        let consumer: SubsystemId =
-            required(request.consumer.as_ref(), "consumer").map_err(RegistryError::from)?;
-        let service: ServiceId =
-            required(request.service.as_ref(), "service").map_err(RegistryError::from)?;
-        Ok(Response::new(
-            self.repository.create_grant(&consumer, &service).await?,
-        ))
+        let consumer: SubsystemId = required(request.consumer.as_ref(), "consumer").map_err(RegistryError::from)?;
+        let service: ServiceId = required(request.service.as_ref(), "service").map_err(RegistryError::from)?;
+        Ok(Response::new(self.repository.create_grant(&consumer, &service).await?))
     }
 
     async fn get_grant(&self, request: Request<GetGrantRequest>) -> Reply<Grant> {
@@ -207,31 +141,17 @@ impl Registry for RegistryApi {
         let page = Page::from_request(request.page.as_ref()).map_err(RegistryError::from)?;
         let consumer: Option<SubsystemId> =
             optional(request.consumer.as_ref(), "consumer").map_err(RegistryError::from)?;
-        let service: Option<ServiceId> =
-            optional(request.service.as_ref(), "service").map_err(RegistryError::from)?;
-        let (grants, next_page_token) = self
-            .repository
-            .list_grants(&page, consumer.as_ref(), service.as_ref())
-            .await?;
-        Ok(Response::new(ListGrantsResponse {
-            grants,
-            next_page_token,
-        }))
+        let service: Option<ServiceId> = optional(request.service.as_ref(), "service").map_err(RegistryError::from)?;
+        let (grants, next_page_token) = self.repository.list_grants(&page, consumer.as_ref(), service.as_ref()).await?;
+        Ok(Response::new(ListGrantsResponse { grants, next_page_token }))
     }
 
     async fn update_grant(&self, request: Request<UpdateGrantRequest>) -> Reply<Grant> {
         let request = request.into_inner();
         let id = grant_id(&request.id).map_err(RegistryError::from)?;
         let status = GrantStatus::try_from(request.status).map_err(|_| {
-            RegistryError::from(FieldError::new(
-                "status",
-                format!("{} is not a GrantStatus", request.status),
-            ))
+            RegistryError::from(FieldError::new("status", format!("{} is not a GrantStatus", request.status)))
         })?;
-        Ok(Response::new(
-            self.repository
-                .update_grant(&id, status, &request.reason, request.expected_revision)
-                .await?,
-        ))
+        Ok(Response::new(self.repository.update_grant(&id, status, &request.reason, request.expected_revision).await?))
     }
 }

@@ -45,36 +45,19 @@ pub struct Listeners {
 
 /// Runs the registry until `shutdown` is cancelled: migrates the database, ensures `registry.events`, starts the
 /// outbox relay, the metrics endpoint and the gRPC server.
-pub async fn run(
-    config: RegistryConfig,
-    listeners: Listeners,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
     let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
         .await
         .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
-    koprik_kafka::admin::ensure_topics(&config.kafka, &[TopicSpec::compacted(REGISTRY_EVENTS)])
-        .await?;
+    koprik_kafka::admin::ensure_topics(&config.kafka, &[TopicSpec::compacted(REGISTRY_EVENTS)]).await?;
     let producer = Producer::new(&config.kafka, "koprik-registry")?;
 
     let metrics = Metrics::new("registry");
     let relay_metrics = relay::RelayMetrics::default();
     metrics.register(|registry| {
-        registry.register(
-            "outbox_published",
-            "Registry events published",
-            relay_metrics.published.clone(),
-        );
-        registry.register(
-            "outbox_failures",
-            "Failed outbox publish attempts",
-            relay_metrics.failures.clone(),
-        );
-        registry.register(
-            "outbox_backlog",
-            "Registry events waiting to be published",
-            relay_metrics.backlog.clone(),
-        );
+        registry.register("outbox_published", "Registry events published", relay_metrics.published.clone());
+        registry.register("outbox_failures", "Failed outbox publish attempts", relay_metrics.failures.clone());
+        registry.register("outbox_backlog", "Registry events waiting to be published", relay_metrics.backlog.clone());
     });
 
     let wake = Arc::new(Notify::new());
@@ -89,12 +72,8 @@ pub async fn run(
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
 
     let (router, health) = server::router_with_health(&config.grpc)?;
-    let api = RegistryServer::new(grpc::RegistryApi::new(repository::Repository::new(
-        db, wake,
-    )));
-    health
-        .set_serving::<RegistryServer<grpc::RegistryApi>>()
-        .await;
+    let api = RegistryServer::new(grpc::RegistryApi::new(repository::Repository::new(db, wake)));
+    health.set_serving::<RegistryServer<grpc::RegistryApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, "registry serving");
     server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await?;
 

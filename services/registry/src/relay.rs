@@ -66,14 +66,8 @@ async fn drain(
     metrics: &RelayMetrics,
 ) -> Result<(), RelayError> {
     loop {
-        let rows = outbox::Entity::find()
-            .order_by_asc(outbox::Column::Id)
-            .limit(batch_size)
-            .all(db)
-            .await?;
-        metrics
-            .backlog
-            .set(i64::try_from(rows.len()).unwrap_or(i64::MAX));
+        let rows = outbox::Entity::find().order_by_asc(outbox::Column::Id).limit(batch_size).all(db).await?;
+        metrics.backlog.set(i64::try_from(rows.len()).unwrap_or(i64::MAX));
         if rows.is_empty() {
             return Ok(());
         }
@@ -83,9 +77,7 @@ async fn drain(
                 event_type: Some(row.event_type.clone()),
                 traceparent: row.traceparent.clone(),
             };
-            let delivered = producer
-                .publish_encoded(&row.topic, &row.key, &row.payload, headers)
-                .await?;
+            let delivered = producer.publish_encoded(&row.topic, &row.key, &row.payload, headers).await?;
             outbox::Entity::delete_by_id(row.id).exec(db).await?;
             metrics.published.inc();
             tracing::debug!(key = %row.key, offset = delivered.offset, "registry event published");

@@ -9,10 +9,9 @@ use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::Name;
 use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::{
-    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
-    DataClassification, DataItem, GetServiceRequest, GrantStatus, ListGrantsRequest,
-    ListOrganizationsRequest, Organization, OrganizationRole, OrganizationType, Service, Subsystem,
-    UpdateGrantRequest, UpdateOrganizationRequest,
+    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest, DataClassification,
+    DataItem, GetServiceRequest, GrantStatus, ListGrantsRequest, ListOrganizationsRequest, Organization,
+    OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest, UpdateOrganizationRequest,
 };
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::Code;
@@ -39,34 +38,19 @@ async fn start() -> Harness {
     let db = TestDatabase::create().await;
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let (grpc_addr, metrics_addr) = (
-        grpc.local_addr().expect("addr"),
-        metrics.local_addr().expect("addr"),
-    );
+    let (grpc_addr, metrics_addr) = (grpc.local_addr().expect("addr"), metrics.local_addr().expect("addr"));
     let config = RegistryConfig {
         grpc: GrpcServerConfig::plain(grpc_addr),
-        metrics: MetricsConfig {
-            listen: metrics_addr,
-        },
+        metrics: MetricsConfig { listen: metrics_addr },
         database: db.config(),
         kafka: broker.kafka_config(),
-        outbox: OutboxConfig {
-            poll_interval: Duration::from_millis(200),
-            batch_size: 100,
-        },
+        outbox: OutboxConfig { poll_interval: Duration::from_millis(200), batch_size: 100 },
         ..RegistryConfig::default()
     };
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
     let client = connect(grpc_addr).await;
-    Harness {
-        client,
-        broker,
-        metrics: metrics_addr,
-        shutdown,
-        task,
-        _db: db,
-    }
+    Harness { client, broker, metrics: metrics_addr, shutdown, task, _db: db }
 }
 
 async fn connect(addr: std::net::SocketAddr) -> RegistryClient<Channel> {
@@ -80,18 +64,11 @@ async fn connect(addr: std::net::SocketAddr) -> RegistryClient<Channel> {
 }
 
 fn member(class: &str, code: &str) -> common::MemberId {
-    common::MemberId {
-        instance: "UZ".into(),
-        member_class: class.into(),
-        member_code: code.into(),
-    }
+    common::MemberId { instance: "UZ".into(), member_class: class.into(), member_code: code.into() }
 }
 
 fn subsystem_id(class: &str, code: &str, subsystem: &str) -> common::SubsystemId {
-    common::SubsystemId {
-        member: Some(member(class, code)),
-        subsystem_code: subsystem.into(),
-    }
+    common::SubsystemId { member: Some(member(class, code)), subsystem_code: subsystem.into() }
 }
 
 fn service_id() -> common::ServiceId {
@@ -102,13 +79,7 @@ fn service_id() -> common::ServiceId {
     }
 }
 
-async fn organization(
-    h: &mut Harness,
-    class: &str,
-    code: &str,
-    kind: OrganizationType,
-    roles: &[OrganizationRole],
-) {
+async fn organization(h: &mut Harness, class: &str, code: &str, kind: OrganizationType, roles: &[OrganizationRole]) {
     h.client
         .create_organization(CreateOrganizationRequest {
             organization: Some(Organization {
@@ -139,22 +110,8 @@ async fn subsystem(h: &mut Harness, id: common::SubsystemId) {
 
 /// A provider with one service and a state consumer with one subsystem.
 async fn seed(h: &mut Harness) {
-    organization(
-        h,
-        "GOV",
-        "201122919",
-        OrganizationType::StateBody,
-        &[OrganizationRole::Provider],
-    )
-    .await;
-    organization(
-        h,
-        "GOV",
-        "200935935",
-        OrganizationType::StateBody,
-        &[OrganizationRole::IipConsumer],
-    )
-    .await;
+    organization(h, "GOV", "201122919", OrganizationType::StateBody, &[OrganizationRole::Provider]).await;
+    organization(h, "GOV", "200935935", OrganizationType::StateBody, &[OrganizationRole::IipConsumer]).await;
     subsystem(h, subsystem_id("GOV", "201122919", "civil-registry")).await;
     subsystem(h, subsystem_id("GOV", "200935935", "tax-inspection")).await;
     h.client
@@ -205,21 +162,10 @@ async fn a_grant_is_stored_listed_and_published() {
 
     let config = h.broker.kafka_config();
     let key = format!("grant/{}", grant.id);
-    let event = wait_for_record::<RegistryEvent, _>(
-        &config,
-        REGISTRY_EVENTS,
-        Duration::from_secs(10),
-        |r| r.key == key,
-    )
-    .await;
-    assert_eq!(
-        event.headers.event_type.as_deref(),
-        Some(RegistryEvent::full_name().as_str())
-    );
-    assert_eq!(
-        event.headers.event_id.as_deref(),
-        Some(event.value.event_id.as_str())
-    );
+    let event =
+        wait_for_record::<RegistryEvent, _>(&config, REGISTRY_EVENTS, Duration::from_secs(10), |r| r.key == key).await;
+    assert_eq!(event.headers.event_type.as_deref(), Some(RegistryEvent::full_name().as_str()));
+    assert_eq!(event.headers.event_id.as_deref(), Some(event.value.event_id.as_str()));
     assert_eq!(event.value.entity, Some(Entity::Grant(grant)));
     stop(h).await;
 }
@@ -256,17 +202,9 @@ async fn every_change_is_published_in_order_with_its_revision() {
         r.key == key && matches!(&r.value.entity, Some(Entity::Grant(g)) if g.status() == GrantStatus::Revoked)
     })
     .await;
-    let first = wait_for_record::<RegistryEvent, _>(
-        &config,
-        REGISTRY_EVENTS,
-        Duration::from_secs(10),
-        |r| r.key == key,
-    )
-    .await;
-    assert!(
-        first.offset < last.offset,
-        "the creation is published before the revocation"
-    );
+    let first =
+        wait_for_record::<RegistryEvent, _>(&config, REGISTRY_EVENTS, Duration::from_secs(10), |r| r.key == key).await;
+    assert!(first.offset < last.offset, "the creation is published before the revocation");
     stop(h).await;
 }
 
@@ -289,10 +227,7 @@ async fn malformed_input_is_refused_naming_the_field() {
         .await
         .expect_err("invalid STIR");
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(
-        status.message(),
-        "organization.id.member_code: must be 9 digits (the member's STIR)"
-    );
+    assert_eq!(status.message(), "organization.id.member_code: must be 9 digits (the member's STIR)");
 
     let status = h
         .client
@@ -305,19 +240,12 @@ async fn malformed_input_is_refused_naming_the_field() {
     let status = h
         .client
         .list_organizations(ListOrganizationsRequest {
-            page: Some(common::PageRequest {
-                page_size: 100_000,
-                page_token: String::new(),
-            }),
+            page: Some(common::PageRequest { page_size: 100_000, page_token: String::new() }),
         })
         .await
         .expect_err("page too large");
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert!(
-        status.message().starts_with("page.page_size"),
-        "{}",
-        status.message()
-    );
+    assert!(status.message().starts_with("page.page_size"), "{}", status.message());
     stop(h).await;
 }
 
@@ -367,20 +295,11 @@ async fn duplicates_stale_updates_and_missing_roles_are_refused() {
         .await
         .expect_err("no consumer role");
     assert_eq!(not_consumer.code(), Code::FailedPrecondition);
-    assert!(
-        not_consumer.message().contains("IIP_CONSUMER"),
-        "{}",
-        not_consumer.message()
-    );
+    assert!(not_consumer.message().contains("IIP_CONSUMER"), "{}", not_consumer.message());
 
     let unknown = h
         .client
-        .get_service(GetServiceRequest {
-            id: Some(common::ServiceId {
-                version: "v9".into(),
-                ..service_id()
-            }),
-        })
+        .get_service(GetServiceRequest { id: Some(common::ServiceId { version: "v9".into(), ..service_id() }) })
         .await
         .expect_err("unknown service");
     assert_eq!(unknown.code(), Code::NotFound);
@@ -411,16 +330,9 @@ async fn a_revoked_grant_cannot_be_reinstated() {
         .await
         .expect_err("reason required");
     assert_eq!(no_reason.code(), Code::InvalidArgument);
-    assert!(
-        no_reason.message().starts_with("reason:"),
-        "{}",
-        no_reason.message()
-    );
+    assert!(no_reason.message().starts_with("reason:"), "{}", no_reason.message());
 
-    for (status, expected) in [
-        (GrantStatus::Revoked, Code::Ok),
-        (GrantStatus::Active, Code::FailedPrecondition),
-    ] {
+    for (status, expected) in [(GrantStatus::Revoked, Code::Ok), (GrantStatus::Active, Code::FailedPrecondition)] {
         let result = h
             .client
             .update_grant(UpdateGrantRequest {
@@ -445,9 +357,7 @@ async fn metrics_are_served() {
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("metrics listener");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("metrics listener");
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = String::new();
@@ -457,8 +367,5 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 
 async fn stop(h: Harness) {
     h.shutdown.cancel();
-    h.task
-        .await
-        .expect("registry task")
-        .expect("registry stopped cleanly");
+    h.task.await.expect("registry task").expect("registry stopped cleanly");
 }

@@ -64,10 +64,8 @@ impl CivilRegistry {
 
     /// The demo with the records in `path`.
     pub fn from_file(path: &Path) -> Result<Self, FixtureError> {
-        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| FixtureError::Read { path: path.display().to_string(), source })?;
         Self::from_json(&text)
     }
 
@@ -78,9 +76,7 @@ impl CivilRegistry {
         let mut people = HashMap::with_capacity(records.len());
         for (index, mut record) in records.into_iter().enumerate() {
             let Some(Value::String(pinfl)) = record.remove("pinfl") else {
-                return Err(FixtureError::Invalid(format!(
-                    "record {index} has no string \"pinfl\""
-                )));
+                return Err(FixtureError::Invalid(format!("record {index} has no string \"pinfl\"")));
             };
             people.insert(pinfl, record);
         }
@@ -105,9 +101,7 @@ impl CivilRegistry {
             .map(ServiceId::try_from)
             .transpose()
             .map_err(|e| invalid(format!("service: {e}")))?;
-        if !service
-            .is_some_and(|s| s.service_code() == SERVICE_CODE && s.version() == SERVICE_VERSION)
-        {
+        if !service.is_some_and(|s| s.service_code() == SERVICE_CODE && s.version() == SERVICE_VERSION) {
             return Err(BackendFailure::new(
                 FailureKind::UnknownService,
                 format!("the civil registry answers only {SERVICE_CODE}/{SERVICE_VERSION}"),
@@ -129,22 +123,17 @@ impl CivilRegistry {
         };
         for item in &request.data_items {
             if !DATA_ITEMS.contains(&item.as_str()) {
-                return Err(invalid(format!(
-                    "data item {item:?} is not part of {SERVICE_CODE}"
-                )));
+                return Err(invalid(format!("data item {item:?} is not part of {SERVICE_CODE}")));
             }
         }
-        let person = self.people.get(pinfl).ok_or_else(|| {
-            BackendFailure::new(
-                FailureKind::NotFound,
-                "no person with this PINFL is registered",
-            )
-        })?;
+        let person = self
+            .people
+            .get(pinfl)
+            .ok_or_else(|| BackendFailure::new(FailureKind::NotFound, "no person with this PINFL is registered"))?;
         let mut answer = Map::new();
         answer.insert("pinfl".into(), Value::String(pinfl.clone()));
         for item in DATA_ITEMS {
-            let wanted =
-                request.data_items.is_empty() || request.data_items.iter().any(|d| d == item);
+            let wanted = request.data_items.is_empty() || request.data_items.iter().any(|d| d == item);
             if let (true, Some(value)) = (wanted, person.get(*item)) {
                 answer.insert((*item).to_owned(), value.clone());
             }
@@ -158,12 +147,8 @@ impl Backend for CivilRegistry {
     async fn handle(&self, request: HandleRequest) -> Result<HandleResponse, BackendFailure> {
         let answer = self.answer(&request)?;
         Ok(HandleResponse {
-            payload: serde_json::to_vec(&answer).map_err(|e| {
-                BackendFailure::new(
-                    FailureKind::Internal,
-                    format!("cannot encode the answer: {e}"),
-                )
-            })?,
+            payload: serde_json::to_vec(&answer)
+                .map_err(|e| BackendFailure::new(FailureKind::Internal, format!("cannot encode the answer: {e}")))?,
             content_type: "application/json".into(),
         })
     }
@@ -177,14 +162,9 @@ mod tests {
     fn request(pinfl: &str, items: &[&str]) -> HandleRequest {
         HandleRequest {
             service: Some(
-                (&"UZ/GOV/201122919/civil-registry/person-by-pinfl/v1"
-                    .parse::<ServiceId>()
-                    .expect("id"))
-                    .into(),
+                (&"UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse::<ServiceId>().expect("id")).into(),
             ),
-            applicants: vec![WireApplicant {
-                kind: Some(Kind::Pinfl(pinfl.into())),
-            }],
+            applicants: vec![WireApplicant { kind: Some(Kind::Pinfl(pinfl.into())) }],
             data_items: items.iter().map(|s| (*s).to_owned()).collect(),
             ..HandleRequest::default()
         }
@@ -195,9 +175,7 @@ mod tests {
         let registry = CivilRegistry::built_in().expect("fixture");
         assert_eq!(registry.len(), 12);
         for pinfl in registry.people.keys() {
-            let wire = WireApplicant {
-                kind: Some(Kind::Pinfl(pinfl.clone())),
-            };
+            let wire = WireApplicant { kind: Some(Kind::Pinfl(pinfl.clone())) };
             assert!(ApplicantId::try_from(&wire).is_ok(), "{pinfl}");
         }
     }
@@ -205,9 +183,7 @@ mod tests {
     #[test]
     fn only_requested_items_are_returned() {
         let registry = CivilRegistry::built_in().expect("fixture");
-        let answer = registry
-            .answer(&request("31403850260011", &["surname", "birth_date"]))
-            .expect("found");
+        let answer = registry.answer(&request("31403850260011", &["surname", "birth_date"])).expect("found");
         assert_eq!(
             answer,
             serde_json::json!({"pinfl": "31403850260011", "surname": "Karimov", "birth_date": "1985-03-14"})
@@ -217,17 +193,10 @@ mod tests {
     #[test]
     fn unknown_people_and_items_are_refused() {
         let registry = CivilRegistry::built_in().expect("fixture");
-        let missing = registry
-            .answer(&request("31403850260028", &[]))
-            .expect_err("unknown");
+        let missing = registry.answer(&request("31403850260028", &[])).expect_err("unknown");
         assert_eq!(missing.kind, FailureKind::NotFound);
-        assert!(
-            !missing.message.contains("3140385026"),
-            "the PINFL is not echoed"
-        );
-        let bad_item = registry
-            .answer(&request("31403850260011", &["salary"]))
-            .expect_err("item");
+        assert!(!missing.message.contains("3140385026"), "the PINFL is not echoed");
+        let bad_item = registry.answer(&request("31403850260011", &["salary"])).expect_err("item");
         assert_eq!(bad_item.kind, FailureKind::InvalidRequest);
     }
 
@@ -235,15 +204,8 @@ mod tests {
     fn other_services_are_not_answered() {
         let registry = CivilRegistry::built_in().expect("fixture");
         let mut other = request("31403850260011", &[]);
-        other.service = Some(
-            (&"UZ/GOV/201122919/civil-registry/marriages/v1"
-                .parse::<ServiceId>()
-                .expect("id"))
-                .into(),
-        );
-        assert_eq!(
-            registry.answer(&other).expect_err("other").kind,
-            FailureKind::UnknownService
-        );
+        other.service =
+            Some((&"UZ/GOV/201122919/civil-registry/marriages/v1".parse::<ServiceId>().expect("id")).into());
+        assert_eq!(registry.answer(&other).expect_err("other").kind, FailureKind::UnknownService);
     }
 }

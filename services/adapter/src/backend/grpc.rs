@@ -20,13 +20,8 @@ pub struct GrpcBackend {
 impl GrpcBackend {
     /// A backend at `endpoint`; connects lazily, so the adapter starts even while the backend is down.
     pub fn new(endpoint: &str, tls: &ClientTlsSettings) -> Result<Self, ConfigError> {
-        let channel = tls
-            .endpoint(endpoint)?
-            .connect_timeout(Duration::from_secs(5))
-            .connect_lazy();
-        Ok(Self {
-            client: DataProviderClient::new(channel),
-        })
+        let channel = tls.endpoint(endpoint)?.connect_timeout(Duration::from_secs(5)).connect_lazy();
+        Ok(Self { client: DataProviderClient::new(channel) })
     }
 }
 
@@ -101,13 +96,8 @@ mod tests {
 
     #[test]
     fn internal_details_are_not_relayed() {
-        let failure = failure_of(&Status::internal(
-            "NullPointerException at db.query(line 42)",
-        ));
+        let failure = failure_of(&Status::internal("NullPointerException at db.query(line 42)"));
         assert_eq!(failure.message, "the provider's information system failed");
-        assert_eq!(
-            failure_of(&Status::not_found("no such person")).message,
-            "no such person"
-        );
+        assert_eq!(failure_of(&Status::not_found("no such person")).message, "no such person");
     }
 }

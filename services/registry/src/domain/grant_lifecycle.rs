@@ -8,16 +8,9 @@ use koprik_proto::registry::GrantStatus;
 use koprik_proto::FieldError;
 
 /// Checks a requested change of a grant's status from `current` to `next` with `reason`.
-pub fn check_transition(
-    current: GrantStatus,
-    next: GrantStatus,
-    reason: &str,
-) -> Result<(), TransitionError> {
+pub fn check_transition(current: GrantStatus, next: GrantStatus, reason: &str) -> Result<(), TransitionError> {
     if next == GrantStatus::Unspecified {
-        return Err(TransitionError::Invalid(FieldError::new(
-            "status",
-            "must be one of ACTIVE, SUSPENDED, REVOKED",
-        )));
+        return Err(TransitionError::Invalid(FieldError::new("status", "must be one of ACTIVE, SUSPENDED, REVOKED")));
     }
     if next != GrantStatus::Active && reason.trim().is_empty() {
         return Err(TransitionError::Invalid(FieldError::new(
@@ -38,9 +31,7 @@ pub enum TransitionError {
     #[error("{0}")]
     Invalid(FieldError),
     /// The grant was revoked; it cannot change again.
-    #[error(
-        "the grant is revoked; a revoked grant cannot change status, create a new grant instead"
-    )]
+    #[error("the grant is revoked; a revoked grant cannot change status, create a new grant instead")]
     Final,
 }
 
@@ -50,24 +41,18 @@ mod tests {
 
     #[test]
     fn suspension_and_reinstatement_are_allowed() {
-        assert!(
-            check_transition(GrantStatus::Active, GrantStatus::Suspended, "TI violation").is_ok()
-        );
+        assert!(check_transition(GrantStatus::Active, GrantStatus::Suspended, "TI violation").is_ok());
         assert!(check_transition(GrantStatus::Suspended, GrantStatus::Active, "").is_ok());
     }
 
     #[test]
     fn a1_26_suspension_needs_a_reason() {
-        let err = check_transition(GrantStatus::Active, GrantStatus::Suspended, " ")
-            .expect_err("no reason");
+        let err = check_transition(GrantStatus::Active, GrantStatus::Suspended, " ").expect_err("no reason");
         assert!(matches!(err, TransitionError::Invalid(f) if f.field == "reason"));
     }
 
     #[test]
     fn revocation_is_final() {
-        assert_eq!(
-            check_transition(GrantStatus::Revoked, GrantStatus::Active, ""),
-            Err(TransitionError::Final)
-        );
+        assert_eq!(check_transition(GrantStatus::Revoked, GrantStatus::Active, ""), Err(TransitionError::Final));
     }
 }

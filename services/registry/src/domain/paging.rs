@@ -21,20 +21,12 @@ impl Page {
     /// The page asked for, or the first page of default size when absent.
     pub fn from_request(request: Option<&PageRequest>) -> Result<Self, FieldError> {
         let Some(request) = request else {
-            return Ok(Self {
-                size: DEFAULT_PAGE_SIZE,
-                after: None,
-            });
+            return Ok(Self { size: DEFAULT_PAGE_SIZE, after: None });
         };
         let size = match u64::try_from(request.page_size) {
             Ok(0) => DEFAULT_PAGE_SIZE,
             Ok(size) if size <= MAX_PAGE_SIZE => size,
-            _ => {
-                return Err(FieldError::new(
-                    "page.page_size",
-                    format!("must be between 0 and {MAX_PAGE_SIZE}"),
-                ))
-            }
+            _ => return Err(FieldError::new("page.page_size", format!("must be between 0 and {MAX_PAGE_SIZE}"))),
         };
         let after = Some(request.page_token.clone()).filter(|t| !t.is_empty());
         Ok(Self { size, after })
@@ -55,12 +47,7 @@ mod tests {
 
     #[test]
     fn sizes_are_bounded() {
-        let page = |size| {
-            Page::from_request(Some(&PageRequest {
-                page_size: size,
-                page_token: String::new(),
-            }))
-        };
+        let page = |size| Page::from_request(Some(&PageRequest { page_size: size, page_token: String::new() }));
         assert_eq!(page(0).expect("default").size, DEFAULT_PAGE_SIZE);
         assert_eq!(page(10).expect("ten").size, 10);
         assert_eq!(page(-1).expect_err("negative").field, "page.page_size");
@@ -69,10 +56,7 @@ mod tests {
 
     #[test]
     fn a_full_page_has_a_next_token() {
-        let page = Page {
-            size: 2,
-            after: None,
-        };
+        let page = Page { size: 2, after: None };
         assert_eq!(page.next_token(2, Some("b")), "b");
         assert_eq!(page.next_token(1, Some("a")), "");
     }

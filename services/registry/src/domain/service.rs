@@ -38,9 +38,7 @@ fn data_item(wire: &DataItem) -> Result<DataItemInput, FieldError> {
     let code = wire.code.as_str();
     let code_ok = (1..=63).contains(&code.len())
         && code.starts_with(|c: char| c.is_ascii_lowercase())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if !code_ok {
         return Err(FieldError::new(
             "code",
@@ -56,11 +54,7 @@ fn data_item(wire: &DataItem) -> Result<DataItemInput, FieldError> {
                 "must be one of ORDINARY, PERSONAL, BANK_SECRET, PROTECTED_PERSONS, STATE_SECRET",
             )
         })?;
-    Ok(DataItemInput {
-        code: code.to_owned(),
-        name: text::name(&wire.name, "name")?,
-        classification,
-    })
+    Ok(DataItemInput { code: code.to_owned(), name: text::name(&wire.name, "name")?, classification })
 }
 
 impl TryFrom<&Service> for ServiceInput {
@@ -69,33 +63,23 @@ impl TryFrom<&Service> for ServiceInput {
     fn try_from(wire: &Service) -> Result<Self, Self::Error> {
         let id: ServiceId = koprik_proto::field::required(wire.id.as_ref(), "id")?;
         if wire.data_items.is_empty() {
-            return Err(FieldError::new(
-                "data_items",
-                "must list at least one data item (A1 §2)",
-            ));
+            return Err(FieldError::new("data_items", "must list at least one data item (A1 §2)"));
         }
         let mut seen = HashSet::new();
         let mut data_items = Vec::with_capacity(wire.data_items.len());
         for (index, item) in wire.data_items.iter().enumerate() {
             let item = data_item(item).map_err(|e| e.at("data_items", index))?;
             if !seen.insert(item.code.clone()) {
-                return Err(FieldError::new(
-                    "code",
-                    format!("duplicates data item {:?}", item.code),
-                )
-                .at("data_items", index));
+                return Err(
+                    FieldError::new("code", format!("duplicates data item {:?}", item.code)).at("data_items", index)
+                );
             }
             data_items.push(item);
         }
         let status = match ServiceStatus::try_from(wire.status) {
             Ok(ServiceStatus::Unspecified) => ServiceStatus::Available,
             Ok(status) => status,
-            Err(_) => {
-                return Err(FieldError::new(
-                    "status",
-                    format!("{} is not a ServiceStatus", wire.status),
-                ))
-            }
+            Err(_) => return Err(FieldError::new("status", format!("{} is not a ServiceStatus", wire.status))),
         };
         Ok(Self {
             id,
@@ -113,12 +97,7 @@ mod tests {
 
     fn wire(items: Vec<DataItem>) -> Service {
         Service {
-            id: Some(
-                (&"UZ/GOV/201122919/civil-registry/person-by-pinfl/v1"
-                    .parse::<ServiceId>()
-                    .expect("id"))
-                    .into(),
-            ),
+            id: Some((&"UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse::<ServiceId>().expect("id")).into()),
             name: "Person by PINFL".into(),
             description: String::new(),
             data_items: items,
@@ -128,31 +107,20 @@ mod tests {
     }
 
     fn item(code: &str) -> DataItem {
-        DataItem {
-            code: code.into(),
-            name: code.into(),
-            classification: DataClassification::Personal as i32,
-        }
+        DataItem { code: code.into(), name: code.into(), classification: DataClassification::Personal as i32 }
     }
 
     #[test]
     fn a_new_service_is_available() {
-        let input = ServiceInput::try_from(&wire(vec![item("surname"), item("birth_date")]))
-            .expect("valid");
+        let input = ServiceInput::try_from(&wire(vec![item("surname"), item("birth_date")])).expect("valid");
         assert_eq!(input.status, ServiceStatus::Available);
         assert_eq!(input.data_items.len(), 2);
     }
 
     #[test]
     fn data_items_are_required_unique_and_classified() {
-        assert_eq!(
-            ServiceInput::try_from(&wire(vec![]))
-                .expect_err("empty")
-                .field,
-            "data_items"
-        );
-        let err =
-            ServiceInput::try_from(&wire(vec![item("surname"), item("surname")])).expect_err("dup");
+        assert_eq!(ServiceInput::try_from(&wire(vec![])).expect_err("empty").field, "data_items");
+        let err = ServiceInput::try_from(&wire(vec![item("surname"), item("surname")])).expect_err("dup");
         assert_eq!(err.field, "data_items[1].code");
         let mut unclassified = item("surname");
         unclassified.classification = 0;

@@ -23,10 +23,7 @@ pub fn description(value: &str, field: &str) -> Result<String, FieldError> {
 
 fn bounded(value: &str, field: &str, max: usize) -> Result<String, FieldError> {
     if value.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
     }
     Ok(value.to_owned())
 }
@@ -37,14 +34,8 @@ mod tests {
 
     #[test]
     fn blank_names_are_refused() {
-        assert_eq!(
-            name("  ", "name").expect_err("blank").to_string(),
-            "name: must not be empty"
-        );
-        assert_eq!(
-            name(" Adliya vazirligi ", "name").expect("valid"),
-            "Adliya vazirligi"
-        );
+        assert_eq!(name("  ", "name").expect_err("blank").to_string(), "name: must not be empty");
+        assert_eq!(name(" Adliya vazirligi ", "name").expect("valid"), "Adliya vazirligi");
     }
 
     #[test]

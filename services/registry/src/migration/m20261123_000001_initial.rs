@@ -81,21 +81,9 @@ enum Outbox {
 /// The columns every entity table ends with: optimistic-concurrency revision and timestamps.
 fn meta_columns(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
     table
-        .col(
-            ColumnDef::new(Alias::new("revision"))
-                .big_integer()
-                .not_null(),
-        )
-        .col(
-            ColumnDef::new(Alias::new("created_at"))
-                .timestamp_with_time_zone()
-                .not_null(),
-        )
-        .col(
-            ColumnDef::new(Alias::new("updated_at"))
-                .timestamp_with_time_zone()
-                .not_null(),
-        )
+        .col(ColumnDef::new(Alias::new("revision")).big_integer().not_null())
+        .col(ColumnDef::new(Alias::new("created_at")).timestamp_with_time_zone().not_null())
+        .col(ColumnDef::new(Alias::new("updated_at")).timestamp_with_time_zone().not_null())
 }
 
 #[async_trait::async_trait]
@@ -106,23 +94,10 @@ impl MigrationTrait for Migration {
                 meta_columns(
                     Table::create()
                         .table(Organizations::Table)
-                        .col(
-                            ColumnDef::new(Organizations::Id)
-                                .string()
-                                .not_null()
-                                .primary_key(),
-                        )
+                        .col(ColumnDef::new(Organizations::Id).string().not_null().primary_key())
                         .col(ColumnDef::new(Organizations::Instance).string().not_null())
-                        .col(
-                            ColumnDef::new(Organizations::MemberClass)
-                                .string()
-                                .not_null(),
-                        )
-                        .col(
-                            ColumnDef::new(Organizations::MemberCode)
-                                .string()
-                                .not_null(),
-                        )
+                        .col(ColumnDef::new(Organizations::MemberClass).string().not_null())
+                        .col(ColumnDef::new(Organizations::MemberCode).string().not_null())
                         .col(ColumnDef::new(Organizations::Name).string().not_null())
                         .col(ColumnDef::new(Organizations::OrgType).string().not_null())
                         .col(ColumnDef::new(Organizations::Roles).string().not_null()),
@@ -136,18 +111,9 @@ impl MigrationTrait for Migration {
                 meta_columns(
                     Table::create()
                         .table(Subsystems::Table)
-                        .col(
-                            ColumnDef::new(Subsystems::Id)
-                                .string()
-                                .not_null()
-                                .primary_key(),
-                        )
+                        .col(ColumnDef::new(Subsystems::Id).string().not_null().primary_key())
                         .col(ColumnDef::new(Subsystems::MemberId).string().not_null())
-                        .col(
-                            ColumnDef::new(Subsystems::SubsystemCode)
-                                .string()
-                                .not_null(),
-                        )
+                        .col(ColumnDef::new(Subsystems::SubsystemCode).string().not_null())
                         .col(ColumnDef::new(Subsystems::Name).string().not_null())
                         .col(ColumnDef::new(Subsystems::Description).text().not_null())
                         .foreign_key(
@@ -174,12 +140,7 @@ impl MigrationTrait for Migration {
                 meta_columns(
                     Table::create()
                         .table(Services::Table)
-                        .col(
-                            ColumnDef::new(Services::Id)
-                                .string()
-                                .not_null()
-                                .primary_key(),
-                        )
+                        .col(ColumnDef::new(Services::Id).string().not_null().primary_key())
                         .col(ColumnDef::new(Services::SubsystemId).string().not_null())
                         .col(ColumnDef::new(Services::ServiceCode).string().not_null())
                         .col(ColumnDef::new(Services::Version).string().not_null())
@@ -212,17 +173,9 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(DataItems::ServiceId).string().not_null())
                     .col(ColumnDef::new(DataItems::Code).string().not_null())
                     .col(ColumnDef::new(DataItems::Name).string().not_null())
-                    .col(
-                        ColumnDef::new(DataItems::Classification)
-                            .string()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(DataItems::Classification).string().not_null())
                     .col(ColumnDef::new(DataItems::Position).integer().not_null())
-                    .primary_key(
-                        Index::create()
-                            .col(DataItems::ServiceId)
-                            .col(DataItems::Code),
-                    )
+                    .primary_key(Index::create().col(DataItems::ServiceId).col(DataItems::Code))
                     .foreign_key(
                         ForeignKey::create()
                             .from(DataItems::Table, DataItems::ServiceId)
@@ -270,11 +223,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("grants_service_id")
-                    .table(Grants::Table)
-                    .col(Grants::ServiceId)
-                    .to_owned(),
+                Index::create().name("grants_service_id").table(Grants::Table).col(Grants::ServiceId).to_owned(),
             )
             .await?;
 
@@ -282,24 +231,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Outbox::Table)
-                    .col(
-                        ColumnDef::new(Outbox::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Outbox::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(Outbox::Topic).string().not_null())
                     .col(ColumnDef::new(Outbox::Key).string().not_null())
                     .col(ColumnDef::new(Outbox::EventId).string().not_null())
                     .col(ColumnDef::new(Outbox::EventType).string().not_null())
                     .col(ColumnDef::new(Outbox::Traceparent).string())
                     .col(ColumnDef::new(Outbox::Payload).binary().not_null())
-                    .col(
-                        ColumnDef::new(Outbox::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Outbox::CreatedAt).timestamp_with_time_zone().not_null())
                     .to_owned(),
             )
             .await?;
@@ -315,9 +254,7 @@ impl MigrationTrait for Migration {
             Subsystems::Table.into_iden(),
             Organizations::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

@@ -4,9 +4,7 @@ use chrono::Utc;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{Grant, GrantStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{find, mapping, member_roles, update_versioned, Repository, Versioned};
 use crate::domain::grant_lifecycle::{check_transition, TransitionError};
@@ -19,11 +17,7 @@ use crate::store::{service, subsystem};
 
 impl Repository {
     /// Grants `consumer` access to `service`; the grant starts ACTIVE.
-    pub async fn create_grant(
-        &self,
-        consumer: &SubsystemId,
-        service: &ServiceId,
-    ) -> Result<Grant, RegistryError> {
+    pub async fn create_grant(&self, consumer: &SubsystemId, service: &ServiceId) -> Result<Grant, RegistryError> {
         let txn = self.begin().await?;
         if !may_consume(&member_roles(&txn, consumer.member()).await?) {
             return Err(RegistryError::FailedPrecondition(format!(
@@ -33,14 +27,10 @@ impl Repository {
         }
         find::<subsystem::Entity, _>(&txn, &consumer.to_string())
             .await
-            .map_err(|_| {
-                RegistryError::FailedPrecondition(format!("subsystem {consumer} is not registered"))
-            })?;
+            .map_err(|_| RegistryError::FailedPrecondition(format!("subsystem {consumer} is not registered")))?;
         find::<service::Entity, _>(&txn, &service.to_string())
             .await
-            .map_err(|_| {
-                RegistryError::FailedPrecondition(format!("service {service} is not registered"))
-            })?;
+            .map_err(|_| RegistryError::FailedPrecondition(format!("service {service} is not registered")))?;
         let existing = Entity::find()
             .filter(Column::ConsumerId.eq(consumer.to_string()))
             .filter(Column::ServiceId.eq(service.to_string()))
@@ -66,9 +56,7 @@ impl Repository {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            crate::error::on_insert(e, Entity::KIND, &format!("{consumer} → {service}"))
-        })?;
+        .map_err(|e| crate::error::on_insert(e, Entity::KIND, &format!("{consumer} → {service}")))?;
         let grant = mapping::grant(&row)?;
         events::enqueue(&txn, &grant).await?;
         self.commit(txn).await?;

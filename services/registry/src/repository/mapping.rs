@@ -3,44 +3,27 @@
 
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::registry::{
-    DataClassification, DataItem, Grant, GrantStatus, Meta, Organization, OrganizationRole,
-    OrganizationType, Service, ServiceStatus, Subsystem,
+    DataClassification, DataItem, Grant, GrantStatus, Meta, Organization, OrganizationRole, OrganizationType, Service,
+    ServiceStatus, Subsystem,
 };
 use koprik_proto::time::timestamp;
 
 use crate::error::RegistryError;
 use crate::store::{data_item, grant, organization, service, subsystem};
 
-fn meta(
-    revision: i64,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
-) -> Meta {
-    Meta {
-        revision,
-        created_at: Some(timestamp(created_at)),
-        updated_at: Some(timestamp(updated_at)),
-    }
+fn meta(revision: i64, created_at: chrono::DateTime<chrono::Utc>, updated_at: chrono::DateTime<chrono::Utc>) -> Meta {
+    Meta { revision, created_at: Some(timestamp(created_at)), updated_at: Some(timestamp(updated_at)) }
 }
 
 /// A canonical id read back from the database; a malformed one means the table was edited by hand.
-fn parse<T: std::str::FromStr<Err = koprik_proto::FieldError>>(
-    text: &str,
-) -> Result<T, RegistryError> {
-    text.parse().map_err(|e| {
-        RegistryError::Database(sea_orm::DbErr::Custom(format!(
-            "stored id {text:?} is invalid: {e}"
-        )))
-    })
+fn parse<T: std::str::FromStr<Err = koprik_proto::FieldError>>(text: &str) -> Result<T, RegistryError> {
+    text.parse()
+        .map_err(|e| RegistryError::Database(sea_orm::DbErr::Custom(format!("stored id {text:?} is invalid: {e}"))))
 }
 
 /// Roles as stored: comma-separated protobuf names.
 pub fn roles_column(roles: &[OrganizationRole]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str_name())
-        .collect::<Vec<_>>()
-        .join(",")
+    roles.iter().map(|r| r.as_str_name()).collect::<Vec<_>>().join(",")
 }
 
 /// An organisation row as a message.
@@ -84,8 +67,7 @@ pub fn service(row: &service::Model, items: &[data_item::Model]) -> Result<Servi
             .map(|item| DataItem {
                 code: item.code.clone(),
                 name: item.name.clone(),
-                classification: DataClassification::from_str_name(&item.classification)
-                    .unwrap_or_default() as i32,
+                classification: DataClassification::from_str_name(&item.classification).unwrap_or_default() as i32,
             })
             .collect(),
         status: ServiceStatus::from_str_name(&row.status).unwrap_or_default() as i32,

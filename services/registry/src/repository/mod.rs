@@ -14,8 +14,8 @@ use koprik_proto::ids::MemberId;
 use koprik_proto::registry::OrganizationRole;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PrimaryKeyTrait, QueryFilter, TransactionTrait, UpdateMany,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QueryFilter,
+    TransactionTrait, UpdateMany,
 };
 use tokio::sync::Notify;
 
@@ -61,17 +61,8 @@ trait Versioned: EntityTrait<PrimaryKey: PrimaryKeyTrait<ValueType = String>> {
 }
 
 /// The row with primary key `id`, or `NotFound`.
-async fn find<E: Versioned, C: ConnectionTrait>(
-    db: &C,
-    id: &str,
-) -> Result<E::Model, RegistryError> {
-    E::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| RegistryError::NotFound {
-            kind: E::KIND,
-            id: id.to_owned(),
-        })
+async fn find<E: Versioned, C: ConnectionTrait>(db: &C, id: &str) -> Result<E::Model, RegistryError> {
+    E::find_by_id(id).one(db).await?.ok_or_else(|| RegistryError::NotFound { kind: E::KIND, id: id.to_owned() })
 }
 
 /// Applies `changes` to the row `id` read at revision `read`, bumping the revision, and returns the new row.
@@ -124,19 +115,10 @@ versioned!(service, "service");
 versioned!(grant, "grant");
 
 /// The roles of a registered member, or a precondition failure naming it.
-async fn member_roles<C: ConnectionTrait>(
-    db: &C,
-    member: &MemberId,
-) -> Result<Vec<OrganizationRole>, RegistryError> {
+async fn member_roles<C: ConnectionTrait>(db: &C, member: &MemberId) -> Result<Vec<OrganizationRole>, RegistryError> {
     let row = organization::Entity::find_by_id(member.to_string())
         .one(db)
         .await?
-        .ok_or_else(|| {
-            RegistryError::FailedPrecondition(format!("organisation {member} is not registered"))
-        })?;
-    Ok(row
-        .roles
-        .split(',')
-        .filter_map(OrganizationRole::from_str_name)
-        .collect())
+        .ok_or_else(|| RegistryError::FailedPrecondition(format!("organisation {member} is not registered")))?;
+    Ok(row.roles.split(',').filter_map(OrganizationRole::from_str_name).collect())
 }

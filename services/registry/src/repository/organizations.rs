@@ -4,9 +4,7 @@ use chrono::Utc;
 use koprik_proto::ids::MemberId;
 use koprik_proto::registry::Organization;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{find, mapping, update_versioned, Repository, Versioned};
 use crate::domain::organization::OrganizationInput;
@@ -17,10 +15,7 @@ use crate::store::organization::{ActiveModel, Column, Entity};
 
 impl Repository {
     /// Registers a new organisation.
-    pub async fn create_organization(
-        &self,
-        input: OrganizationInput,
-    ) -> Result<Organization, RegistryError> {
+    pub async fn create_organization(&self, input: OrganizationInput) -> Result<Organization, RegistryError> {
         let id = input.id.to_string();
         let now = Utc::now();
         let txn = self.begin().await?;
@@ -52,20 +47,14 @@ impl Repository {
     }
 
     /// A page of organisations in id order, and the next page's token.
-    pub async fn list_organizations(
-        &self,
-        page: &Page,
-    ) -> Result<(Vec<Organization>, String), RegistryError> {
+    pub async fn list_organizations(&self, page: &Page) -> Result<(Vec<Organization>, String), RegistryError> {
         let mut query = Entity::find().order_by_asc(Column::Id).limit(page.size);
         if let Some(after) = &page.after {
             query = query.filter(Column::Id.gt(after.as_str()));
         }
         let rows = query.all(&self.db).await?;
         let next = page.next_token(rows.len(), rows.last().map(|r| r.id.as_str()));
-        let items = rows
-            .iter()
-            .map(mapping::organization)
-            .collect::<Result<_, _>>()?;
+        let items = rows.iter().map(mapping::organization).collect::<Result<_, _>>()?;
         Ok((items, next))
     }
 
@@ -81,10 +70,7 @@ impl Repository {
         let changes = Entity::update_many()
             .col_expr(Column::Name, Expr::value(input.name))
             .col_expr(Column::OrgType, Expr::value(input.org_type.as_str_name()))
-            .col_expr(
-                Column::Roles,
-                Expr::value(mapping::roles_column(&input.roles)),
-            );
+            .col_expr(Column::Roles, Expr::value(mapping::roles_column(&input.roles)));
         let row = update_versioned(&txn, &id, expected_revision, current.revision, changes).await?;
         let organization = mapping::organization(&row)?;
         events::enqueue(&txn, &organization).await?;

@@ -4,10 +4,7 @@ use chrono::Utc;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::Service;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{find, mapping, member_roles, update_versioned, Repository, Versioned};
 use crate::domain::organization::may_provide;
@@ -33,9 +30,7 @@ impl Repository {
         }
         find::<subsystem::Entity, _>(&txn, &provider.to_string())
             .await
-            .map_err(|_| {
-                RegistryError::FailedPrecondition(format!("subsystem {provider} is not registered"))
-            })?;
+            .map_err(|_| RegistryError::FailedPrecondition(format!("subsystem {provider} is not registered")))?;
         let row = ActiveModel {
             id: Set(id.clone()),
             subsystem_id: Set(provider.to_string()),
@@ -83,20 +78,13 @@ impl Repository {
         let next = page.next_token(rows.len(), rows.last().map(|r| r.id.as_str()));
         let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
-            items.push(mapping::service(
-                row,
-                &data_items(&self.db, &row.id).await?,
-            )?);
+            items.push(mapping::service(row, &data_items(&self.db, &row.id).await?)?);
         }
         Ok((items, next))
     }
 
     /// Replaces a web service's name, description, data items and status.
-    pub async fn update_service(
-        &self,
-        input: ServiceInput,
-        expected_revision: i64,
-    ) -> Result<Service, RegistryError> {
+    pub async fn update_service(&self, input: ServiceInput, expected_revision: i64) -> Result<Service, RegistryError> {
         let id = input.id.to_string();
         let txn = self.begin().await?;
         let current = find::<Entity, _>(&txn, &id).await?;
@@ -115,10 +103,7 @@ impl Repository {
 }
 
 /// The data items of a service in declared order.
-async fn data_items<C: ConnectionTrait>(
-    db: &C,
-    service_id: &str,
-) -> Result<Vec<data_item::Model>, RegistryError> {
+async fn data_items<C: ConnectionTrait>(db: &C, service_id: &str) -> Result<Vec<data_item::Model>, RegistryError> {
     Ok(data_item::Entity::find()
         .filter(data_item::Column::ServiceId.eq(service_id))
         .order_by_asc(data_item::Column::Position)
@@ -132,10 +117,7 @@ async fn replace_data_items<C: ConnectionTrait>(
     service_id: &str,
     items: &[DataItemInput],
 ) -> Result<Vec<data_item::Model>, RegistryError> {
-    data_item::Entity::delete_many()
-        .filter(data_item::Column::ServiceId.eq(service_id))
-        .exec(db)
-        .await?;
+    data_item::Entity::delete_many().filter(data_item::Column::ServiceId.eq(service_id)).exec(db).await?;
     let mut stored = Vec::with_capacity(items.len());
     for (position, item) in items.iter().enumerate() {
         let row = data_item::ActiveModel {

@@ -4,9 +4,7 @@ use chrono::Utc;
 use koprik_proto::ids::{MemberId, SubsystemId};
 use koprik_proto::registry::Subsystem;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{find, mapping, member_roles, update_versioned, Repository, Versioned};
 use crate::domain::paging::Page;
@@ -17,10 +15,7 @@ use crate::store::subsystem::{ActiveModel, Column, Entity};
 
 impl Repository {
     /// Registers an information system of a registered organisation.
-    pub async fn create_subsystem(
-        &self,
-        input: SubsystemInput,
-    ) -> Result<Subsystem, RegistryError> {
+    pub async fn create_subsystem(&self, input: SubsystemInput) -> Result<Subsystem, RegistryError> {
         let id = input.id.to_string();
         let now = Utc::now();
         let txn = self.begin().await?;
@@ -65,10 +60,7 @@ impl Repository {
         }
         let rows = query.all(&self.db).await?;
         let next = page.next_token(rows.len(), rows.last().map(|r| r.id.as_str()));
-        let items = rows
-            .iter()
-            .map(mapping::subsystem)
-            .collect::<Result<_, _>>()?;
+        let items = rows.iter().map(mapping::subsystem).collect::<Result<_, _>>()?;
         Ok((items, next))
     }
 

@@ -1,0 +1,79 @@
+//! `koprik call`: one request through the gateway, as a consumer's information system would make it.
+
+use std::time::Duration;
+
+use clap::Args;
+use koprik_proto::common::{applicant_id::Kind, ApplicantId};
+use koprik_proto::exchange::exchange_client::ExchangeClient;
+use koprik_proto::exchange::{CallRequest, CallResponse};
+use koprik_proto::ids::ServiceId;
+use koprik_proto::tonic::transport::Channel;
+use koprik_proto::tonic::{Request, Status};
+
+/// What to ask.
+#[derive(Debug, Clone, Args)]
+pub struct CallArgs {
+    /// The calling subsystem, INSTANCE/CLASS/STIR/CODE (sent as `koprik-consumer` metadata).
+    #[arg(long)]
+    pub consumer: String,
+    /// The web service, INSTANCE/CLASS/STIR/SUBSYSTEM/SERVICE/VERSION.
+    #[arg(long)]
+    pub service: String,
+    /// The applicant's PINFL.
+    #[arg(long)]
+    pub pinfl: Option<String>,
+    /// The applicant's STIR.
+    #[arg(long)]
+    pub stir: Option<String>,
+    /// A requested data item code (repeatable; none means all).
+    #[arg(long = "item")]
+    pub items: Vec<String>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout_secs: u64,
+}
+
+impl CallArgs {
+    /// The gRPC request these arguments describe.
+    pub fn request(&self) -> anyhow::Result<CallRequest> {
+        let service: ServiceId =
+            self.service.parse().map_err(|e| anyhow::anyhow!("--service {:?}: {e}", self.service))?;
+        let applicants = [self.pinfl.clone().map(Kind::Pinfl), self.stir.clone().map(Kind::Stir)]
+            .into_iter()
+            .flatten()
+            .map(|kind| ApplicantId { kind: Some(kind) })
+            .collect();
+        Ok(CallRequest {
+            service: Some((&service).into()),
+            applicants,
+            data_items: self.items.clone(),
+            payload: Vec::new(),
+            content_type: String::new(),
+        })
+    }
+}
+
+/// Sends one call to the gateway at `channel`.
+pub async fn call(channel: Channel, args: &CallArgs) -> anyhow::Result<Result<CallResponse, Status>> {
+    let mut request = Request::new(args.request()?);
+    request.set_timeout(Duration::from_secs(args.timeout_secs));
+    request
+        .metadata_mut()
+        .insert("koprik-consumer", args.consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
+    Ok(ExchangeClient::new(channel).call(request).await.map(|r| r.into_inner()))
+}
+
+/// The response as the terminal shows it: the request id, then the payload (pretty JSON when it is JSON).
+pub fn render(response: &CallResponse) -> String {
+    let body = serde_json::from_slice::<serde_json::Value>(&response.payload)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| String::from_utf8_lossy(&response.payload).into_owned());
+    format!("request id: {}\ncontent type: {}\n{body}", response.request_id, response.content_type)
+}
+
+/// An error status as the terminal shows it.
+pub fn render_status(status: &Status) -> String {
+    let request_id = status.metadata().get("koprik-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    format!("{:?}: {} (request id {request_id})", status.code(), status.message())
+}

@@ -1,0 +1,308 @@
+//! `koprik up`: the embedded default. Starts Tansu with SQLite storage under the var directory, creates the
+//! topics, starts the registry, the demo adapter and the gateway as separate processes with SQLite databases,
+//! seeds the demo data, performs one demo exchange and prints it, then keeps everything running until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use koprik_kafka::topics::{exchange_replies, exchange_requests, TopicSpec, EXCHANGE_AUDIT, REGISTRY_EVENTS};
+use koprik_kafka::KafkaConfig;
+use koprik_proto::events::AuditRecord;
+use koprik_proto::registry::registry_client::RegistryClient;
+use koprik_proto::tonic::transport::Channel;
+use koprik_proto::tonic_health::pb::health_client::HealthClient;
+use koprik_proto::tonic_health::pb::HealthCheckRequest;
+
+use crate::commands::call::{self, CallArgs};
+use crate::demo;
+use crate::processes::Process;
+
+/// Where things run.
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    /// Directory for the broker's and services' data and logs.
+    #[arg(long, default_value = "var")]
+    pub var_dir: PathBuf,
+    /// Kafka port of the broker.
+    #[arg(long, default_value_t = 9092)]
+    pub kafka_port: u16,
+    /// First of the ports for the services: registry gRPC, gateway gRPC, adapter gRPC are this and the next two;
+    /// their metrics endpoints are 100 above (default 50151-50153).
+    #[arg(long, default_value_t = 50051)]
+    pub base_port: u16,
+    /// Stop everything after the demo exchange instead of running until Ctrl-C.
+    #[arg(long)]
+    pub exit_after_demo: bool,
+}
+
+/// The gateway instance name of the embedded stack.
+const GATEWAY_INSTANCE: &str = "gateway-1";
+
+struct Endpoints {
+    kafka: String,
+    registry: SocketAddr,
+    gateway: SocketAddr,
+    adapter: SocketAddr,
+}
+
+impl Endpoints {
+    fn new(args: &UpArgs) -> Self {
+        let addr = |offset: u16| SocketAddr::from(([127, 0, 0, 1], args.base_port + offset));
+        Self { kafka: format!("127.0.0.1:{}", args.kafka_port), registry: addr(0), gateway: addr(1), adapter: addr(2) }
+    }
+
+    fn metrics(addr: SocketAddr) -> SocketAddr {
+        SocketAddr::new(addr.ip(), addr.port() + 100)
+    }
+}
+
+/// A service binary next to the `koprik` binary (cargo builds them all into the same directory).
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name(name);
+    anyhow::ensure!(path.exists(), "{} is missing: build the workspace first (make run does)", path.display());
+    Ok(path)
+}
+
+/// Environment shared by every service process.
+fn common_env(kafka: &str, grpc: SocketAddr) -> Vec<(&'static str, String)> {
+    vec![
+        ("KOPRIK_KAFKA__BOOTSTRAP_SERVERS", kafka.to_owned()),
+        ("KOPRIK_GRPC__LISTEN", grpc.to_string()),
+        ("KOPRIK_METRICS__LISTEN", Endpoints::metrics(grpc).to_string()),
+    ]
+}
+
+/// Runs the embedded stack.
+pub async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let logs = args.var_dir.join("log");
+    std::fs::create_dir_all(&logs)?;
+    let endpoints = Endpoints::new(&args);
+    let mut running: Vec<Process> = Vec::new();
+    let result = start_and_demo(&args, &endpoints, &logs, &mut running).await;
+    if result.is_ok() && !args.exit_after_demo {
+        print_endpoints(&endpoints, &args.var_dir);
+        wait_for_stop(&mut running).await;
+    }
+    println!("stopping...");
+    while let Some(process) = running.pop() {
+        process.terminate(Duration::from_secs(10)).await;
+    }
+    result
+}
+
+async fn start_and_demo(
+    args: &UpArgs,
+    endpoints: &Endpoints,
+    logs: &Path,
+    running: &mut Vec<Process>,
+) -> anyhow::Result<()> {
+    let kafka_url = format!("tcp://{}", endpoints.kafka);
+    let storage = format!("sqlite://{}", args.var_dir.join("kafka.db").display());
+    let broker = Process::spawn(
+        "tansu",
+        &koprik_kafka::tansu::binary(),
+        &[
+            "broker",
+            "--listener-url",
+            &kafka_url,
+            "--advertised-listener-url",
+            &kafka_url,
+            "--storage-engine",
+            &storage,
+        ],
+        &[],
+        &logs.join("tansu.log"),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}; {}", koprik_kafka::tansu::INSTALL_HINT))?;
+    running.push(broker);
+    wait_for_port(&endpoints.kafka, running).await?;
+    println!("broker     Tansu on {} (storage {storage})", endpoints.kafka);
+
+    let kafka = KafkaConfig::with_brokers(&endpoints.kafka);
+    let provider: koprik_proto::ids::MemberId = demo::PROVIDER.parse()?;
+    koprik_kafka::admin::ensure_topics(
+        &kafka,
+        &[
+            TopicSpec::compacted(REGISTRY_EVENTS),
+            TopicSpec::retained(EXCHANGE_AUDIT, koprik_kafka::topics::AUDIT_RETENTION),
+            TopicSpec::retained(exchange_replies(GATEWAY_INSTANCE), koprik_kafka::topics::REPLY_RETENTION),
+            TopicSpec::retained(exchange_requests(provider.member_code()), koprik_kafka::topics::REQUEST_RETENTION),
+        ],
+    )
+    .await?;
+
+    let database = format!("sqlite://{}", args.var_dir.join("registry.db").display());
+    let mut env = common_env(&endpoints.kafka, endpoints.registry);
+    env.push(("KOPRIK_DATABASE__URL", database));
+    start_service("registry", &sibling("koprik-registry")?, &env, logs, endpoints.registry, running).await?;
+    let mut registry = RegistryClient::new(crate::commands::connect(&format!("http://{}", endpoints.registry)).await?);
+    let grant = demo::seed(&mut registry).await?;
+    println!("demo data  {} may call {} (grant {})", demo::CONSUMER, demo::SERVICE, grant.id);
+
+    let mut env = common_env(&endpoints.kafka, endpoints.adapter);
+    env.push(("KOPRIK_PROVIDER", demo::PROVIDER.to_owned()));
+    start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, running).await?;
+
+    let mut env = common_env(&endpoints.kafka, endpoints.gateway);
+    env.push(("KOPRIK_INSTANCE", GATEWAY_INSTANCE.to_owned()));
+    start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, running).await?;
+
+    demo_exchange(endpoints, &kafka).await
+}
+
+/// Starts a service process and waits until its gRPC health check answers SERVING.
+async fn start_service(
+    name: &str,
+    binary: &Path,
+    env: &[(&str, String)],
+    logs: &Path,
+    grpc: SocketAddr,
+    running: &mut Vec<Process>,
+) -> anyhow::Result<()> {
+    running.push(Process::spawn(name, binary, &[], env, &logs.join(format!("{name}.log")))?);
+    let start = Instant::now();
+    loop {
+        if let Some(process) = running.last_mut() {
+            if let Some(status) = process.exited() {
+                return Err(process.died(status));
+            }
+        }
+        if healthy(grpc).await {
+            println!("{name:<10} serving on {grpc} (log {})", logs.join(format!("{name}.log")).display());
+            return Ok(());
+        }
+        anyhow::ensure!(
+            start.elapsed() < Duration::from_secs(60),
+            "{name} did not become healthy on {grpc} within 60 s; see {}",
+            logs.join(format!("{name}.log")).display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn healthy(grpc: SocketAddr) -> bool {
+    let Ok(channel) = Channel::from_shared(format!("http://{grpc}")) else {
+        return false;
+    };
+    let Ok(channel) = channel.connect().await else {
+        return false;
+    };
+    let check = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await;
+    check.is_ok_and(|r| r.get_ref().status == 1)
+}
+
+async fn wait_for_port(addr: &str, running: &mut [Process]) -> anyhow::Result<()> {
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        if let Some(process) = running.last_mut() {
+            if let Some(status) = process.exited() {
+                return Err(process.died(status));
+            }
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(30), "nothing listens on {addr} after 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// The demo: the tax inspection asks the civil registry for a person, through the gateway.
+async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig) -> anyhow::Result<()> {
+    let args = CallArgs {
+        consumer: demo::CONSUMER.into(),
+        service: demo::SERVICE.into(),
+        pinfl: Some(demo::DEMO_PINFL.into()),
+        stir: None,
+        items: vec!["surname".into(), "given_name".into(), "patronymic".into(), "birth_date".into(), "address".into()],
+        timeout_secs: 5,
+    };
+    println!();
+    println!("demo exchange");
+    println!("  consumer   {}", args.consumer);
+    println!("  service    {}", args.service);
+    println!("  applicant  pinfl {}", demo::DEMO_PINFL);
+    println!("  items      {}", args.items.join(", "));
+    let channel = crate::commands::connect(&format!("http://{}", endpoints.gateway)).await?;
+    let start = Instant::now();
+    let response = loop {
+        match call::call(channel.clone(), &args).await? {
+            Ok(response) => break response,
+            // The gateway learns the demo grant from registry.events; on a first start that may take a moment.
+            Err(status) if start.elapsed() < Duration::from_secs(30) => {
+                let _ = status;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(status) => {
+                anyhow::bail!("the demo exchange failed: {}", call::render_status(&status))
+            }
+        }
+    };
+    println!("answer");
+    for line in call::render(&response).lines() {
+        println!("  {line}");
+    }
+    let audit = koprik_kafka::consumer::tail(kafka, "koprik-up", EXCHANGE_AUDIT).await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let Ok(record) = tokio::time::timeout(Duration::from_secs(1), audit.consumer.recv()).await else {
+            continue;
+        };
+        if let Ok(received) = koprik_kafka::decode::<AuditRecord>(&record?) {
+            if received.value.request_id == response.request_id {
+                println!("audit (exchange.audit)");
+                println!("  {}", crate::show::audit(&received.value));
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_endpoints(endpoints: &Endpoints, var_dir: &Path) {
+    println!();
+    println!("Ko'prik is running (Ctrl-C stops it):");
+    println!("  kafka (Tansu)        {}", endpoints.kafka);
+    println!(
+        "  registry gRPC        http://{}    metrics http://{}/metrics",
+        endpoints.registry,
+        Endpoints::metrics(endpoints.registry)
+    );
+    println!(
+        "  gateway gRPC         http://{}    metrics http://{}/metrics",
+        endpoints.gateway,
+        Endpoints::metrics(endpoints.gateway)
+    );
+    println!(
+        "  adapter (health)     http://{}    metrics http://{}/metrics",
+        endpoints.adapter,
+        Endpoints::metrics(endpoints.adapter)
+    );
+    println!("  data and logs        {}/", var_dir.display());
+    println!("try:");
+    println!(
+        "  cargo run -q -p koprik-cli -- call --consumer {} --service {} --pinfl 40211921800143",
+        demo::CONSUMER,
+        demo::SERVICE
+    );
+    println!("  cargo run -q -p koprik-cli -- audit tail");
+}
+
+/// Waits for Ctrl-C or SIGTERM, or for a child to exit on its own (then everything stops).
+async fn wait_for_stop(running: &mut [Process]) {
+    let signal = koprik_runtime::shutdown::signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            () = &mut signal => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        for process in running.iter_mut() {
+            if let Some(status) = process.exited() {
+                eprintln!("{}", process.died(status));
+                return;
+            }
+        }
+    }
+}

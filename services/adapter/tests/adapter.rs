@@ -1,0 +1,227 @@
+//! The adapter against a real Tansu broker and a real gRPC backend (a test agency implementing
+//! `koprik.provider.v1.DataProvider` in-process): answers, relayed failures, a backend that is down, expired
+//! requests and undecodable records.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use koprik_adapter::{run, AdapterConfig, BackendConfig, Listeners};
+use koprik_kafka::rdkafka::producer::{FutureProducer, FutureRecord};
+use koprik_kafka::topics::{dead_letters, exchange_requests, TopicSpec};
+use koprik_kafka::{KafkaConfig, Producer};
+use koprik_proto::common::{applicant_id::Kind, ApplicantId};
+use koprik_proto::events::exchange_reply::Outcome;
+use koprik_proto::events::{ExchangeReply, ExchangeRequest, FailureKind};
+use koprik_proto::ids::{ServiceId, SubsystemId};
+use koprik_proto::provider::data_provider_server::{DataProvider, DataProviderServer};
+use koprik_proto::provider::{HandleRequest, HandleResponse};
+use koprik_proto::time::timestamp;
+use koprik_proto::tonic::{self, transport::Server, Request, Response, Status};
+use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
+use koprik_runtime::tls::ClientTlsSettings;
+use koprik_runtime::CancellationToken;
+use koprik_testkit::kafka::{wait_for_raw, wait_for_record};
+use koprik_testkit::Broker;
+use tokio::net::TcpListener;
+
+const PROVIDER: &str = "UZ/GOV/201122919";
+const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
+const REPLIES: &str = "exchange.replies.adapter-test";
+
+/// A test agency: answers for one PINFL, refuses another, fails on a third.
+struct Agency;
+
+#[tonic::async_trait]
+impl DataProvider for Agency {
+    async fn handle(&self, request: Request<HandleRequest>) -> Result<Response<HandleResponse>, Status> {
+        let request = request.into_inner();
+        let pinfl = match request.applicants.first().and_then(|a| a.kind.as_ref()) {
+            Some(Kind::Pinfl(p)) => p.clone(),
+            _ => return Err(Status::invalid_argument("a PINFL is required")),
+        };
+        match pinfl.as_str() {
+            "31403850260011" => Ok(Response::new(HandleResponse {
+                payload: format!("{{\"request\":\"{}\",\"surname\":\"Karimov\"}}", request.request_id).into_bytes(),
+                content_type: "application/json".into(),
+            })),
+            "40211921800143" => Err(Status::failed_precondition("the record is sealed by court order")),
+            _ => Err(Status::internal("db.query failed at persons.rs:42")),
+        }
+    }
+}
+
+async fn start_agency() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(
+        Server::builder()
+            .add_service(DataProviderServer::new(Agency))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+struct Harness {
+    kafka: KafkaConfig,
+    producer: Producer,
+    metrics: SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _broker: Broker,
+}
+
+async fn start(endpoint: String) -> Harness {
+    koprik_testkit::init_logs();
+    let broker = Broker::start().await;
+    let kafka = broker.kafka_config();
+    let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let metrics_addr = metrics.local_addr().expect("addr");
+    let config = AdapterConfig {
+        provider: PROVIDER.into(),
+        backend: BackendConfig::Grpc { endpoint, tls: ClientTlsSettings::default() },
+        grpc: GrpcServerConfig::plain(grpc.local_addr().expect("addr")),
+        metrics: MetricsConfig { listen: metrics_addr },
+        kafka: kafka.clone(),
+        ..AdapterConfig::default()
+    };
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
+    // The gateway creates its reply topic; here the test stands in for it.
+    koprik_kafka::admin::ensure_topics(&kafka, &[TopicSpec::plain(REPLIES)]).await.expect("reply topic");
+    let producer = Producer::new(&kafka, "adapter-test").expect("producer");
+    Harness { kafka, producer, metrics: metrics_addr, shutdown, task, _broker: broker }
+}
+
+fn request(pinfl: &str, deadline_in: chrono::Duration) -> ExchangeRequest {
+    let service: ServiceId = SERVICE.parse().expect("service");
+    let consumer: SubsystemId = "UZ/GOV/200935935/tax-inspection".parse().expect("consumer");
+    let now = Utc::now();
+    ExchangeRequest {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        consumer: Some((&consumer).into()),
+        service: Some((&service).into()),
+        applicants: vec![ApplicantId { kind: Some(Kind::Pinfl(pinfl.into())) }],
+        data_items: vec!["surname".into()],
+        payload: Vec::new(),
+        content_type: String::new(),
+        received_at: Some(timestamp(now)),
+        deadline: Some(timestamp(now + deadline_in)),
+        reply_topic: REPLIES.into(),
+    }
+}
+
+impl Harness {
+    async fn send(&self, request: &ExchangeRequest) {
+        let topic = exchange_requests("201122919");
+        self.producer
+            .publish(&topic, &request.request_id, request, &uuid::Uuid::now_v7().to_string(), None)
+            .await
+            .expect("request produced");
+    }
+
+    async fn reply_to(&self, request: &ExchangeRequest) -> ExchangeReply {
+        wait_for_record::<ExchangeReply, _>(&self.kafka, REPLIES, Duration::from_secs(15), |r| {
+            r.value.request_id == request.request_id
+        })
+        .await
+        .value
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.expect("adapter task").expect("adapter stopped cleanly");
+    }
+}
+
+fn failure(reply: &ExchangeReply) -> (FailureKind, String) {
+    match &reply.outcome {
+        Some(Outcome::Failure(f)) => (f.kind(), f.message.clone()),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn answers_and_failures_of_a_grpc_backend_are_relayed() {
+    let agency = start_agency().await;
+    let h = start(format!("http://{agency}")).await;
+
+    let found = request("31403850260011", chrono::Duration::seconds(10));
+    h.send(&found).await;
+    let reply = h.reply_to(&found).await;
+    match &reply.outcome {
+        Some(Outcome::Answer(answer)) => {
+            assert_eq!(answer.content_type, "application/json");
+            let body = String::from_utf8(answer.payload.clone()).expect("UTF-8");
+            assert!(body.contains(&found.request_id), "the backend saw the platform's request id: {body}");
+        }
+        other => panic!("expected an answer, got {other:?}"),
+    }
+
+    let sealed = request("40211921800143", chrono::Duration::seconds(10));
+    h.send(&sealed).await;
+    assert_eq!(
+        failure(&h.reply_to(&sealed).await),
+        (FailureKind::Refused, "the record is sealed by court order".into())
+    );
+
+    let broken = request("50101010000017", chrono::Duration::seconds(10));
+    h.send(&broken).await;
+    let (kind, message) = failure(&h.reply_to(&broken).await);
+    assert_eq!(kind, FailureKind::Internal);
+    assert!(!message.contains("persons.rs"), "internals are not relayed: {message}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_backend_that_is_down_gives_a_clear_failure_not_a_timeout() {
+    let closed = koprik_testkit::net::free_port();
+    let h = start(format!("http://127.0.0.1:{closed}")).await;
+    let request = request("31403850260011", chrono::Duration::seconds(10));
+    h.send(&request).await;
+    let (kind, _) = failure(&h.reply_to(&request).await);
+    assert_eq!(kind, FailureKind::Unavailable);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn expired_requests_are_skipped_and_garbage_is_dead_lettered() {
+    let agency = start_agency().await;
+    let h = start(format!("http://{agency}")).await;
+
+    let expired = request("31403850260011", chrono::Duration::seconds(-1));
+    h.send(&expired).await;
+    let topic = exchange_requests("201122919");
+    let raw: FutureProducer = koprik_kafka::rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &h.kafka.bootstrap_servers)
+        .create()
+        .expect("raw producer");
+    raw.send(FutureRecord::to(&topic).key("garbage").payload(&b"\xff\xfe not protobuf"[..]), Duration::from_secs(5))
+        .await
+        .expect("garbage produced");
+    // A live request after both: once it is answered, both earlier records have been dealt with.
+    let live = request("31403850260011", chrono::Duration::seconds(10));
+    h.send(&live).await;
+    h.reply_to(&live).await;
+
+    let dead = wait_for_raw(&h.kafka, &dead_letters(&topic), Duration::from_secs(10), |r| r.key == b"garbage").await;
+    assert_eq!(dead.payload, b"\xff\xfe not protobuf");
+    assert!(dead.header("koprik-dlq-reason").is_some_and(|r| r.contains("ExchangeRequest")), "{:?}", dead.headers);
+    assert!(dead.header("koprik-dlq-source").is_some_and(|s| s.starts_with(&topic)));
+
+    let metrics = http_get(h.metrics).await;
+    assert!(metrics.contains("koprik_adapter_requests_total{outcome=\"expired\"} 1"), "{metrics}");
+    assert!(metrics.contains("koprik_adapter_requests_total{outcome=\"dead_lettered\"} 1"), "{metrics}");
+    h.stop().await;
+}
+
+async fn http_get(addr: SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("metrics listener");
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    response
+}
