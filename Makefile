@@ -6,7 +6,7 @@ TANSU_VERSION := 0.6.0
 # PostgreSQL for the second pass of the database-backed tests: DATABASE_URL when set, else the local server.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/test)
 
-.PHONY: help tansu build run test test-sqlite test-postgres bench lint fmt verify clean
+.PHONY: help tansu build run test test-sqlite test-postgres interop bench lint fmt verify clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,11 @@ test-sqlite: ## All tests, databases on SQLite.
 test-postgres: ## All tests again, databases on PostgreSQL (TEST_DATABASE_URL).
 	DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) test --workspace
 
+# Built with --all-targets so that, after `make test`, the binaries are the ones the tests already built.
+interop: tansu ## A Python client generated from proto/ calls a running stack; confluent-kafka reads exchange.audit.
+	$(CARGO) build --workspace --all-targets
+	tests/interop/run
+
 bench: tansu ## End-to-end latency and throughput of the exchange (optimised build).
 	$(CARGO) bench -p koprik-e2e --bench exchange
 
@@ -45,7 +50,7 @@ lint: ## Formatting and clippy with warnings as errors.
 fmt: ## Format the code.
 	$(CARGO) fmt --all
 
-verify: lint test ## What CI runs: lint, then every test.
+verify: lint test interop ## What CI runs: lint, every test, the interoperability check.
 
 clean: ## Remove build output and the embedded stack's data.
 	$(CARGO) clean
