@@ -10,14 +10,29 @@ use crate::config::KafkaConfig;
 use crate::error::KafkaError;
 use crate::topics::TopicSpec;
 
-/// Creates the topics that do not exist yet; existing ones are left as they are. Does nothing when the
-/// configuration says topics are managed elsewhere.
+/// Creates the topics that do not exist yet; existing ones are left as they are (and not even asked for, so no
+/// create permission is needed once they exist, and Tansu logs no `TopicAlreadyExists` errors). Does nothing when
+/// the configuration says topics are managed elsewhere.
 pub async fn ensure_topics(config: &KafkaConfig, specs: &[TopicSpec]) -> Result<(), KafkaError> {
     if !config.create_topics || specs.is_empty() {
         return Ok(());
     }
     let admin: AdminClient<DefaultClientContext> =
         config.client("koprik-admin").create().map_err(KafkaError::Client)?;
+    let (admin, metadata) = tokio::task::spawn_blocking(move || {
+        let metadata = admin.inner().fetch_metadata(None, Duration::from_secs(10));
+        (admin, metadata)
+    })
+    .await?;
+    let metadata = metadata.map_err(|e| KafkaError::Admin {
+        topic: specs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(","),
+        reason: format!("cannot list topics: {e}"),
+    })?;
+    let existing: Vec<&str> = metadata.topics().iter().map(|t| t.name()).collect();
+    let specs: Vec<&TopicSpec> = specs.iter().filter(|s| !existing.contains(&s.name.as_str())).collect();
+    if specs.is_empty() {
+        return Ok(());
+    }
     let retention: Vec<Option<String>> = specs.iter().map(|s| s.retention.map(|r| r.as_millis().to_string())).collect();
     let new_topics: Vec<NewTopic<'_>> = specs
         .iter()

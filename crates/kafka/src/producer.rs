@@ -107,6 +107,16 @@ impl Producer {
         }
     }
 
+    /// Connects to the cluster now rather than on the first record. librdkafka connects lazily and an idempotent
+    /// producer must obtain its producer id before the first record goes out, which costs that record about half
+    /// a second (measured with Tansu); calling this at start-up moves the cost out of the first request.
+    pub async fn connect(&self) -> Result<(), KafkaError> {
+        let producer = self.inner.clone();
+        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, Duration::from_secs(10)).map(|_| ()))
+            .await?
+            .map_err(KafkaError::Client)
+    }
+
     /// Waits up to `timeout` for queued records to be delivered; called on shutdown.
     pub fn flush(&self, timeout: Duration) {
         if let Err(e) = self.inner.flush(timeout) {

@@ -7,13 +7,20 @@ use sea_orm_migration::MigratorTrait;
 use crate::config::DatabaseConfig;
 
 /// Opens a pool to the configured database. A SQLite file is created when missing.
+///
+/// SQLite gets a single connection whatever `max_connections` says: it has one writer at a time, and a deferred
+/// transaction that reads before it writes fails at once with "database is locked" (the busy timeout does not
+/// apply) when another connection wrote in between. One connection serialises the service's transactions, which
+/// is what SQLite would do anyway; PostgreSQL gets the configured pool.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let mut url = config.url.clone();
-    if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+    let sqlite = url.starts_with("sqlite:");
+    if sqlite && !url.contains("mode=") && !url.contains(":memory:") {
         url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
     }
     let mut options = ConnectOptions::new(url);
-    options.max_connections(config.max_connections).acquire_timeout(config.acquire_timeout).sqlx_logging(false);
+    let max_connections = if sqlite { 1 } else { config.max_connections };
+    options.max_connections(max_connections).acquire_timeout(config.acquire_timeout).sqlx_logging(false);
     Database::connect(options).await
 }
 
@@ -39,6 +46,14 @@ pub fn redacted(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sqlite_gets_a_single_connection() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let config = DatabaseConfig::with_url(format!("sqlite://{}/registry.db", dir.path().display()));
+        let db = connect(&config).await.expect("SQLite opens and creates the file");
+        assert_eq!(db.get_sqlite_connection_pool().options().get_max_connections(), 1);
+    }
 
     #[test]
     fn passwords_are_removed_from_urls() {

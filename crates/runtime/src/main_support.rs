@@ -1,13 +1,59 @@
 //! What every service binary does before handing over to its library: read `--config` / `--dump-config`,
-//! load the configuration, start logging, and bind its listeners.
+//! load the configuration, start logging, bind its listeners, and run until SIGTERM or Ctrl-C.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-use crate::config::{self, ConfigError, ServiceConfig};
+use crate::config::{self, ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use crate::{shutdown, telemetry};
+
+/// The sections of a service configuration the shared start-up code needs.
+pub trait ServiceSections {
+    /// The gRPC server.
+    fn grpc(&self) -> &GrpcServerConfig;
+    /// The Prometheus endpoint.
+    fn metrics(&self) -> &MetricsConfig;
+    /// Logs.
+    fn telemetry(&self) -> &TelemetryConfig;
+}
+
+/// The sockets a service serves on, bound by the caller (port 0 in tests).
+pub struct Listeners {
+    /// The gRPC server (API, health, reflection).
+    pub grpc: TcpListener,
+    /// `GET /metrics`.
+    pub metrics: TcpListener,
+}
+
+impl Listeners {
+    /// Binds both listeners at their configured addresses.
+    pub async fn bind(grpc: &GrpcServerConfig, metrics: &MetricsConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            grpc: bind(grpc.listen, "grpc.listen").await?,
+            metrics: bind(metrics.listen, "metrics.listen").await?,
+        })
+    }
+}
+
+/// The whole `main` of a service: configuration, logs, listeners, then `run` until SIGTERM or Ctrl-C.
+pub async fn serve<C, F, Fut>(run: F) -> anyhow::Result<()>
+where
+    C: ServiceConfig + ServiceSections,
+    F: FnOnce(C, Listeners, CancellationToken) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let Some(config) = load_config::<C>()? else {
+        return Ok(());
+    };
+    telemetry::init(config.telemetry());
+    let listeners = Listeners::bind(config.grpc(), config.metrics()).await?;
+    run(config, listeners, shutdown::on_signal()).await
+}
 
 /// Command-line arguments shared by every service binary.
 #[derive(Debug, Parser)]

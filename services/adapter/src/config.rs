@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use koprik_kafka::KafkaConfig;
 use koprik_proto::ids::MemberId;
 use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use koprik_runtime::main_support::ServiceSections;
 use koprik_runtime::tls::ClientTlsSettings;
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +66,20 @@ impl AdapterConfig {
     /// The provider as a member id (validated by [`ServiceConfig::validate`]).
     pub fn provider_id(&self) -> Result<MemberId, ConfigError> {
         self.provider.parse().map_err(|e: koprik_proto::FieldError| ConfigError::invalid("provider", e.to_string()))
+    }
+}
+
+impl ServiceSections for AdapterConfig {
+    fn grpc(&self) -> &GrpcServerConfig {
+        &self.grpc
+    }
+
+    fn metrics(&self) -> &MetricsConfig {
+        &self.metrics
+    }
+
+    fn telemetry(&self) -> &TelemetryConfig {
+        &self.telemetry
     }
 }
 

@@ -20,20 +20,13 @@ use koprik_kafka::topics::{exchange_requests, TopicSpec, REQUEST_RETENTION};
 use koprik_kafka::Producer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{grpc as server, CancellationToken};
-use tokio::net::TcpListener;
 
 use crate::backend::civil_registry::CivilRegistry;
 use crate::backend::grpc::GrpcBackend;
 use crate::backend::Backend;
 pub use crate::config::{AdapterConfig, BackendConfig};
 
-/// The sockets the adapter serves on, bound by the caller (port 0 in tests).
-pub struct Listeners {
-    /// gRPC health and reflection.
-    pub grpc: TcpListener,
-    /// `GET /metrics`.
-    pub metrics: TcpListener,
-}
+pub use koprik_runtime::main_support::Listeners;
 
 /// The backend the configuration names.
 pub fn backend(config: &BackendConfig) -> anyhow::Result<Arc<dyn Backend>> {
@@ -56,6 +49,7 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
     let group = format!("koprik-adapter.{}", provider.member_code());
     let consumer = group_consumer(&config.kafka, &group, &[&topic])?;
     let producer = Producer::new(&config.kafka, &group)?;
+    producer.connect().await?;
 
     let metrics = Metrics::new("adapter");
     let adapter_metrics = metrics::AdapterMetrics::register(&metrics);

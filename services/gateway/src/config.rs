@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
 use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use koprik_runtime::main_support::ServiceSections;
 use serde::{Deserialize, Serialize};
 
 /// Everything the gateway needs to run.
@@ -39,6 +40,20 @@ impl Default for GatewayConfig {
             telemetry: TelemetryConfig::default(),
             kafka: KafkaConfig::default(),
         }
+    }
+}
+
+impl ServiceSections for GatewayConfig {
+    fn grpc(&self) -> &GrpcServerConfig {
+        &self.grpc
+    }
+
+    fn metrics(&self) -> &MetricsConfig {
+        &self.metrics
+    }
+
+    fn telemetry(&self) -> &TelemetryConfig {
+        &self.telemetry
     }
 }
 

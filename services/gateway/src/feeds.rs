@@ -25,7 +25,10 @@ pub async fn registry(
     shutdown: CancellationToken,
 ) {
     let Tail { consumer, mut catch_up } = tail;
-    ready.send_replace(catch_up.done());
+    if catch_up.done() {
+        tracing::info!("registry.events is empty; registry cache ready");
+        ready.send_replace(true);
+    }
     loop {
         let record = tokio::select! {
             () = shutdown.cancelled() => return,

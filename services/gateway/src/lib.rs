@@ -37,18 +37,11 @@ use koprik_kafka::Producer;
 use koprik_proto::exchange::exchange_server::ExchangeServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{grpc as server, CancellationToken};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::GatewayConfig;
 
-/// The sockets the gateway serves on, bound by the caller (port 0 in tests).
-pub struct Listeners {
-    /// The consumers' gRPC API.
-    pub grpc: TcpListener,
-    /// `GET /metrics`.
-    pub metrics: TcpListener,
-}
+pub use koprik_runtime::main_support::Listeners;
 
 /// Runs the gateway until `shutdown` is cancelled. It starts answering only once its registry cache has caught
 /// up with `registry.events`, so it never refuses a call for lack of knowledge.
@@ -65,6 +58,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     .await?;
     let client_id = format!("koprik-gateway.{}", config.instance);
     let producer = Producer::new(&config.kafka, &client_id)?;
+    producer.connect().await?;
     let metrics = Metrics::new("gateway");
     let gateway_metrics = metrics::GatewayMetrics::register(&metrics);
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));

@@ -6,6 +6,7 @@ use koprik_kafka::KafkaConfig;
 use koprik_runtime::config::{
     ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
 };
+use koprik_runtime::main_support::ServiceSections;
 use serde::{Deserialize, Serialize};
 
 /// Everything the registry needs to run.
@@ -48,6 +49,20 @@ impl Default for RegistryConfig {
             kafka: KafkaConfig::default(),
             outbox: OutboxConfig { poll_interval: Duration::from_secs(1), batch_size: 100 },
         }
+    }
+}
+
+impl ServiceSections for RegistryConfig {
+    fn grpc(&self) -> &GrpcServerConfig {
+        &self.grpc
+    }
+
+    fn metrics(&self) -> &MetricsConfig {
+        &self.metrics
+    }
+
+    fn telemetry(&self) -> &TelemetryConfig {
+        &self.telemetry
     }
 }
 

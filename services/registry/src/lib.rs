@@ -30,18 +30,11 @@ use koprik_kafka::Producer;
 use koprik_proto::registry::registry_server::RegistryServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{db, grpc as server, CancellationToken};
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use config::RegistryConfig;
 
-/// The sockets the registry serves on, bound by the caller (port 0 in tests).
-pub struct Listeners {
-    /// For the gRPC API.
-    pub grpc: TcpListener,
-    /// For `GET /metrics`.
-    pub metrics: TcpListener,
-}
+pub use koprik_runtime::main_support::Listeners;
 
 /// Runs the registry until `shutdown` is cancelled: migrates the database, ensures `registry.events`, starts the
 /// outbox relay, the metrics endpoint and the gRPC server.
@@ -51,6 +44,7 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
         .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
     koprik_kafka::admin::ensure_topics(&config.kafka, &[TopicSpec::compacted(REGISTRY_EVENTS)]).await?;
     let producer = Producer::new(&config.kafka, "koprik-registry")?;
+    producer.connect().await?;
 
     let metrics = Metrics::new("registry");
     let relay_metrics = relay::RelayMetrics::default();
@@ -74,7 +68,7 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
     let (router, health) = server::router_with_health(&config.grpc)?;
     let api = RegistryServer::new(grpc::RegistryApi::new(repository::Repository::new(db, wake)));
     health.set_serving::<RegistryServer<grpc::RegistryApi>>().await;
-    tracing::info!(grpc = %listeners.grpc.local_addr()?, "registry serving");
+    tracing::info!(grpc = %listeners.grpc.local_addr()?, database = %db::redacted(&config.database.url), "registry serving");
     server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await?;
 
     shutdown.cancel();

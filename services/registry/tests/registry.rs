@@ -10,7 +10,7 @@ use koprik_proto::prost::Name;
 use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::{
     CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest, DataClassification,
-    DataItem, GetServiceRequest, GrantStatus, ListGrantsRequest, ListOrganizationsRequest, Organization,
+    DataItem, GetServiceRequest, Grant, GrantStatus, ListGrantsRequest, ListOrganizationsRequest, Organization,
     OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest, UpdateOrganizationRequest,
 };
 use koprik_proto::tonic::transport::Channel;
@@ -133,19 +133,23 @@ async fn seed(h: &mut Harness) {
         .expect("service created");
 }
 
-#[tokio::test]
-async fn a_grant_is_stored_listed_and_published() {
-    let mut h = start().await;
-    seed(&mut h).await;
-    let grant = h
-        .client
+/// Grants the seeded consumer access to the seeded service.
+async fn grant(h: &mut Harness) -> Grant {
+    h.client
         .create_grant(CreateGrantRequest {
             consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
             service: Some(service_id()),
         })
         .await
         .expect("grant created")
-        .into_inner();
+        .into_inner()
+}
+
+#[tokio::test]
+async fn a_grant_is_stored_listed_and_published() {
+    let mut h = start().await;
+    seed(&mut h).await;
+    let grant = grant(&mut h).await;
     assert_eq!(grant.status(), GrantStatus::Active);
 
     let listed = h
@@ -174,15 +178,7 @@ async fn a_grant_is_stored_listed_and_published() {
 async fn every_change_is_published_in_order_with_its_revision() {
     let mut h = start().await;
     seed(&mut h).await;
-    let grant = h
-        .client
-        .create_grant(CreateGrantRequest {
-            consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
-            service: Some(service_id()),
-        })
-        .await
-        .expect("grant")
-        .into_inner();
+    let grant = grant(&mut h).await;
     let revoked = h
         .client
         .update_grant(UpdateGrantRequest {
@@ -310,15 +306,7 @@ async fn duplicates_stale_updates_and_missing_roles_are_refused() {
 async fn a_revoked_grant_cannot_be_reinstated() {
     let mut h = start().await;
     seed(&mut h).await;
-    let grant = h
-        .client
-        .create_grant(CreateGrantRequest {
-            consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
-            service: Some(service_id()),
-        })
-        .await
-        .expect("grant")
-        .into_inner();
+    let grant = grant(&mut h).await;
     let no_reason = h
         .client
         .update_grant(UpdateGrantRequest {

@@ -4,9 +4,9 @@ use chrono::Utc;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{Grant, GrantStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use super::{find, mapping, member_roles, update_versioned, Repository, Versioned};
+use super::{fetch_page, find, mapping, member_roles, page_query, update_versioned, Repository, Versioned};
 use crate::domain::grant_lifecycle::{check_transition, TransitionError};
 use crate::domain::organization::may_consume;
 use crate::domain::paging::Page;
@@ -76,20 +76,14 @@ impl Repository {
         consumer: Option<&SubsystemId>,
         service: Option<&ServiceId>,
     ) -> Result<(Vec<Grant>, String), RegistryError> {
-        let mut query = Entity::find().order_by_asc(Column::Id).limit(page.size);
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.gt(after.as_str()));
-        }
+        let mut query = page_query::<Entity>(page);
         if let Some(consumer) = consumer {
             query = query.filter(Column::ConsumerId.eq(consumer.to_string()));
         }
         if let Some(service) = service {
             query = query.filter(Column::ServiceId.eq(service.to_string()));
         }
-        let rows = query.all(&self.db).await?;
-        let next = page.next_token(rows.len(), rows.last().map(|r| r.id.as_str()));
-        let items = rows.iter().map(mapping::grant).collect::<Result<_, _>>()?;
-        Ok((items, next))
+        fetch_page(&self.db, page, query, |r| &r.id, mapping::grant).await
     }
 
     /// Suspends, reinstates or revokes a grant.

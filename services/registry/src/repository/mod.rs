@@ -15,10 +15,11 @@ use koprik_proto::registry::OrganizationRole;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QueryFilter,
-    TransactionTrait, UpdateMany,
+    QueryOrder, QuerySelect, Select, TransactionTrait, UpdateMany,
 };
 use tokio::sync::Notify;
 
+use crate::domain::paging::Page;
 use crate::error::RegistryError;
 use crate::store::organization;
 
@@ -58,6 +59,29 @@ trait Versioned: EntityTrait<PrimaryKey: PrimaryKeyTrait<ValueType = String>> {
     const REVISION: Self::Column;
     /// The last-change time column.
     const UPDATED_AT: Self::Column;
+}
+
+/// The query for one page of `E`: in id order, after the page token, at most the page size. Callers add filters.
+fn page_query<E: Versioned>(page: &Page) -> Select<E> {
+    let query = E::find().order_by_asc(E::ID).limit(page.size);
+    match &page.after {
+        Some(after) => query.filter(E::ID.gt(after.as_str())),
+        None => query,
+    }
+}
+
+/// Runs a page query and maps its rows; returns them with the next page's token.
+async fn fetch_page<E: Versioned, T>(
+    db: &DatabaseConnection,
+    page: &Page,
+    query: Select<E>,
+    id: impl Fn(&E::Model) -> &str,
+    map: impl Fn(&E::Model) -> Result<T, RegistryError>,
+) -> Result<(Vec<T>, String), RegistryError> {
+    let rows = query.all(db).await?;
+    let next = page.next_token(rows.len(), rows.last().map(&id));
+    let items = rows.iter().map(map).collect::<Result<_, _>>()?;
+    Ok((items, next))
 }
 
 /// The row with primary key `id`, or `NotFound`.

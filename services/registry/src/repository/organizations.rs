@@ -4,9 +4,9 @@ use chrono::Utc;
 use koprik_proto::ids::MemberId;
 use koprik_proto::registry::Organization;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-use super::{find, mapping, update_versioned, Repository, Versioned};
+use super::{fetch_page, find, mapping, page_query, update_versioned, Repository, Versioned};
 use crate::domain::organization::OrganizationInput;
 use crate::domain::paging::Page;
 use crate::error::{self, RegistryError};
@@ -48,14 +48,7 @@ impl Repository {
 
     /// A page of organisations in id order, and the next page's token.
     pub async fn list_organizations(&self, page: &Page) -> Result<(Vec<Organization>, String), RegistryError> {
-        let mut query = Entity::find().order_by_asc(Column::Id).limit(page.size);
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.gt(after.as_str()));
-        }
-        let rows = query.all(&self.db).await?;
-        let next = page.next_token(rows.len(), rows.last().map(|r| r.id.as_str()));
-        let items = rows.iter().map(mapping::organization).collect::<Result<_, _>>()?;
-        Ok((items, next))
+        fetch_page(&self.db, page, page_query::<Entity>(page), |r| &r.id, mapping::organization).await
     }
 
     /// Replaces an organisation's name, type and roles.

@@ -4,9 +4,9 @@ use chrono::Utc;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::Service;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::{find, mapping, member_roles, update_versioned, Repository, Versioned};
+use super::{find, mapping, member_roles, page_query, update_versioned, Repository, Versioned};
 use crate::domain::organization::may_provide;
 use crate::domain::paging::Page;
 use crate::domain::service::{DataItemInput, ServiceInput};
@@ -67,10 +67,7 @@ impl Repository {
         page: &Page,
         provider: Option<&SubsystemId>,
     ) -> Result<(Vec<Service>, String), RegistryError> {
-        let mut query = Entity::find().order_by_asc(Column::Id).limit(page.size);
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.gt(after.as_str()));
-        }
+        let mut query = page_query::<Entity>(page);
         if let Some(provider) = provider {
             query = query.filter(Column::SubsystemId.eq(provider.to_string()));
         }

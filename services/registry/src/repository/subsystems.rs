@@ -4,9 +4,9 @@ use chrono::Utc;
 use koprik_proto::ids::{MemberId, SubsystemId};
 use koprik_proto::registry::Subsystem;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use super::{find, mapping, member_roles, update_versioned, Repository, Versioned};
+use super::{fetch_page, find, mapping, member_roles, page_query, update_versioned, Repository, Versioned};
 use crate::domain::paging::Page;
 use crate::domain::subsystem::SubsystemInput;
 use crate::error::{self, RegistryError};
@@ -51,17 +51,11 @@ impl Repository {
         page: &Page,
         member: Option<&MemberId>,
     ) -> Result<(Vec<Subsystem>, String), RegistryError> {
-        let mut query = Entity::find().order_by_asc(Column::Id).limit(page.size);
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.gt(after.as_str()));
-        }
+        let mut query = page_query::<Entity>(page);
         if let Some(member) = member {
             query = query.filter(Column::MemberId.eq(member.to_string()));
         }
-        let rows = query.all(&self.db).await?;
-        let next = page.next_token(rows.len(), rows.last().map(|r| r.id.as_str()));
-        let items = rows.iter().map(mapping::subsystem).collect::<Result<_, _>>()?;
-        Ok((items, next))
+        fetch_page(&self.db, page, query, |r| &r.id, mapping::subsystem).await
     }
 
     /// Replaces a subsystem's name and description.
