@@ -91,7 +91,17 @@ async fn a_stopped_adapter_gives_deadline_exceeded_within_the_timeout() {
     assert_eq!(audit.outcome(), AuditOutcome::TimedOut);
     assert_eq!(audit.status_code, Code::DeadlineExceeded as i32);
 
-    // A restarted adapter skips the expired request instead of answering nobody, and serves new ones.
+    // A caller's own shorter deadline is honoured too, and still answered by the gateway (with its request id
+    // and an audit record), not cut off by the transport.
+    let mut request = koprik_proto::tonic::Request::new(person_request(demo::DEMO_PINFL, &[]));
+    request.set_timeout(Duration::from_millis(700));
+    request.metadata_mut().insert("koprik-consumer", demo::CONSUMER.parse().expect("ASCII"));
+    let status = sandbox.gateway.call(request).await.expect_err("nobody answers");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    let audit = sandbox.audit_record(&request_id_of(&status)).await;
+    assert_eq!(audit.outcome(), AuditOutcome::TimedOut);
+
+    // A restarted adapter skips the expired requests instead of answering nobody, and serves new ones.
     sandbox.start_adapter().await;
     sandbox.call_until_delivered(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])).await;
     sandbox.stop().await;

@@ -37,6 +37,9 @@ impl Process {
             .stderr(err)
             // If the launcher itself dies, its children must not outlive it.
             .kill_on_drop(true)
+            // Its own process group: Ctrl-C in the terminal reaches only the launcher, which then stops the
+            // children in order (services before the broker).
+            .process_group(0)
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start {name} ({}): {e}", program.display()))?;
         Ok(Self { name: name.to_owned(), child, log: log.to_owned() })

@@ -30,7 +30,7 @@ pub struct UpArgs {
     pub kafka_port: u16,
     /// First of the ports for the services: registry gRPC, gateway gRPC, adapter gRPC are this and the next two;
     /// their metrics endpoints are 100 above (default 50151-50153).
-    #[arg(long, default_value_t = 50051)]
+    #[arg(long, default_value_t = 50051, value_parser = clap::value_parser!(u16).range(1024..=65000))]
     pub base_port: u16,
     /// Stop everything after the demo exchange instead of running until Ctrl-C.
     #[arg(long)]
@@ -183,15 +183,19 @@ async fn start_service(
     }
 }
 
+/// True when the gRPC health check at `grpc` answers SERVING within two seconds.
 async fn healthy(grpc: SocketAddr) -> bool {
-    let Ok(channel) = Channel::from_shared(format!("http://{grpc}")) else {
-        return false;
+    let check = async {
+        let Ok(channel) = Channel::from_shared(format!("http://{grpc}")) else {
+            return false;
+        };
+        let Ok(channel) = channel.connect().await else {
+            return false;
+        };
+        let check = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await;
+        check.is_ok_and(|r| r.get_ref().status == 1)
     };
-    let Ok(channel) = channel.connect().await else {
-        return false;
-    };
-    let check = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await;
-    check.is_ok_and(|r| r.get_ref().status == 1)
+    tokio::time::timeout(Duration::from_secs(2), check).await.unwrap_or(false)
 }
 
 async fn wait_for_port(addr: &str, running: &mut [Process]) -> anyhow::Result<()> {

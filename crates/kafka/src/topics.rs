@@ -17,6 +17,15 @@ pub fn exchange_replies(gateway_instance: &str) -> String {
     format!("exchange.replies.{gateway_instance}")
 }
 
+/// True when `topic` is a reply topic `exchange.replies.<instance>` with a well-formed instance name (1-63
+/// lower-case letters, digits or '-'): an adapter produces replies nowhere else.
+pub fn is_exchange_replies(topic: &str) -> bool {
+    topic.strip_prefix("exchange.replies.").is_some_and(|instance| {
+        (1..=63).contains(&instance.len())
+            && instance.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    })
+}
+
 /// Where a consumer puts what it could not process from `topic`.
 pub fn dead_letters(topic: &str) -> String {
     format!("{topic}.dlq")
@@ -56,3 +65,18 @@ pub const REQUEST_RETENTION: Duration = Duration::from_secs(60 * 60);
 pub const REPLY_RETENTION: Duration = Duration::from_secs(60 * 60);
 /// The audit trail outlives everything else: five years.
 pub const AUDIT_RETENTION: Duration = Duration::from_secs(5 * 365 * 24 * 60 * 60);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_reply_topics_are_reply_topics() {
+        assert!(is_exchange_replies(&exchange_replies("gateway-1")));
+        for bad in
+            ["exchange.replies.", "exchange.replies.gw.dlq", "exchange.replies.GW", "exchange.audit", "registry.events"]
+        {
+            assert!(!is_exchange_replies(bad), "{bad}");
+        }
+    }
+}

@@ -24,8 +24,9 @@ pub fn server(config: &GrpcServerConfig) -> Result<Server, ConfigError> {
     Ok(server)
 }
 
-/// A server builder with the gRPC health service and reflection already added. The reporter starts with
-/// every service `NOT_SERVING` until the caller marks them serving.
+/// A server builder with the gRPC health service and reflection already added. The overall status (`""`) is
+/// `SERVING` from the start, so services start this server only once they are ready; named services are unknown
+/// until the caller marks them serving.
 pub fn router_with_health(config: &GrpcServerConfig) -> Result<(Router, HealthReporter), ConfigError> {
     let (reporter, health) = health_reporter();
     let reflection = koprik_proto::reflection_service()

@@ -55,14 +55,21 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
     let adapter_metrics = metrics::AdapterMetrics::register(&metrics);
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
     let worker = worker::Worker::new(provider.clone(), backend, producer.clone(), adapter_metrics);
-    let worker_task = tokio::spawn(worker.run(consumer, shutdown.clone()));
+    let mut worker_task = tokio::spawn(worker.run(consumer, shutdown.clone()));
 
     let (router, health) = server::router_with_health(&config.grpc)?;
     health.set_service_status("", koprik_proto::tonic_health::ServingStatus::Serving).await;
     tracing::info!(provider = %provider, topic = %topic, group = %group, "adapter serving");
-    server::serve(router, listeners.grpc, shutdown.clone()).await?;
-
+    // The worker is the adapter: if it stops on its own, the adapter must not look healthy while answering
+    // nothing, so it stops too (and its orchestrator restarts it).
+    let worker_stopped_early = tokio::select! {
+        served = server::serve(router, listeners.grpc, shutdown.clone()) => { served?; false }
+        joined = &mut worker_task => { joined?; true }
+    };
     shutdown.cancel();
+    if worker_stopped_early {
+        anyhow::bail!("the request worker stopped unexpectedly");
+    }
     worker_task.await?;
     metrics_task.await??;
     producer.flush(std::time::Duration::from_secs(5));

@@ -13,7 +13,7 @@ use koprik_kafka::consumer::commit;
 use koprik_kafka::headers::child_traceparent;
 use koprik_kafka::rdkafka::consumer::StreamConsumer;
 use koprik_kafka::rdkafka::message::BorrowedMessage;
-use koprik_kafka::topics::exchange_replies;
+use koprik_kafka::topics::is_exchange_replies;
 use koprik_kafka::{decode, Producer};
 use koprik_proto::events::exchange_reply::Outcome;
 use koprik_proto::events::{ExchangeReply, ExchangeRequest, FailureKind, ProviderAnswer, ProviderFailure};
@@ -74,7 +74,7 @@ impl Worker {
         let Some(deadline) = request.deadline.as_ref().and_then(koprik_proto::time::datetime) else {
             return self.dead_letter(record, "the request has no valid deadline", shutdown).await;
         };
-        if request.request_id.is_empty() || !request.reply_topic.starts_with(&exchange_replies("")) {
+        if request.request_id.is_empty() || !is_exchange_replies(&request.reply_topic) {
             let reason = "the request has no request id or no exchange.replies.* reply topic";
             return self.dead_letter(record, reason, shutdown).await;
         }

@@ -70,7 +70,7 @@ fn upsert<K: std::hash::Hash + Eq, V>(
 
 impl RegistryCache {
     /// Applies one registry event. Returns whether the cache changed; an event the gateway cannot read is an error
-    /// for the caller to log and dead-letter.
+    /// for the caller to log and count (the registry is its only producer, so it means a version mismatch).
     pub fn apply(&self, entity: &Entity) -> Result<bool, FieldError> {
         let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         match entity {

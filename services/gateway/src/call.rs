@@ -5,6 +5,9 @@ use koprik_proto::exchange::CallRequest;
 use koprik_proto::ids::ServiceId;
 use koprik_proto::FieldError;
 
+/// The most data items one request may ask for (a service declares at most 200; asking for all is an empty list).
+pub const MAX_DATA_ITEMS: usize = 200;
+
 /// A request that is well-formed (whether it is allowed is [`crate::access`]'s business).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
@@ -26,6 +29,9 @@ impl Call {
             .enumerate()
             .map(|(index, a)| ApplicantId::try_from(a).map_err(|e| e.at("applicants", index)))
             .collect::<Result<Vec<_>, _>>()?;
+        if request.data_items.len() > MAX_DATA_ITEMS {
+            return Err(FieldError::new("data_items", format!("must list at most {MAX_DATA_ITEMS} items")));
+        }
         for (index, item) in request.data_items.iter().enumerate() {
             let ok = (1..=63).contains(&item.len())
                 && item.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
@@ -99,6 +105,10 @@ mod tests {
         let mut untyped = request();
         untyped.payload = b"{}".to_vec();
         assert_eq!(Call::validate(&untyped, 1024).expect_err("type").field, "content_type");
+
+        let mut greedy = request();
+        greedy.data_items = vec!["surname".into(); MAX_DATA_ITEMS + 1];
+        assert_eq!(Call::validate(&greedy, 1024).expect_err("too many").field, "data_items");
 
         let mut nobody = request();
         nobody.applicants.clear();

@@ -23,6 +23,9 @@ use crate::error::GatewayError;
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
 
+/// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
+pub const CLIENT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+
 /// Metadata naming the calling subsystem, until mTLS identities replace it.
 pub const CONSUMER_HEADER: &str = "koprik-consumer";
 
@@ -58,6 +61,8 @@ pub struct Exchange {
     pub call_timeout: Duration,
     /// The largest payload accepted.
     pub max_payload: usize,
+    /// The longest the audit write may take (the broker's delivery timeout).
+    pub audit_timeout: Duration,
     /// The registry cache.
     pub cache: Arc<RegistryCache>,
     /// Calls waiting for replies.
@@ -92,7 +97,8 @@ impl Exchange {
             received_at: Utc::now(),
             consumer: None,
             service: None,
-            data_items: incoming.request.data_items.clone(),
+            // Filled in once validated: the audit keeps only well-formed item codes, never arbitrary input.
+            data_items: Vec::new(),
             request_sha256: audit::sha256_hex(&incoming.request.payload),
             response_sha256: String::new(),
         };
@@ -101,7 +107,14 @@ impl Exchange {
 
         let summary = result.as_ref().map(|_| ()).map_err(Clone::clone);
         let record = audit::record(&self.instance, &facts, &summary);
-        if let Err(e) = self.auditor.write(&record, &traceparent).await {
+        // Bounded like any produce: a broker that does not acknowledge fails the call instead of holding it.
+        let written = tokio::time::timeout(self.audit_timeout, self.auditor.write(&record, &traceparent)).await;
+        let failure = match written {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("not acknowledged within {:?}", self.audit_timeout)),
+        };
+        if let Some(e) = failure {
             self.metrics.audit_failures.inc();
             tracing::error!(request_id = %facts.request_id, error = %e, "audit record not written; the call fails");
             result = Err(GatewayError::Platform(
@@ -133,9 +146,14 @@ impl Exchange {
         facts.consumer = Some(consumer.clone());
         let call = Call::validate(&incoming.request, self.max_payload)?;
         facts.service = Some(call.service.clone());
+        facts.data_items = call.data_items.clone();
         access::authorize(&self.cache, &consumer, &call)?;
 
-        let timeout = incoming.client_timeout.map_or(self.call_timeout, |t| t.min(self.call_timeout));
+        // A caller's own deadline is enforced by the gRPC server from arrival; answering a little before it means
+        // the caller gets this gateway's DEADLINE_EXCEEDED, with its request id, rather than a bare cancellation.
+        let timeout = incoming
+            .client_timeout
+            .map_or(self.call_timeout, |t| t.saturating_sub(CLIENT_DEADLINE_MARGIN).min(self.call_timeout));
         let started = Instant::now();
         let deadline = facts.received_at + timeout;
         let timed_out =
@@ -157,22 +175,26 @@ impl Exchange {
         let topic = exchange_requests(call.service.provider().member_code());
         let event_id = uuid::Uuid::now_v7().to_string();
         let publish = self.producer.publish(&topic, &facts.request_id, &request, &event_id, Some(traceparent));
-        match tokio::time::timeout(timeout, publish).await {
-            Err(_) => return Err(timed_out()),
-            Ok(Err(e)) => {
-                tracing::error!(request_id = %facts.request_id, error = %e, "request not forwarded");
-                return Err(GatewayError::Platform(format!(
-                    "the request could not be forwarded to the provider of {}; try again later",
-                    call.service
-                )));
-            }
-            Ok(Ok(_)) => {}
+        let published = match tokio::time::timeout(timeout, publish).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("the broker did not acknowledge within {timeout:?}")),
+        };
+        if let Err(e) = published {
+            tracing::error!(request_id = %facts.request_id, error = %e, "request not forwarded");
+            return Err(GatewayError::Platform(format!(
+                "the request could not be forwarded to the provider of {}; try again later",
+                call.service
+            )));
         }
         let remaining = timeout.saturating_sub(started.elapsed());
         let reply = match tokio::time::timeout(remaining, &mut waiter.reply).await {
             Ok(Ok(reply)) => reply,
             _ => return Err(timed_out()),
         };
+        if reply.service.as_ref() != request.service.as_ref() {
+            tracing::error!(request_id = %facts.request_id, "reply names another service than the request");
+            return Err(GatewayError::Platform("the provider's adapter answered for another service".into()));
+        }
         deliver(facts, reply)
     }
 }

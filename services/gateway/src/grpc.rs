@@ -7,6 +7,7 @@ use std::time::Duration;
 use koprik_proto::exchange::exchange_server;
 use koprik_proto::exchange::{CallRequest, CallResponse};
 use koprik_proto::tonic::{self, Request, Response, Status};
+use tokio_util::task::TaskTracker;
 
 use crate::error::REQUEST_ID_HEADER;
 use crate::exchange::{Exchange, Incoming, CONSUMER_HEADER};
@@ -14,12 +15,15 @@ use crate::exchange::{Exchange, Incoming, CONSUMER_HEADER};
 /// The gRPC face of the gateway.
 pub struct ExchangeApi {
     exchange: Arc<Exchange>,
+    /// Every exchange runs as a task of this tracker, so shutdown can wait for all of them (and their audit
+    /// records) even when their callers have gone.
+    tasks: TaskTracker,
 }
 
 impl ExchangeApi {
-    /// Serves `exchange`.
-    pub fn new(exchange: Arc<Exchange>) -> Self {
-        Self { exchange }
+    /// Serves `exchange`, running each call as a task of `tasks`.
+    pub fn new(exchange: Arc<Exchange>, tasks: TaskTracker) -> Self {
+        Self { exchange, tasks }
     }
 }
 
@@ -54,7 +58,7 @@ impl exchange_server::Exchange for ExchangeApi {
         };
         // Its own task: if the caller goes away mid-call, the exchange still finishes and is audited.
         let exchange = Arc::clone(&self.exchange);
-        let finished = tokio::spawn(async move { exchange.call(incoming).await }).await.map_err(|e| {
+        let finished = self.tasks.spawn(async move { exchange.call(incoming).await }).await.map_err(|e| {
             tracing::error!(error = %e, "exchange task failed");
             Status::internal("internal error in the gateway")
         })?;

@@ -38,6 +38,7 @@ use koprik_proto::exchange::exchange_server::ExchangeServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{grpc as server, CancellationToken};
 use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 
 pub use config::GatewayConfig;
 
@@ -63,6 +64,9 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     let gateway_metrics = metrics::GatewayMetrics::register(&metrics);
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
 
+    // The feeds outlive the gRPC server: calls still in flight at shutdown need their replies and their audit
+    // records, so the feeds stop only after every exchange task has finished.
+    let feeds_stop = CancellationToken::new();
     let cache = Arc::new(cache::RegistryCache::default());
     let pending = Arc::new(pending::Pending::default());
     let (ready_tx, mut ready) = watch::channel(false);
@@ -71,13 +75,13 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         Arc::clone(&cache),
         ready_tx,
         gateway_metrics.clone(),
-        shutdown.clone(),
+        feeds_stop.clone(),
     ));
     let reply_feed = tokio::spawn(feeds::replies(
         tail_from(&config.kafka, &client_id, &reply_topic, Start::End).await?,
         Arc::clone(&pending),
         gateway_metrics.clone(),
-        shutdown.clone(),
+        feeds_stop.clone(),
     ));
     tokio::select! {
         caught_up = ready.wait_for(|ready| *ready) => { caught_up?; }
@@ -89,6 +93,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         reply_topic,
         call_timeout: config.call_timeout,
         max_payload: config.max_payload_bytes,
+        audit_timeout: config.kafka.delivery_timeout,
         cache,
         pending,
         producer: producer.clone(),
@@ -98,10 +103,15 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     let (router, health) = server::router_with_health(&config.grpc)?;
     health.set_serving::<ExchangeServer<grpc::ExchangeApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, instance = %config.instance, "gateway serving");
-    let api = ExchangeServer::new(grpc::ExchangeApi::new(exchange));
-    server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await?;
+    let exchanges = TaskTracker::new();
+    let api = ExchangeServer::new(grpc::ExchangeApi::new(exchange, exchanges.clone()));
+    let served = server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await;
 
     shutdown.cancel();
+    exchanges.close();
+    exchanges.wait().await;
+    feeds_stop.cancel();
+    served?;
     registry_feed.await?;
     reply_feed.await?;
     metrics_task.await??;

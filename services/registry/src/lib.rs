@@ -54,6 +54,8 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
         registry.register("outbox_backlog", "Registry events waiting to be published", relay_metrics.backlog.clone());
     });
 
+    // The relay stops only after the server has drained, so the last committed changes are published too.
+    let relay_stop = CancellationToken::new();
     let wake = Arc::new(Notify::new());
     let relay_task = tokio::spawn(relay::run(
         db.clone(),
@@ -61,7 +63,7 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
         Arc::clone(&wake),
         config.outbox.clone(),
         relay_metrics,
-        shutdown.clone(),
+        relay_stop.clone(),
     ));
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
 
@@ -69,10 +71,12 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
     let api = RegistryServer::new(grpc::RegistryApi::new(repository::Repository::new(db, wake)));
     health.set_serving::<RegistryServer<grpc::RegistryApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, database = %db::redacted(&config.database.url), "registry serving");
-    server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await?;
+    let served = server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await;
 
     shutdown.cancel();
+    relay_stop.cancel();
     relay_task.await?;
+    served?;
     metrics_task.await??;
     producer.flush(std::time::Duration::from_secs(5));
     tracing::info!("registry stopped");

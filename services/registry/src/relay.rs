@@ -1,6 +1,7 @@
-//! The outbox relay: publishes committed events in commit order and deletes each once the broker acknowledged
-//! it. At-least-once: a crash between publishing and deleting republishes the event, which consumers absorb
-//! because every event carries the entity's whole state and its revision.
+//! The outbox relay: publishes committed events in the order they were written (per entity that is the order of
+//! its changes, which the revision guard serialises) and deletes each once the broker acknowledged it.
+//! At-least-once: a crash between publishing and deleting republishes the event, which consumers absorb because
+//! every event carries the entity's whole state and its revision.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use koprik_kafka::{Producer, RecordHeaders};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -26,7 +27,9 @@ pub struct RelayMetrics {
     pub backlog: Gauge,
 }
 
-/// Publishes outbox rows until `shutdown`, waking on `wake` (a commit) or every poll interval.
+/// Publishes outbox rows until `shutdown`, waking on `wake` (a commit) or every poll interval. On shutdown it
+/// makes one last attempt, so that changes committed while the server drained go out now rather than at the next
+/// start.
 pub async fn run(
     db: DatabaseConnection,
     producer: Producer,
@@ -44,7 +47,7 @@ pub async fn run(
                 tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay failed, retrying");
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => {}
-                    () = shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => break,
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(10));
                 continue;
@@ -53,8 +56,11 @@ pub async fn run(
         tokio::select! {
             () = wake.notified() => {}
             () = tokio::time::sleep(config.poll_interval) => {}
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => break,
         }
+    }
+    if let Err(e) = drain(&db, &producer, config.batch_size, &metrics).await {
+        tracing::warn!(error = %e, "events left in the outbox at shutdown; they are published at the next start");
     }
 }
 
@@ -66,8 +72,9 @@ async fn drain(
     metrics: &RelayMetrics,
 ) -> Result<(), RelayError> {
     loop {
+        let backlog = outbox::Entity::find().count(db).await?;
+        metrics.backlog.set(i64::try_from(backlog).unwrap_or(i64::MAX));
         let rows = outbox::Entity::find().order_by_asc(outbox::Column::Id).limit(batch_size).all(db).await?;
-        metrics.backlog.set(i64::try_from(rows.len()).unwrap_or(i64::MAX));
         if rows.is_empty() {
             return Ok(());
         }

@@ -265,6 +265,23 @@ async fn duplicates_stale_updates_and_missing_roles_are_refused() {
         .expect_err("duplicate");
     assert_eq!(duplicate.code(), Code::AlreadyExists);
 
+    // The same STIR under another member class: it would share the provider's request topic.
+    let same_stir = h
+        .client
+        .create_organization(CreateOrganizationRequest {
+            organization: Some(Organization {
+                id: Some(member("COM", "201122919")),
+                name: "Namesake".into(),
+                r#type: OrganizationType::Commercial as i32,
+                roles: vec![],
+                meta: None,
+            }),
+        })
+        .await
+        .expect_err("STIR taken");
+    assert_eq!(same_stir.code(), Code::AlreadyExists);
+    assert!(same_stir.message().contains("with STIR 201122919"), "{}", same_stir.message());
+
     let stale = h
         .client
         .update_organization(UpdateOrganizationRequest {

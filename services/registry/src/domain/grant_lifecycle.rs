@@ -7,8 +7,18 @@
 use koprik_proto::registry::GrantStatus;
 use koprik_proto::FieldError;
 
+/// The longest reason accepted, in characters: a notice's substance, not the notice itself. Bounded so that every
+/// event fits a Kafka record with room to spare (an oversized event would block the outbox).
+pub const MAX_REASON: usize = 1000;
+
 /// Checks a requested change of a grant's status from `current` to `next` with `reason`.
 pub fn check_transition(current: GrantStatus, next: GrantStatus, reason: &str) -> Result<(), TransitionError> {
+    if reason.chars().count() > MAX_REASON {
+        return Err(TransitionError::Invalid(FieldError::new(
+            "reason",
+            format!("must be at most {MAX_REASON} characters"),
+        )));
+    }
     if next == GrantStatus::Unspecified {
         return Err(TransitionError::Invalid(FieldError::new("status", "must be one of ACTIVE, SUSPENDED, REVOKED")));
     }
@@ -48,6 +58,13 @@ mod tests {
     #[test]
     fn a1_26_suspension_needs_a_reason() {
         let err = check_transition(GrantStatus::Active, GrantStatus::Suspended, " ").expect_err("no reason");
+        assert!(matches!(err, TransitionError::Invalid(f) if f.field == "reason"));
+    }
+
+    #[test]
+    fn reasons_are_bounded() {
+        let long = "x".repeat(MAX_REASON + 1);
+        let err = check_transition(GrantStatus::Active, GrantStatus::Suspended, &long).expect_err("too long");
         assert!(matches!(err, TransitionError::Invalid(f) if f.field == "reason"));
     }
 

@@ -8,6 +8,9 @@ use koprik_proto::FieldError;
 
 use super::text;
 
+/// The most data items a web service may declare; bounded so that every event fits a Kafka record.
+pub const MAX_DATA_ITEMS: usize = 200;
+
 /// A data item as submitted, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataItemInput {
@@ -64,6 +67,9 @@ impl TryFrom<&Service> for ServiceInput {
         let id: ServiceId = koprik_proto::field::required(wire.id.as_ref(), "id")?;
         if wire.data_items.is_empty() {
             return Err(FieldError::new("data_items", "must list at least one data item (A1 §2)"));
+        }
+        if wire.data_items.len() > MAX_DATA_ITEMS {
+            return Err(FieldError::new("data_items", format!("must list at most {MAX_DATA_ITEMS} data items")));
         }
         let mut seen = HashSet::new();
         let mut data_items = Vec::with_capacity(wire.data_items.len());

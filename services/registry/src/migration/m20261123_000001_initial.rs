@@ -105,6 +105,18 @@ impl MigrationTrait for Migration {
                 .to_owned(),
             )
             .await?;
+        // A STIR identifies one organisation, and it names the provider's request topic
+        // (exchange.requests.<STIR>): two members sharing it would read each other's requests.
+        manager
+            .create_index(
+                Index::create()
+                    .name("organizations_member_code")
+                    .table(Organizations::Table)
+                    .col(Organizations::MemberCode)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
 
         manager
             .create_table(

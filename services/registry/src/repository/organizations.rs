@@ -4,7 +4,7 @@ use chrono::Utc;
 use koprik_proto::ids::MemberId;
 use koprik_proto::registry::Organization;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{fetch_page, find, mapping, page_query, update_versioned, Repository, Versioned};
 use crate::domain::organization::OrganizationInput;
@@ -19,6 +19,13 @@ impl Repository {
         let id = input.id.to_string();
         let now = Utc::now();
         let txn = self.begin().await?;
+        let holder = Entity::find().filter(Column::MemberCode.eq(input.id.member_code())).one(&txn).await?;
+        if let Some(holder) = holder {
+            return Err(RegistryError::AlreadyExists {
+                kind: Entity::KIND,
+                id: format!("with STIR {} ({})", input.id.member_code(), holder.id),
+            });
+        }
         let row = ActiveModel {
             id: Set(id.clone()),
             instance: Set(input.id.instance().to_owned()),
