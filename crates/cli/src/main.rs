@@ -41,8 +41,17 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::up(args).await,
         Command::DemoSeed => {
@@ -55,8 +64,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Registry(command) => registry::run(command, commands::connect(&cli.registry).await?).await,
         Command::Call(args) => {
+            // The arguments are checked before anything is sent.
+            let request = args.request()?;
             let channel = commands::connect(&cli.gateway).await?;
-            match commands::call::call(channel, &args).await? {
+            match commands::call::call(channel, &args.consumer, request, args.timeout()).await? {
                 Ok(response) => {
                     println!("{}", commands::call::render(&response));
                     Ok(())

@@ -228,10 +228,11 @@ async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig) -> anyhow::Re
     println!("  service    {}", args.service);
     println!("  applicant  pinfl {}", demo::DEMO_PINFL);
     println!("  items      {}", args.items.join(", "));
+    let request = args.request()?;
     let channel = crate::commands::connect(&format!("http://{}", endpoints.gateway)).await?;
     let start = Instant::now();
     let response = loop {
-        match call::call(channel.clone(), &args).await? {
+        match call::call(channel.clone(), &args.consumer, request.clone(), args.timeout()).await? {
             Ok(response) => break response,
             // The gateway learns the demo grant from registry.events; on a first start that may take a moment.
             Err(status) if start.elapsed() < Duration::from_secs(30) => {
@@ -286,11 +287,11 @@ fn print_endpoints(endpoints: &Endpoints, var_dir: &Path) {
     println!("  data and logs        {}/", var_dir.display());
     println!("try:");
     println!(
-        "  cargo run -q -p koprik-cli -- call --consumer {} --service {} --pinfl 40211921800143",
+        "  ./target/debug/koprik call --consumer {} --service {} --pinfl 40211921800143",
         demo::CONSUMER,
         demo::SERVICE
     );
-    println!("  cargo run -q -p koprik-cli -- audit tail");
+    println!("  ./target/debug/koprik audit tail");
 }
 
 /// Waits for Ctrl-C or SIGTERM, or for a child to exit on its own (then everything stops).

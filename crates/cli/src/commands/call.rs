@@ -34,6 +34,13 @@ pub struct CallArgs {
 }
 
 impl CallArgs {
+    /// How long to wait for the answer.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+}
+
+impl CallArgs {
     /// The gRPC request these arguments describe.
     pub fn request(&self) -> anyhow::Result<CallRequest> {
         let service: ServiceId =
@@ -53,13 +60,18 @@ impl CallArgs {
     }
 }
 
-/// Sends one call to the gateway at `channel`.
-pub async fn call(channel: Channel, args: &CallArgs) -> anyhow::Result<Result<CallResponse, Status>> {
-    let mut request = Request::new(args.request()?);
-    request.set_timeout(Duration::from_secs(args.timeout_secs));
+/// Sends `request` to the gateway at `channel` as subsystem `consumer`, waiting at most `timeout`.
+pub async fn call(
+    channel: Channel,
+    consumer: &str,
+    request: CallRequest,
+    timeout: Duration,
+) -> anyhow::Result<Result<CallResponse, Status>> {
+    let mut request = Request::new(request);
+    request.set_timeout(timeout);
     request
         .metadata_mut()
-        .insert("koprik-consumer", args.consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
+        .insert("koprik-consumer", consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
     Ok(ExchangeClient::new(channel).call(request).await.map(|r| r.into_inner()))
 }
 
