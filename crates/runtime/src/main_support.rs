@@ -22,6 +22,26 @@ pub trait ServiceSections {
     fn telemetry(&self) -> &TelemetryConfig;
 }
 
+/// Implements [`ServiceSections`] for a configuration struct with `grpc`, `metrics` and `telemetry` fields.
+#[macro_export]
+macro_rules! service_sections {
+    ($config:ty) => {
+        impl $crate::main_support::ServiceSections for $config {
+            fn grpc(&self) -> &$crate::config::GrpcServerConfig {
+                &self.grpc
+            }
+
+            fn metrics(&self) -> &$crate::config::MetricsConfig {
+                &self.metrics
+            }
+
+            fn telemetry(&self) -> &$crate::config::TelemetryConfig {
+                &self.telemetry
+            }
+        }
+    };
+}
+
 /// The sockets a service serves on, bound by the caller (port 0 in tests).
 pub struct Listeners {
     /// The gRPC server (API, health, reflection).

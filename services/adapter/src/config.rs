@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use koprik_kafka::KafkaConfig;
 use koprik_proto::ids::MemberId;
 use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
-use koprik_runtime::main_support::ServiceSections;
 use koprik_runtime::tls::ClientTlsSettings;
 use serde::{Deserialize, Serialize};
 
@@ -69,19 +68,7 @@ impl AdapterConfig {
     }
 }
 
-impl ServiceSections for AdapterConfig {
-    fn grpc(&self) -> &GrpcServerConfig {
-        &self.grpc
-    }
-
-    fn metrics(&self) -> &MetricsConfig {
-        &self.metrics
-    }
-
-    fn telemetry(&self) -> &TelemetryConfig {
-        &self.telemetry
-    }
-}
+koprik_runtime::service_sections!(AdapterConfig);
 
 impl ServiceConfig for AdapterConfig {
     fn validate(&self) -> Result<(), ConfigError> {

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
 use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
-use koprik_runtime::main_support::ServiceSections;
 use serde::{Deserialize, Serialize};
 
 /// Everything the gateway needs to run.
@@ -43,19 +42,7 @@ impl Default for GatewayConfig {
     }
 }
 
-impl ServiceSections for GatewayConfig {
-    fn grpc(&self) -> &GrpcServerConfig {
-        &self.grpc
-    }
-
-    fn metrics(&self) -> &MetricsConfig {
-        &self.metrics
-    }
-
-    fn telemetry(&self) -> &TelemetryConfig {
-        &self.telemetry
-    }
-}
+koprik_runtime::service_sections!(GatewayConfig);
 
 impl ServiceConfig for GatewayConfig {
     fn validate(&self) -> Result<(), ConfigError> {

@@ -6,7 +6,6 @@ use koprik_kafka::KafkaConfig;
 use koprik_runtime::config::{
     ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
 };
-use koprik_runtime::main_support::ServiceSections;
 use serde::{Deserialize, Serialize};
 
 /// Everything the registry needs to run.
@@ -52,19 +51,7 @@ impl Default for RegistryConfig {
     }
 }
 
-impl ServiceSections for RegistryConfig {
-    fn grpc(&self) -> &GrpcServerConfig {
-        &self.grpc
-    }
-
-    fn metrics(&self) -> &MetricsConfig {
-        &self.metrics
-    }
-
-    fn telemetry(&self) -> &TelemetryConfig {
-        &self.telemetry
-    }
-}
+koprik_runtime::service_sections!(RegistryConfig);
 
 impl ServiceConfig for RegistryConfig {
     fn validate(&self) -> Result<(), ConfigError> {
