@@ -59,8 +59,7 @@ async fn channel(addr: SocketAddr) -> Channel {
     loop {
         match Channel::from_shared(format!("http://{addr}")).expect("valid URI").connect().await {
             Ok(channel) => return channel,
-            Err(e) if start.elapsed() < Duration::from_secs(20) => {
-                let _ = e;
+            Err(_) if start.elapsed() < Duration::from_secs(20) => {
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             Err(e) => panic!("nothing answers on {addr}: {e}"),
@@ -154,8 +153,7 @@ impl Sandbox {
         loop {
             match self.call(Some(consumer), request.clone()).await {
                 Ok(response) => return response,
-                Err(status) if start.elapsed() < Duration::from_secs(10) => {
-                    let _ = status;
+                Err(_) if start.elapsed() < Duration::from_secs(10) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(status) => panic!("no delivery within 10 s: {status:?}"),

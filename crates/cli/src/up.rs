@@ -235,8 +235,7 @@ async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig) -> anyhow::Re
         match call::call(channel.clone(), &args.consumer, request.clone(), args.timeout()).await? {
             Ok(response) => break response,
             // The gateway learns the demo grant from registry.events; on a first start that may take a moment.
-            Err(status) if start.elapsed() < Duration::from_secs(30) => {
-                let _ = status;
+            Err(_) if start.elapsed() < Duration::from_secs(30) => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(status) => {

@@ -210,18 +210,8 @@ async fn expired_requests_are_skipped_and_garbage_is_dead_lettered() {
     assert!(dead.header("koprik-dlq-reason").is_some_and(|r| r.contains("ExchangeRequest")), "{:?}", dead.headers);
     assert!(dead.header("koprik-dlq-source").is_some_and(|s| s.starts_with(&topic)));
 
-    let metrics = http_get(h.metrics).await;
+    let metrics = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
     assert!(metrics.contains("koprik_adapter_requests_total{outcome=\"expired\"} 1"), "{metrics}");
     assert!(metrics.contains("koprik_adapter_requests_total{outcome=\"dead_lettered\"} 1"), "{metrics}");
     h.stop().await;
-}
-
-async fn http_get(addr: SocketAddr) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("metrics listener");
-    let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    response
 }

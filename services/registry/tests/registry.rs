@@ -355,19 +355,9 @@ async fn a_revoked_grant_cannot_be_reinstated() {
 #[tokio::test]
 async fn metrics_are_served() {
     let h = start().await;
-    let body = http_get(h.metrics, "/metrics").await;
+    let body = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
     assert!(body.contains("koprik_registry_outbox_published"), "{body}");
     stop(h).await;
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("metrics listener");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    response
 }
 
 async fn stop(h: Harness) {
