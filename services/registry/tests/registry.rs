@@ -79,19 +79,28 @@ fn service_id() -> common::ServiceId {
     }
 }
 
-async fn organization(h: &mut Harness, class: &str, code: &str, kind: OrganizationType, roles: &[OrganizationRole]) {
+/// An organisation message.
+fn org(id: common::MemberId, name: &str, kind: OrganizationType, roles: &[OrganizationRole]) -> Organization {
+    Organization {
+        id: Some(id),
+        name: name.into(),
+        r#type: kind as i32,
+        roles: roles.iter().map(|r| *r as i32).collect(),
+        meta: None,
+    }
+}
+
+/// Asks the registry to create `organization`.
+async fn create_org(h: &mut Harness, organization: Organization) -> Result<Organization, koprik_proto::tonic::Status> {
     h.client
-        .create_organization(CreateOrganizationRequest {
-            organization: Some(Organization {
-                id: Some(member(class, code)),
-                name: format!("Organisation {code}"),
-                r#type: kind as i32,
-                roles: roles.iter().map(|r| *r as i32).collect(),
-                meta: None,
-            }),
-        })
+        .create_organization(CreateOrganizationRequest { organization: Some(organization) })
         .await
-        .expect("organisation created");
+        .map(|r| r.into_inner())
+}
+
+async fn organization(h: &mut Harness, class: &str, code: &str, kind: OrganizationType, roles: &[OrganizationRole]) {
+    let organization = org(member(class, code), &format!("Organisation {code}"), kind, roles);
+    create_org(h, organization).await.expect("organisation created");
 }
 
 async fn subsystem(h: &mut Harness, id: common::SubsystemId) {
@@ -209,19 +218,8 @@ async fn malformed_input_is_refused_naming_the_field() {
     let mut h = start().await;
     let mut bad = member("GOV", "20112291");
     bad.member_code = "20112291".into();
-    let status = h
-        .client
-        .create_organization(CreateOrganizationRequest {
-            organization: Some(Organization {
-                id: Some(bad),
-                name: "Short STIR".into(),
-                r#type: OrganizationType::StateBody as i32,
-                roles: vec![],
-                meta: None,
-            }),
-        })
-        .await
-        .expect_err("invalid STIR");
+    let status =
+        create_org(&mut h, org(bad, "Short STIR", OrganizationType::StateBody, &[])).await.expect_err("invalid STIR");
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "organization.id.member_code: must be 9 digits (the member's STIR)");
 
@@ -250,48 +248,25 @@ async fn duplicates_stale_updates_and_missing_roles_are_refused() {
     let mut h = start().await;
     seed(&mut h).await;
 
-    let duplicate = h
-        .client
-        .create_organization(CreateOrganizationRequest {
-            organization: Some(Organization {
-                id: Some(member("GOV", "201122919")),
-                name: "Again".into(),
-                r#type: OrganizationType::StateBody as i32,
-                roles: vec![],
-                meta: None,
-            }),
-        })
-        .await
-        .expect_err("duplicate");
+    let again = org(member("GOV", "201122919"), "Again", OrganizationType::StateBody, &[]);
+    let duplicate = create_org(&mut h, again).await.expect_err("duplicate");
     assert_eq!(duplicate.code(), Code::AlreadyExists);
 
     // The same STIR under another member class: it would share the provider's request topic.
-    let same_stir = h
-        .client
-        .create_organization(CreateOrganizationRequest {
-            organization: Some(Organization {
-                id: Some(member("COM", "201122919")),
-                name: "Namesake".into(),
-                r#type: OrganizationType::Commercial as i32,
-                roles: vec![],
-                meta: None,
-            }),
-        })
-        .await
-        .expect_err("STIR taken");
+    let namesake = org(member("COM", "201122919"), "Namesake", OrganizationType::Commercial, &[]);
+    let same_stir = create_org(&mut h, namesake).await.expect_err("STIR taken");
     assert_eq!(same_stir.code(), Code::AlreadyExists);
     assert!(same_stir.message().contains("with STIR 201122919"), "{}", same_stir.message());
 
     let stale = h
         .client
         .update_organization(UpdateOrganizationRequest {
-            organization: Some(Organization {
-                id: Some(member("GOV", "201122919")),
-                name: "Renamed".into(),
-                r#type: OrganizationType::StateBody as i32,
-                roles: vec![OrganizationRole::Provider as i32],
-                meta: None,
-            }),
+            organization: Some(org(
+                member("GOV", "201122919"),
+                "Renamed",
+                OrganizationType::StateBody,
+                &[OrganizationRole::Provider],
+            )),
             expected_revision: 7,
         })
         .await
