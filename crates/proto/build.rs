@@ -8,6 +8,9 @@ use prost::Message;
 const FILES: &[&str] = &[
     "koprik/common/v1/common.proto",
     "koprik/registry/v1/registry.proto",
+    "koprik/registry/v1/calendar.proto",
+    "koprik/registry/v1/onboarding.proto",
+    "koprik/registry/v1/announcements.proto",
     "koprik/exchange/v1/exchange.proto",
     "koprik/provider/v1/provider.proto",
     "koprik/events/v1/events.proto",

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use koprik_e2e::{demo, person_request, Sandbox};
-use koprik_proto::registry::{GrantStatus, UpdateGrantRequest};
+use koprik_proto::registry::{AccessGround, GrantStatus, UpdateGrantRequest};
 use koprik_proto::tonic::Code;
 
 const SEQUENTIAL_CALLS: usize = 500;
@@ -80,8 +80,11 @@ async fn main() {
         .update_grant(UpdateGrantRequest {
             id: grant.id,
             status: GrantStatus::Suspended as i32,
-            reason: "bench".into(),
+            reason: "bench: data used for a purpose not agreed".into(),
             expected_revision: 0,
+            ground: AccessGround::SuspendUnagreedPurpose as i32,
+            notice: Some(koprik_e2e::notice()),
+            actor: "bench".into(),
         })
         .await
         .expect("suspended");

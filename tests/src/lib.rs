@@ -13,6 +13,7 @@ use koprik_proto::exchange::exchange_client::ExchangeClient;
 use koprik_proto::exchange::{CallRequest, CallResponse};
 use koprik_proto::ids::ServiceId;
 use koprik_proto::registry::registry_client::RegistryClient;
+use koprik_proto::registry::OfficialNotice;
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Request, Status};
 use koprik_registry::RegistryConfig;
@@ -227,4 +228,13 @@ pub fn request_id_of(status: &Status) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_else(|| panic!("the status carries no koprik-request-id: {status:?}"))
         .to_owned()
+}
+
+/// The official notice suspension and termination requests carry (A1 §26-27).
+pub fn notice() -> OfficialNotice {
+    OfficialNotice {
+        number: "01-12/345".into(),
+        issued_on: "2026-11-20".into(),
+        signed_by: "A. Karimov, director".into(),
+    }
 }

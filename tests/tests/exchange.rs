@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use koprik_e2e::{demo, person_request, request_id_of, Sandbox, CALL_TIMEOUT};
 use koprik_proto::events::AuditOutcome;
 use koprik_proto::exchange::CallRequest;
-use koprik_proto::registry::{GrantStatus, UpdateGrantRequest};
+use koprik_proto::registry::{AccessGround, GrantStatus, UpdateGrantRequest};
 use koprik_proto::tonic::Code;
 use sha2::{Digest, Sha256};
 
@@ -118,8 +118,11 @@ async fn a_grant_revoked_in_the_registry_is_refused_within_a_second() {
         .update_grant(UpdateGrantRequest {
             id: grant.id.clone(),
             status: GrantStatus::Revoked as i32,
-            reason: "A1 §27: official notice No. 7".into(),
+            reason: "the regulation was not fulfilled".into(),
             expected_revision: 0,
+            ground: AccessGround::TerminateRegulationBreach as i32,
+            notice: Some(koprik_e2e::notice()),
+            actor: "operator".into(),
         })
         .await
         .expect("revoked");

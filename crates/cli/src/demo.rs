@@ -89,6 +89,7 @@ async fn subsystem(client: &mut RegistryClient<Channel>, subsystem: &str, name: 
                     name: name.into(),
                     description: String::new(),
                     meta: None,
+                    form: None,
                 }),
             })
             .await,
@@ -151,7 +152,12 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
 
     let consumer: SubsystemId = id(CONSUMER);
     match client
-        .create_grant(CreateGrantRequest { consumer: Some((&consumer).into()), service: Some((&service).into()) })
+        .create_grant(CreateGrantRequest {
+            consumer: Some((&consumer).into()),
+            service: Some((&service).into()),
+            actor: "koprik demo-seed".into(),
+            ..Default::default()
+        })
         .await
     {
         Ok(grant) => Ok(grant.into_inner()),

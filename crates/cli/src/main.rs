@@ -17,6 +17,9 @@ struct Cli {
     /// The Kafka bootstrap servers.
     #[arg(long, global = true, env = "KOPRIK_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     kafka: String,
+    /// Who takes workflow steps (recorded with each step).
+    #[arg(long, global = true, env = "KOPRIK_ACTOR")]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,7 +65,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", koprik_cli::show::grant(&grant));
             Ok(())
         }
-        Command::Registry(command) => registry::run(command, commands::connect(&cli.registry).await?).await,
+        Command::Registry(command) => {
+            registry::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+        }
         Command::Call(args) => {
             // The arguments are checked before anything is sent.
             let request = args.request()?;

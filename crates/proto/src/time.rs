@@ -18,6 +18,11 @@ pub fn datetime(timestamp: &Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(timestamp.seconds, nanos)
 }
 
+/// The UTC time of a timestamp from a request; the error names no field, the caller adds it with `within`.
+pub fn to_datetime(timestamp: &Timestamp) -> Result<DateTime<Utc>, crate::FieldError> {
+    datetime(timestamp).ok_or_else(|| crate::FieldError::new("", "must be a valid timestamp"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

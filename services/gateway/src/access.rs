@@ -1,15 +1,16 @@
 //! Whether a consumer may call a service: the rule the gateway enforces on every request before anything is
 //! forwarded (A1 §14-17, A2 §14-17: access only through the platform, only with the operator's permission).
 //!
-//! First cut: the consumer subsystem is registered, the service exists and is available, the requested data
-//! items belong to the service, and an ACTIVE grant links the two. The technological-instruction categories,
-//! suspensions with official notices and quotas come with the gateway security work.
+//! The consumer subsystem is registered, the service exists and is available, the requested data items belong to
+//! the service, an ACTIVE grant links the two, and every requested item is among the items the grant's
+//! technological instruction permits (A1 §14-15: a request outside the TI's categories is refused). Quotas come
+//! with the gateway security work.
 
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{GrantStatus, ServiceStatus};
 use koprik_proto::FieldError;
 
-use crate::cache::RegistryCache;
+use crate::cache::{CachedGrant, RegistryCache};
 use crate::call::Call;
 use crate::error::GatewayError;
 
@@ -33,15 +34,26 @@ pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> 
             .into());
         }
     }
-    check_grant(cache, consumer, &call.service)
+    let grant = check_grant(cache, consumer, &call.service)?;
+    if let Some(item) = call.data_items.iter().find(|item| !grant.permitted_items.contains(item)) {
+        return Err(GatewayError::Refused(format!(
+            "data item {item:?} is not permitted by the technological instruction of grant {} (A1 §14-15)",
+            grant.id
+        )));
+    }
+    Ok(())
 }
 
-fn check_grant(cache: &RegistryCache, consumer: &SubsystemId, service: &ServiceId) -> Result<(), GatewayError> {
+fn check_grant(
+    cache: &RegistryCache,
+    consumer: &SubsystemId,
+    service: &ServiceId,
+) -> Result<CachedGrant, GatewayError> {
     let Some(grant) = cache.grant(consumer, service) else {
         return Err(GatewayError::Refused(format!("{consumer} has no access grant for {service}")));
     };
     let state = match grant.status {
-        GrantStatus::Active => return Ok(()),
+        GrantStatus::Active => return Ok(grant),
         GrantStatus::Suspended => "suspended",
         GrantStatus::Revoked => "revoked",
         GrantStatus::Unspecified => "not in force",
@@ -71,7 +83,10 @@ mod tests {
         cache.apply(&Entity::Subsystem(subsystem)).expect("subsystem");
         let entity = Service {
             id: Some((&service).into()),
-            data_items: vec![DataItem { code: "surname".into(), ..DataItem::default() }],
+            data_items: ["surname", "birth_date"]
+                .into_iter()
+                .map(|code| DataItem { code: code.into(), ..DataItem::default() })
+                .collect(),
             status: status as i32,
             meta: meta(1),
             ..Service::default()
@@ -84,7 +99,9 @@ mod tests {
                 service: Some((&service).into()),
                 status: status as i32,
                 reason: reason.into(),
+                permitted_items: vec!["surname".into()],
                 meta: meta(1),
+                ..Grant::default()
             };
             cache.apply(&Entity::Grant(grant)).expect("grant");
         }
@@ -131,6 +148,13 @@ mod tests {
         assert!(matches!(authorize(&cache, &consumer(), &other), Err(GatewayError::UnknownService(_))));
         let err = authorize(&cache, &consumer(), &call(&["surname", "salary"])).expect_err("item");
         assert!(matches!(&err, GatewayError::Invalid(f) if f.field == "data_items[1]"), "{err}");
+    }
+
+    #[test]
+    fn items_outside_the_technological_instruction_are_refused() {
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
+        let err = authorize(&cache, &consumer(), &call(&["surname", "birth_date"])).expect_err("not permitted");
+        assert!(matches!(&err, GatewayError::Refused(m) if m.contains("\"birth_date\" is not permitted")), "{err}");
     }
 
     #[test]

@@ -30,8 +30,27 @@ pub struct CachedGrant {
     pub status: GrantStatus,
     /// Why it is suspended or revoked.
     pub reason: String,
+    /// The data items the technological instruction permits.
+    pub permitted_items: Vec<String>,
     /// The registry revision this reflects.
     pub revision: i64,
+}
+
+impl CachedGrant {
+    /// Whether `self` should replace `existing` for the same consumer and service: a newer revision of the same
+    /// grant, or a grant in force over a revoked one (a revoked grant stays on record when a new one is made).
+    fn supersedes(&self, existing: &CachedGrant) -> bool {
+        if self.id == existing.id {
+            return self.revision > existing.revision;
+        }
+        let revoked = |g: &CachedGrant| g.status == GrantStatus::Revoked;
+        match (revoked(existing), revoked(self)) {
+            (true, false) => true,
+            (false, true) => false,
+            // Grant ids are UUIDv7: the later grant has the greater id.
+            _ => self.id > existing.id,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -79,6 +98,8 @@ impl RegistryCache {
             Entity::Subsystem(subsystem) => apply_subsystem(&mut state, subsystem),
             Entity::Service(service) => apply_service(&mut state, service),
             Entity::Grant(grant) => apply_grant(&mut state, grant),
+            // Workflow records and announcements do not change what may be called; the grants they lead to do.
+            Entity::Application(_) | Entity::Announcement(_) | Entity::CalendarYear(_) => Ok(false),
         }
     }
 
@@ -129,9 +150,19 @@ fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
     let consumer: SubsystemId = koprik_proto::field::required(grant.consumer.as_ref(), "grant.consumer")?;
     let service: ServiceId = koprik_proto::field::required(grant.service.as_ref(), "grant.service")?;
     let rev = revision(grant.meta.as_ref());
-    let cached =
-        CachedGrant { id: grant.id.clone(), status: grant.status(), reason: grant.reason.clone(), revision: rev };
-    Ok(upsert(&mut state.grants, (consumer, service), cached, rev, |g| g.revision))
+    let cached = CachedGrant {
+        id: grant.id.clone(),
+        status: grant.status(),
+        reason: grant.reason.clone(),
+        permitted_items: grant.permitted_items.clone(),
+        revision: rev,
+    };
+    let key = (consumer, service);
+    if state.grants.get(&key).is_some_and(|existing| !cached.supersedes(existing)) {
+        return Ok(false);
+    }
+    state.grants.insert(key, cached);
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -147,15 +178,33 @@ mod tests {
     }
 
     fn grant(status: GrantStatus, revision: i64) -> Entity {
+        grant_with_id("g-1", status, revision)
+    }
+
+    fn grant_with_id(id: &str, status: GrantStatus, revision: i64) -> Entity {
         let (consumer, service) = ids();
         Entity::Grant(Grant {
-            id: "g-1".into(),
+            id: id.into(),
             consumer: Some((&consumer).into()),
             service: Some((&service).into()),
             status: status as i32,
-            reason: String::new(),
             meta: Some(Meta { revision, ..Meta::default() }),
+            ..Grant::default()
         })
+    }
+
+    #[test]
+    fn a_new_grant_replaces_a_revoked_one_whatever_the_order() {
+        let (consumer, service) = ids();
+        let old = grant_with_id("0190-a", GrantStatus::Revoked, 3);
+        let new = grant_with_id("0190-b", GrantStatus::Active, 1);
+        for events in [[&old, &new], [&new, &old]] {
+            let cache = RegistryCache::default();
+            events.iter().for_each(|e| {
+                cache.apply(e).expect("valid");
+            });
+            assert_eq!(cache.grant(&consumer, &service).map(|g| g.id), Some("0190-b".to_owned()));
+        }
     }
 
     #[test]

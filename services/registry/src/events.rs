@@ -5,7 +5,9 @@ use chrono::Utc;
 use koprik_kafka::topics::REGISTRY_EVENTS;
 use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::{Message, Name};
-use koprik_proto::registry::{Grant, Organization, Service, Subsystem};
+use koprik_proto::registry::{
+    Announcement, CalendarYear, ConnectionApplication, Grant, Organization, Service, Subsystem,
+};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
 use crate::store::outbox;
@@ -24,6 +26,9 @@ pub fn key(entity: &Entity) -> String {
         Entity::Subsystem(s) => text("subsystem", s.id.as_ref().map(SubsystemId::try_from)),
         Entity::Service(s) => text("service", s.id.as_ref().map(ServiceId::try_from)),
         Entity::Grant(g) => format!("grant/{}", g.id),
+        Entity::Application(a) => format!("application/{}", a.id),
+        Entity::Announcement(a) => format!("announcement/{}", a.id),
+        Entity::CalendarYear(y) => format!("calendar-year/{}", y.year),
     }
 }
 
@@ -54,6 +59,24 @@ impl Published for Service {
 impl Published for Grant {
     fn entity(&self) -> Entity {
         Entity::Grant(self.clone())
+    }
+}
+
+impl Published for ConnectionApplication {
+    fn entity(&self) -> Entity {
+        Entity::Application(self.clone())
+    }
+}
+
+impl Published for Announcement {
+    fn entity(&self) -> Entity {
+        Entity::Announcement(self.clone())
+    }
+}
+
+impl Published for CalendarYear {
+    fn entity(&self) -> Entity {
+        Entity::CalendarYear(self.clone())
     }
 }
 

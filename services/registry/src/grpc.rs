@@ -14,12 +14,14 @@ use koprik_proto::registry::{
 use koprik_proto::tonic::{self, Request, Response, Status};
 use koprik_proto::FieldError;
 
+use crate::domain::actor::actor;
+use crate::domain::grant_lifecycle::Change;
 use crate::domain::organization::OrganizationInput;
 use crate::domain::paging::Page;
 use crate::domain::service::ServiceInput;
 use crate::domain::subsystem::SubsystemInput;
 use crate::error::RegistryError;
-use crate::repository::Repository;
+use crate::repository::{GrantRequest, Repository};
 
 /// The gRPC face of the registry.
 pub struct RegistryApi {
@@ -33,19 +35,30 @@ impl RegistryApi {
     }
 }
 
+pub mod announcements;
+pub mod calendar;
+pub mod onboarding;
+
 /// An optional filter field: absent means "no filter", present must be valid.
-fn optional<'a, W, D>(value: Option<&'a W>, field: &str) -> Result<Option<D>, FieldError>
+pub(crate) fn optional<'a, W, D>(value: Option<&'a W>, field: &str) -> Result<Option<D>, FieldError>
 where
     D: TryFrom<&'a W, Error = FieldError>,
 {
     value.map(|v| D::try_from(v).map_err(|e| e.within(field))).transpose()
 }
 
-fn grant_id(id: &str) -> Result<String, FieldError> {
-    uuid::Uuid::parse_str(id).map(|u| u.to_string()).map_err(|_| FieldError::new("id", "must be a grant id (a UUID)"))
+/// A registry-assigned id: a UUID, in canonical form.
+pub(crate) fn uuid_id(id: &str, what: &str) -> Result<String, FieldError> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| u.to_string())
+        .map_err(|_| FieldError::new("id", format!("must be {what} id (a UUID)")))
 }
 
-type Reply<T> = Result<Response<T>, Status>;
+fn grant_id(id: &str) -> Result<String, FieldError> {
+    uuid_id(id, "a grant")
+}
+
+pub(crate) type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl Registry for RegistryApi {
@@ -125,10 +138,17 @@ impl Registry for RegistryApi {
     }
 
     async fn create_grant(&self, request: Request<CreateGrantRequest>) -> Reply<Grant> {
-        let request = request.get_ref();
-        let consumer: SubsystemId = required(request.consumer.as_ref(), "consumer").map_err(RegistryError::from)?;
-        let service: ServiceId = required(request.service.as_ref(), "service").map_err(RegistryError::from)?;
-        Ok(Response::new(self.repository.create_grant(&consumer, &service).await?))
+        let request = request.into_inner();
+        let grant = GrantRequest {
+            consumer: required(request.consumer.as_ref(), "consumer").map_err(RegistryError::from)?,
+            service: required(request.service.as_ref(), "service").map_err(RegistryError::from)?,
+            permitted_items: request.permitted_items,
+            approvals: request.approvals,
+            contract: request.contract,
+            application_id: String::new(),
+            actor: actor(&request.actor).map_err(RegistryError::from)?,
+        };
+        Ok(Response::new(self.repository.create_grant(grant).await?))
     }
 
     async fn get_grant(&self, request: Request<GetGrantRequest>) -> Reply<Grant> {
@@ -152,6 +172,9 @@ impl Registry for RegistryApi {
         let status = GrantStatus::try_from(request.status).map_err(|_| {
             RegistryError::from(FieldError::new("status", format!("{} is not a GrantStatus", request.status)))
         })?;
-        Ok(Response::new(self.repository.update_grant(&id, status, &request.reason, request.expected_revision).await?))
+        let actor = actor(&request.actor).map_err(RegistryError::from)?;
+        let change =
+            Change { next: status, ground: request.ground, reason: &request.reason, notice: request.notice.as_ref() };
+        Ok(Response::new(self.repository.update_grant(&id, change, &actor, request.expected_revision).await?))
     }
 }

@@ -12,6 +12,7 @@
 //! - [`error`]: the error type and its mapping to gRPC statuses.
 //! - [`migration`], [`store`]: schema and sea-orm entities.
 
+pub mod calendar;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -27,7 +28,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use koprik_kafka::topics::{TopicSpec, REGISTRY_EVENTS};
 use koprik_kafka::Producer;
+use koprik_proto::registry::announcements_server::AnnouncementsServer;
+use koprik_proto::registry::onboarding_server::OnboardingServer;
 use koprik_proto::registry::registry_server::RegistryServer;
+use koprik_proto::registry::working_calendar_server::WorkingCalendarServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{db, grpc as server, CancellationToken};
 use tokio::sync::Notify;
@@ -68,10 +72,16 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
 
     let (router, health) = server::router_with_health(&config.grpc)?;
-    let api = RegistryServer::new(grpc::RegistryApi::new(repository::Repository::new(db, wake)));
+    let repository = repository::Repository::new(db, wake);
+    let api = RegistryServer::new(grpc::RegistryApi::new(repository.clone()));
+    let onboarding = OnboardingServer::new(grpc::onboarding::OnboardingApi::new(repository.clone()));
+    let announcements = AnnouncementsServer::new(grpc::announcements::AnnouncementsApi::new(repository.clone()));
+    let calendar = WorkingCalendarServer::new(grpc::calendar::CalendarApi::new(repository.clone()));
     health.set_serving::<RegistryServer<grpc::RegistryApi>>().await;
+    health.set_serving::<OnboardingServer<grpc::onboarding::OnboardingApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, database = %db::redacted(&config.database.url), "registry serving");
-    let served = server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await;
+    let router = router.add_service(api).add_service(onboarding).add_service(announcements).add_service(calendar);
+    let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
 
     shutdown.cancel();
     relay_stop.cancel();

@@ -9,9 +9,10 @@ use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::Name;
 use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::{
-    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest, DataClassification,
-    DataItem, GetServiceRequest, Grant, GrantStatus, ListGrantsRequest, ListOrganizationsRequest, Organization,
-    OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest, UpdateOrganizationRequest,
+    AccessGround, CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
+    DataClassification, DataItem, GetServiceRequest, Grant, GrantStatus, ListGrantsRequest, ListOrganizationsRequest,
+    OfficialNotice, Organization, OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest,
+    UpdateOrganizationRequest,
 };
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::Code;
@@ -111,6 +112,7 @@ async fn subsystem(h: &mut Harness, id: common::SubsystemId) {
                 name: "An information system".into(),
                 description: String::new(),
                 meta: None,
+                form: None,
             }),
         })
         .await
@@ -148,6 +150,8 @@ async fn grant(h: &mut Harness) -> Grant {
         .create_grant(CreateGrantRequest {
             consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
             service: Some(service_id()),
+            actor: "operator".into(),
+            ..Default::default()
         })
         .await
         .expect("grant created")
@@ -193,8 +197,11 @@ async fn every_change_is_published_in_order_with_its_revision() {
         .update_grant(UpdateGrantRequest {
             id: grant.id.clone(),
             status: GrantStatus::Revoked as i32,
-            reason: "contract ended".into(),
+            reason: "the regulation was not fulfilled".into(),
             expected_revision: 1,
+            ground: AccessGround::TerminateRegulationBreach as i32,
+            notice: Some(notice()),
+            actor: "operator".into(),
         })
         .await
         .expect("revoked")
@@ -279,6 +286,8 @@ async fn duplicates_stale_updates_and_missing_roles_are_refused() {
         .create_grant(CreateGrantRequest {
             consumer: Some(subsystem_id("GOV", "201122919", "civil-registry")),
             service: Some(service_id()),
+            actor: "operator".into(),
+            ..Default::default()
         })
         .await
         .expect_err("no consumer role");
@@ -306,6 +315,9 @@ async fn a_revoked_grant_cannot_be_reinstated() {
             status: GrantStatus::Suspended as i32,
             reason: String::new(),
             expected_revision: 0,
+            ground: AccessGround::SuspendUnagreedPurpose as i32,
+            notice: Some(notice()),
+            actor: "operator".into(),
         })
         .await
         .expect_err("reason required");
@@ -318,8 +330,11 @@ async fn a_revoked_grant_cannot_be_reinstated() {
             .update_grant(UpdateGrantRequest {
                 id: grant.id.clone(),
                 status: status as i32,
-                reason: "notice No. 12".into(),
+                reason: "personal data passed on unlawfully".into(),
                 expected_revision: 0,
+                ground: AccessGround::TerminatePersonalDataViolation as i32,
+                notice: Some(notice()),
+                actor: "operator".into(),
             })
             .await;
         assert_eq!(result.err().map_or(Code::Ok, |s| s.code()), expected);
@@ -333,6 +348,10 @@ async fn metrics_are_served() {
     let body = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
     assert!(body.contains("koprik_registry_outbox_published"), "{body}");
     stop(h).await;
+}
+
+fn notice() -> OfficialNotice {
+    OfficialNotice { number: "01-12/345".into(), issued_on: "2026-11-20".into(), signed_by: "A. Karimov".into() }
 }
 
 async fn stop(h: Harness) {

@@ -2,7 +2,16 @@
 
 pub mod audit;
 pub mod call;
+pub mod grounds;
 pub mod registry;
+
+/// The actor every workflow step records, from `--actor` or `KOPRIK_ACTOR`.
+pub fn actor(actor: Option<&str>) -> anyhow::Result<String> {
+    actor
+        .map(str::to_owned)
+        .filter(|a| !a.trim().is_empty())
+        .ok_or_else(|| anyhow::anyhow!("this step records who takes it: pass --actor NAME or set KOPRIK_ACTOR"))
+}
 
 use koprik_proto::tonic::transport::Channel;
 

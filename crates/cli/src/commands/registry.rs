@@ -98,7 +98,7 @@ pub enum Command {
     },
     /// List web services.
     ServiceList,
-    /// Grant a consumer subsystem access to a web service.
+    /// Grant a consumer subsystem access to a web service directly (outside an application).
     GrantCreate {
         /// Consumer subsystem id.
         #[arg(long)]
@@ -106,8 +106,11 @@ pub enum Command {
         /// Service id.
         #[arg(long)]
         service: String,
+        /// Permitted data item codes (repeatable; default: every ordinary and personal item).
+        #[arg(long = "item")]
+        items: Vec<String>,
     },
-    /// Suspend, reinstate or revoke a grant.
+    /// Suspend, reinstate or terminate (revoke) a grant.
     GrantSetStatus {
         /// Grant id.
         #[arg(long)]
@@ -115,9 +118,16 @@ pub enum Command {
         /// New status.
         #[arg(long, value_enum)]
         status: Status,
-        /// Reason (required to suspend or revoke).
+        /// Reasons (required to suspend or revoke).
         #[arg(long, default_value = "")]
         reason: String,
+        /// The ground from the closed list, e.g. suspend-unagreed-purpose, terminate-contract-expiry (required to
+        /// suspend or revoke; see `koprik grounds`).
+        #[arg(long)]
+        ground: Option<String>,
+        /// The official notice as NUMBER,YYYY-MM-DD,SIGNED BY (required to suspend or revoke).
+        #[arg(long)]
+        notice: Option<String>,
     },
     /// List grants.
     GrantList {
@@ -148,7 +158,7 @@ fn data_item(text: &str) -> anyhow::Result<DataItem> {
 }
 
 /// Runs a registry command against the registry at `channel`.
-pub async fn run(command: Command, channel: Channel) -> anyhow::Result<()> {
+pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> anyhow::Result<()> {
     let mut client = RegistryClient::new(channel);
     match command {
         Command::OrgCreate { id, name, r#type, roles } => {
@@ -180,7 +190,7 @@ pub async fn run(command: Command, channel: Channel) -> anyhow::Result<()> {
         }
         Command::SubsystemCreate { id, name, description } => {
             let id: SubsystemId = parse("id", &id)?;
-            let subsystem = Subsystem { id: Some((&id).into()), name, description, meta: None };
+            let subsystem = Subsystem { id: Some((&id).into()), name, description, meta: None, form: None };
             let created = client.create_subsystem(CreateSubsystemRequest { subsystem: Some(subsystem) }).await?;
             println!("{}", show::subsystem(created.get_ref()));
         }
@@ -205,25 +215,37 @@ pub async fn run(command: Command, channel: Channel) -> anyhow::Result<()> {
             let list = client.list_services(ListServicesRequest { page: None, provider: None }).await?;
             list.get_ref().services.iter().for_each(|s| println!("{}", show::service(s)));
         }
-        Command::GrantCreate { consumer, service } => {
+        Command::GrantCreate { consumer, service, items } => {
             let consumer: SubsystemId = parse("consumer", &consumer)?;
             let service: ServiceId = parse("service", &service)?;
             let created = client
                 .create_grant(CreateGrantRequest {
                     consumer: Some((&consumer).into()),
                     service: Some((&service).into()),
+                    permitted_items: items,
+                    actor: super::actor(actor)?,
+                    ..Default::default()
                 })
                 .await?;
             println!("{}", show::grant(created.get_ref()));
         }
-        Command::GrantSetStatus { id, status, reason } => {
+        Command::GrantSetStatus { id, status, reason, ground, notice } => {
             let status = match status {
                 Status::Active => GrantStatus::Active,
                 Status::Suspended => GrantStatus::Suspended,
                 Status::Revoked => GrantStatus::Revoked,
             };
+            let ground = ground.as_deref().map(super::grounds::access_ground).transpose()?;
             let updated = client
-                .update_grant(UpdateGrantRequest { id, status: status as i32, reason, expected_revision: 0 })
+                .update_grant(UpdateGrantRequest {
+                    id,
+                    status: status as i32,
+                    reason,
+                    expected_revision: 0,
+                    ground: ground.map_or(0, |g| g as i32),
+                    notice: notice.as_deref().map(super::grounds::notice).transpose()?,
+                    actor: super::actor(actor)?,
+                })
                 .await?;
             println!("{}", show::grant(updated.get_ref()));
         }

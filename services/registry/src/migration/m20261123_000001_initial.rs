@@ -79,7 +79,7 @@ enum Outbox {
 }
 
 /// The columns every entity table ends with: optimistic-concurrency revision and timestamps.
-fn meta_columns(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
+pub(super) fn meta_columns(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
     table
         .col(ColumnDef::new(Alias::new("revision")).big_integer().not_null())
         .col(ColumnDef::new(Alias::new("created_at")).timestamp_with_time_zone().not_null())

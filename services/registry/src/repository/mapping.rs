@@ -2,16 +2,28 @@
 //! the same; an unknown name (a row written by a newer version) reads as UNSPECIFIED rather than failing.
 
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
+use koprik_proto::prost::Message;
 use koprik_proto::registry::{
-    DataClassification, DataItem, Grant, GrantStatus, Meta, Organization, OrganizationRole, OrganizationType, Service,
-    ServiceStatus, Subsystem,
+    AccessGround, DataClassification, DataItem, Grant, GrantStatus, InformationSystemForm, Meta, Organization,
+    OrganizationRole, OrganizationType, Platform, Service, ServiceStatus, Subsystem,
 };
 use koprik_proto::time::timestamp;
 
 use crate::error::RegistryError;
 use crate::store::{data_item, grant, organization, service, subsystem};
 
-fn meta(revision: i64, created_at: chrono::DateTime<chrono::Utc>, updated_at: chrono::DateTime<chrono::Utc>) -> Meta {
+/// A protobuf document stored in a column; undecodable bytes mean the table was edited by hand.
+pub fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, RegistryError> {
+    M::decode(bytes)
+        .map_err(|e| RegistryError::Database(sea_orm::DbErr::Custom(format!("stored {what} is invalid: {e}"))))
+}
+
+/// The `Meta` of a stored entity.
+pub fn meta(
+    revision: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+) -> Meta {
     Meta { revision, created_at: Some(timestamp(created_at)), updated_at: Some(timestamp(updated_at)) }
 }
 
@@ -52,6 +64,7 @@ pub fn subsystem(row: &subsystem::Model) -> Result<Subsystem, RegistryError> {
         name: row.name.clone(),
         description: row.description.clone(),
         meta: Some(meta(row.revision, row.created_at, row.updated_at)),
+        form: row.form.as_deref().map(|bytes| decode::<InformationSystemForm>(bytes, "subsystem form")).transpose()?,
     })
 }
 
@@ -75,11 +88,21 @@ pub fn service(row: &service::Model, items: &[data_item::Model]) -> Result<Servi
     })
 }
 
-/// A grant row as a message.
+/// A grant row as a message: the columns, and the terms and record from the `terms` document.
 pub fn grant(row: &grant::Model) -> Result<Grant, RegistryError> {
     let consumer: SubsystemId = parse(&row.consumer_id)?;
     let service: ServiceId = parse(&row.service_id)?;
+    let terms =
+        row.terms.as_deref().map(|bytes| decode::<Grant>(bytes, "grant terms")).transpose()?.unwrap_or_default();
     Ok(Grant {
+        platform: Platform::from_str_name(&row.platform).unwrap_or_default() as i32,
+        permitted_items: row.permitted_items.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+        application_id: row.application_id.clone(),
+        ground: AccessGround::from_str_name(&row.ground).unwrap_or_default() as i32,
+        approvals: terms.approvals,
+        contract: terms.contract,
+        notice: terms.notice,
+        history: terms.history,
         id: row.id.clone(),
         consumer: Some((&consumer).into()),
         service: Some((&service).into()),

@@ -1,6 +1,9 @@
 //! Reads and writes of registry entities. Every change runs in one database transaction together with its
 //! `registry.events` outbox entry, then wakes the relay.
 
+mod announcements;
+mod applications;
+mod calendar;
 mod grants;
 pub mod mapping;
 mod organizations;
@@ -22,6 +25,9 @@ use tokio::sync::Notify;
 use crate::domain::paging::Page;
 use crate::error::RegistryError;
 use crate::store::organization;
+
+pub use applications::StepRequest;
+pub use grants::GrantRequest;
 
 /// The registry's data access, shared by all gRPC calls.
 #[derive(Clone)]
@@ -137,6 +143,7 @@ versioned!(organization, "organization");
 versioned!(subsystem, "subsystem");
 versioned!(service, "service");
 versioned!(grant, "grant");
+versioned!(application, "application");
 
 /// The roles of a registered member, or a precondition failure naming it.
 async fn member_roles<C: ConnectionTrait>(db: &C, member: &MemberId) -> Result<Vec<OrganizationRole>, RegistryError> {

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use koprik_proto::ids::{MemberId, SubsystemId};
+use koprik_proto::prost::Message;
 use koprik_proto::registry::Subsystem;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -26,6 +27,7 @@ impl Repository {
             subsystem_code: Set(input.id.subsystem_code().to_owned()),
             name: Set(input.name),
             description: Set(input.description),
+            form: Set(input.form.map(|f| f.encode_to_vec())),
             revision: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -58,7 +60,7 @@ impl Repository {
         fetch_page(&self.db, page, query, |r| &r.id, mapping::subsystem).await
     }
 
-    /// Replaces a subsystem's name and description.
+    /// Replaces a subsystem's name, description and form.
     pub async fn update_subsystem(
         &self,
         input: SubsystemInput,
@@ -69,7 +71,8 @@ impl Repository {
         let current = find::<Entity, _>(&txn, &id).await?;
         let changes = Entity::update_many()
             .col_expr(Column::Name, Expr::value(input.name))
-            .col_expr(Column::Description, Expr::value(input.description));
+            .col_expr(Column::Description, Expr::value(input.description))
+            .col_expr(Column::Form, Expr::value(input.form.map(|f| f.encode_to_vec())));
         let row = update_versioned(&txn, &id, expected_revision, current.revision, changes).await?;
         let subsystem = mapping::subsystem(&row)?;
         events::enqueue(&txn, &subsystem).await?;

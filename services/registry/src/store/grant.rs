@@ -17,6 +17,18 @@ pub struct Model {
     pub status: String,
     /// Why the status is what it is.
     pub reason: String,
+    /// Protobuf name of the `Platform`.
+    pub platform: String,
+    /// The permitted data item codes, comma-separated.
+    pub permitted_items: String,
+    /// The connection application the grant came from, or empty.
+    pub application_id: String,
+    /// Protobuf name of the `AccessGround` of the current suspension or termination, or empty.
+    pub ground: String,
+    /// When the DDP contract ends; the expiry sweep terminates the grant then.
+    pub valid_until: Option<DateTimeUtc>,
+    /// The encoded terms and record: a `Grant` carrying only approvals, contract, notice and history.
+    pub terms: Option<Vec<u8>>,
     pub revision: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -14,6 +14,8 @@ pub struct Model {
     pub subsystem_code: String,
     pub name: String,
     pub description: String,
+    /// The encoded `InformationSystemForm`, when given.
+    pub form: Option<Vec<u8>>,
     pub revision: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
