@@ -11,6 +11,7 @@ const FILES: &[&str] = &[
     "koprik/registry/v1/calendar.proto",
     "koprik/registry/v1/onboarding.proto",
     "koprik/registry/v1/announcements.proto",
+    "koprik/registry/v1/public_services.proto",
     "koprik/exchange/v1/exchange.proto",
     "koprik/provider/v1/provider.proto",
     "koprik/events/v1/events.proto",

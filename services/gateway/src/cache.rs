@@ -100,6 +100,10 @@ impl RegistryCache {
             Entity::Grant(grant) => apply_grant(&mut state, grant),
             // Workflow records and announcements do not change what may be called; the grants they lead to do.
             Entity::Application(_) | Entity::Announcement(_) | Entity::CalendarYear(_) => Ok(false),
+            // The Unified Registry of Public Services is for people and the portal, not for routing.
+            Entity::PublicService(_) | Entity::PublicServiceApplication(_) | Entity::PublicServiceInventory(_) => {
+                Ok(false)
+            }
         }
     }
 

@@ -6,7 +6,8 @@ use koprik_kafka::topics::REGISTRY_EVENTS;
 use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::{Message, Name};
 use koprik_proto::registry::{
-    Announcement, CalendarYear, ConnectionApplication, Grant, Organization, Service, Subsystem,
+    Announcement, CalendarYear, ConnectionApplication, Grant, InventoryConfirmation, Organization,
+    PublicServiceApplication, PublicServiceEntry, Service, Subsystem,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
@@ -29,6 +30,11 @@ pub fn key(entity: &Entity) -> String {
         Entity::Application(a) => format!("application/{}", a.id),
         Entity::Announcement(a) => format!("announcement/{}", a.id),
         Entity::CalendarYear(y) => format!("calendar-year/{}", y.year),
+        Entity::PublicService(e) => format!("public-service/{}", e.number),
+        Entity::PublicServiceApplication(a) => format!("public-service-application/{}", a.id),
+        Entity::PublicServiceInventory(c) => {
+            format!("{}/{}", text("public-service-inventory", c.body.as_ref().map(MemberId::try_from)), c.year)
+        }
     }
 }
 
@@ -80,6 +86,24 @@ impl Published for CalendarYear {
     }
 }
 
+impl Published for PublicServiceEntry {
+    fn entity(&self) -> Entity {
+        Entity::PublicService(self.clone())
+    }
+}
+
+impl Published for PublicServiceApplication {
+    fn entity(&self) -> Entity {
+        Entity::PublicServiceApplication(self.clone())
+    }
+}
+
+impl Published for InventoryConfirmation {
+    fn entity(&self) -> Entity {
+        Entity::PublicServiceInventory(self.clone())
+    }
+}
+
 /// Writes the event for `state` to the outbox, inside the caller's transaction.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, state: &impl Published) -> Result<(), DbErr> {
     let entity = state.entity();
@@ -124,5 +148,9 @@ mod tests {
         assert_eq!(key(&org.entity()), "organization/UZ/GOV/201122919");
         let grant = Grant { id: "0190f6a8-0000-7000-8000-000000000000".into(), ..Default::default() };
         assert_eq!(key(&grant.entity()), "grant/0190f6a8-0000-7000-8000-000000000000");
+        let entry = PublicServiceEntry { number: 17, ..Default::default() };
+        assert_eq!(key(&entry.entity()), "public-service/17");
+        let confirmation = InventoryConfirmation { body: org.id.clone(), year: 2026, ..Default::default() };
+        assert_eq!(key(&confirmation.entity()), "public-service-inventory/UZ/GOV/201122919/2026");
     }
 }
