@@ -99,7 +99,9 @@ impl Sandbox {
             kafka: kafka.clone(),
             ..RegistryConfig::default()
         };
-        let registry_service = spawn(|s| koprik_registry::run(config, koprik_registry::Listeners { grpc, metrics }, s));
+        let public_http = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let bound = koprik_registry::RegistryListeners { grpc, metrics, public_http };
+        let registry_service = spawn(|s| koprik_registry::run(config, bound, s));
         let mut registry = RegistryClient::new(channel(registry_addr).await);
         demo::seed(&mut registry).await.expect("demo data seeded");
 

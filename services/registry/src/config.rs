@@ -1,5 +1,6 @@
 //! The registry's configuration: `KOPRIK_*` environment variables over an optional TOML file over these defaults.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
@@ -24,6 +25,17 @@ pub struct RegistryConfig {
     pub kafka: KafkaConfig,
     /// How the outbox relay publishes.
     pub outbox: OutboxConfig,
+    /// The open HTTP export of the Unified Registry of Public Services and the web-service catalogue.
+    pub public_http: PublicHttpConfig,
+}
+
+/// The registry's public, unauthenticated HTTP endpoint (REG-1 p. 19: the registry is open 24/7). It has its own
+/// listener so that it can be exposed to the internet while the gRPC API stays internal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicHttpConfig {
+    /// Where `GET /public/v1/...` is served.
+    pub listen: SocketAddr,
 }
 
 /// The outbox relay: changes are published right after their transaction commits; polling is the safety net
@@ -47,6 +59,7 @@ impl Default for RegistryConfig {
             database: DatabaseConfig::with_url("sqlite://var/registry.db"),
             kafka: KafkaConfig::default(),
             outbox: OutboxConfig { poll_interval: Duration::from_secs(1), batch_size: 100 },
+            public_http: PublicHttpConfig { listen: ([127, 0, 0, 1], 50251).into() },
         }
     }
 }

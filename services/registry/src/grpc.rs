@@ -38,6 +38,7 @@ impl RegistryApi {
 pub mod announcements;
 pub mod calendar;
 pub mod onboarding;
+pub mod public_services;
 
 /// An optional filter field: absent means "no filter", present must be valid.
 pub(crate) fn optional<'a, W, D>(value: Option<&'a W>, field: &str) -> Result<Option<D>, FieldError>

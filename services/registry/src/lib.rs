@@ -9,6 +9,7 @@
 //! - [`events`]: the `registry.events` records and the outbox writes.
 //! - [`relay`]: publishes the outbox to Kafka.
 //! - [`grpc`]: the `koprik.registry.v1.Registry` service (translation only).
+//! - [`public_http`]: the open HTTP export of the public-services registry and the web-service catalogue.
 //! - [`error`]: the error type and its mapping to gRPC statuses.
 //! - [`migration`], [`store`]: schema and sea-orm entities.
 
@@ -19,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod migration;
+pub mod public_http;
 pub mod relay;
 pub mod repository;
 pub mod store;
@@ -30,19 +32,44 @@ use koprik_kafka::topics::{TopicSpec, REGISTRY_EVENTS};
 use koprik_kafka::Producer;
 use koprik_proto::registry::announcements_server::AnnouncementsServer;
 use koprik_proto::registry::onboarding_server::OnboardingServer;
+use koprik_proto::registry::public_services_server::PublicServicesServer;
 use koprik_proto::registry::registry_server::RegistryServer;
 use koprik_proto::registry::working_calendar_server::WorkingCalendarServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{db, grpc as server, CancellationToken};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use config::RegistryConfig;
 
 pub use koprik_runtime::main_support::Listeners;
 
+/// The sockets the registry serves on, bound by the caller (port 0 in tests): the shared gRPC and metrics
+/// listeners plus the public HTTP export, which only the registry has.
+pub struct RegistryListeners {
+    /// The gRPC server (API, health, reflection).
+    pub grpc: TcpListener,
+    /// `GET /metrics`.
+    pub metrics: TcpListener,
+    /// `GET /public/v1/...`.
+    pub public_http: TcpListener,
+}
+
+impl RegistryListeners {
+    /// The shared listeners plus the public HTTP listener bound at `public_http.listen`.
+    pub async fn bind(config: &RegistryConfig, shared: Listeners) -> Result<Self, koprik_runtime::config::ConfigError> {
+        let public_http = koprik_runtime::main_support::bind(config.public_http.listen, "public_http.listen").await?;
+        Ok(Self { grpc: shared.grpc, metrics: shared.metrics, public_http })
+    }
+}
+
 /// Runs the registry until `shutdown` is cancelled: migrates the database, ensures `registry.events`, starts the
-/// outbox relay, the metrics endpoint and the gRPC server.
-pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// outbox relay, the metrics endpoint, the public HTTP export and the gRPC server.
+pub async fn run(
+    config: RegistryConfig,
+    listeners: RegistryListeners,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
         .await
         .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
@@ -71,16 +98,31 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
     ));
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
 
-    let (router, health) = server::router_with_health(&config.grpc)?;
     let repository = repository::Repository::new(db, wake);
+    let public_addr = listeners.public_http.local_addr()?;
+    let public_task = tokio::spawn(public_http::serve(repository.clone(), listeners.public_http, shutdown.clone()));
+
+    let (router, health) = server::router_with_health(&config.grpc)?;
     let api = RegistryServer::new(grpc::RegistryApi::new(repository.clone()));
     let onboarding = OnboardingServer::new(grpc::onboarding::OnboardingApi::new(repository.clone()));
     let announcements = AnnouncementsServer::new(grpc::announcements::AnnouncementsApi::new(repository.clone()));
     let calendar = WorkingCalendarServer::new(grpc::calendar::CalendarApi::new(repository.clone()));
+    let public_services = PublicServicesServer::new(grpc::public_services::PublicServicesApi::new(repository));
     health.set_serving::<RegistryServer<grpc::RegistryApi>>().await;
     health.set_serving::<OnboardingServer<grpc::onboarding::OnboardingApi>>().await;
-    tracing::info!(grpc = %listeners.grpc.local_addr()?, database = %db::redacted(&config.database.url), "registry serving");
-    let router = router.add_service(api).add_service(onboarding).add_service(announcements).add_service(calendar);
+    health.set_serving::<PublicServicesServer<grpc::public_services::PublicServicesApi>>().await;
+    tracing::info!(
+        grpc = %listeners.grpc.local_addr()?,
+        public_http = %public_addr,
+        database = %db::redacted(&config.database.url),
+        "registry serving"
+    );
+    let router = router
+        .add_service(api)
+        .add_service(onboarding)
+        .add_service(announcements)
+        .add_service(calendar)
+        .add_service(public_services);
     let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
 
     shutdown.cancel();
@@ -88,6 +130,7 @@ pub async fn run(config: RegistryConfig, listeners: Listeners, shutdown: Cancell
     relay_task.await?;
     served?;
     metrics_task.await??;
+    public_task.await??;
     producer.flush(std::time::Duration::from_secs(5));
     tracing::info!("registry stopped");
     Ok(())

@@ -17,7 +17,8 @@ use koprik_proto::registry::{
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::Code;
 use koprik_registry::config::OutboxConfig;
-use koprik_registry::{run, Listeners, RegistryConfig};
+use koprik_registry::config::PublicHttpConfig;
+use koprik_registry::{run, RegistryConfig, RegistryListeners};
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
 use koprik_testkit::kafka::wait_for_record;
@@ -39,17 +40,20 @@ async fn start() -> Harness {
     let db = TestDatabase::create().await;
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let public_http = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let (grpc_addr, metrics_addr) = (grpc.local_addr().expect("addr"), metrics.local_addr().expect("addr"));
+    let public_addr = public_http.local_addr().expect("addr");
     let config = RegistryConfig {
         grpc: GrpcServerConfig::plain(grpc_addr),
         metrics: MetricsConfig { listen: metrics_addr },
         database: db.config(),
         kafka: broker.kafka_config(),
         outbox: OutboxConfig { poll_interval: Duration::from_millis(200), batch_size: 100 },
+        public_http: PublicHttpConfig { listen: public_addr },
         ..RegistryConfig::default()
     };
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
+    let task = tokio::spawn(run(config, RegistryListeners { grpc, metrics, public_http }, shutdown.clone()));
     let client = connect(grpc_addr).await;
     Harness { client, broker, metrics: metrics_addr, shutdown, task, _db: db }
 }

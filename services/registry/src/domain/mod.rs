@@ -11,6 +11,8 @@ pub mod official_notice;
 pub mod organization;
 pub mod paging;
 pub mod provider_announcement;
+pub mod public_catalogue;
+pub mod public_service;
 pub mod refusal_grounds;
 pub mod service;
 pub mod subsystem;

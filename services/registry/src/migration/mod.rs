@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261123_000002_onboarding;
+mod m20261123_000003_public_services;
 
 /// All migrations of the registry, oldest first.
 pub struct Migrator;
@@ -11,6 +12,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial::Migration), Box::new(m20261123_000002_onboarding::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial::Migration),
+            Box::new(m20261123_000002_onboarding::Migration),
+            Box::new(m20261123_000003_public_services::Migration),
+        ]
     }
 }

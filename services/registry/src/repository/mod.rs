@@ -7,6 +7,7 @@ mod calendar;
 mod grants;
 pub mod mapping;
 mod organizations;
+pub mod public_services;
 mod services;
 mod subsystems;
 

@@ -17,6 +17,18 @@ pub mod organization;
 #[allow(missing_docs)]
 pub mod outbox;
 #[allow(missing_docs)]
+pub mod public_service_application;
+#[allow(missing_docs)]
+pub mod public_service_entry;
+#[allow(missing_docs)]
+pub mod public_service_inventory;
+#[allow(missing_docs)]
+pub mod public_service_number;
+#[allow(missing_docs)]
+pub mod public_service_step;
+#[allow(missing_docs)]
+pub mod public_service_version;
+#[allow(missing_docs)]
 pub mod service;
 #[allow(missing_docs)]
 pub mod subsystem;

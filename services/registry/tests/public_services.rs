@@ -1,0 +1,550 @@
+//! The Unified Registry of Public Services (REG-1) against a real database (SQLite, or PostgreSQL with
+//! `DATABASE_URL`) and a real Tansu broker: the procedure with its deadlines, the rules, the history, the
+//! re-inventory, and the open HTTP export.
+//!
+//! Deadlines are computed by the server from its own clock; each test recomputes them with the same calendar from
+//! the times the server recorded. The exact dates across weekends and holidays are proven by the unit tests of
+//! `domain::public_service::deadlines`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Utc};
+use koprik_kafka::topics::REGISTRY_EVENTS;
+use koprik_proto::common;
+use koprik_proto::events::{registry_event::Entity, RegistryEvent};
+use koprik_proto::registry::public_services_client::PublicServicesClient;
+use koprik_proto::registry::registry_client::RegistryClient;
+use koprik_proto::registry::{
+    price, AbolishEntryRequest, ConfirmInventoryRequest, CreateOrganizationRequest, CreateServiceRequest,
+    CreateSubsystemRequest, DataClassification, DataItem, DeclareRemediationRequest, DeliveryForm, Document,
+    EServiceKind, EntryApplicationState, EntryStatus, Free, GetEntryRequest, GetHistoryRequest, InteragencyDocument,
+    ListEntryApplicationsRequest, LocalizedText, NormativeAct, Organization, OrganizationRole, OrganizationType,
+    PendingStep, Price, PublicServiceApplication, PublicServiceContent, RefuseEntryRequest, RegisterEntryRequest,
+    ReinventoryReportRequest, ResubmitEntryRequest, SendRegistrationNoticeRequest, Service, ServiceRegulation,
+    ServiceType, StepKind, SubmitAmendmentRequest, SubmitEntryRequest, Subsystem, VersionState,
+};
+use koprik_proto::time::datetime;
+use koprik_proto::tonic::transport::Channel;
+use koprik_proto::tonic::{Code, Status};
+use koprik_registry::calendar::{Calendar, TASHKENT};
+use koprik_registry::config::{OutboxConfig, PublicHttpConfig};
+use koprik_registry::domain::public_service::deadlines;
+use koprik_registry::{run, RegistryConfig, RegistryListeners};
+use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
+use koprik_runtime::CancellationToken;
+use koprik_testkit::kafka::wait_for_record;
+use koprik_testkit::{Broker, TestDatabase};
+use tokio::net::TcpListener;
+
+const BODY: &str = "201122919";
+const OTHER_BODY: &str = "202365783";
+const SUPPLIER: &str = "200935935";
+
+struct Harness {
+    client: PublicServicesClient<Channel>,
+    registry: RegistryClient<Channel>,
+    broker: Broker,
+    public_http: SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _db: TestDatabase,
+}
+
+async fn start() -> Harness {
+    koprik_testkit::init_logs();
+    let broker = Broker::start().await;
+    let db = TestDatabase::create().await;
+    let bind = || TcpListener::bind("127.0.0.1:0");
+    let (grpc, metrics, public_http) =
+        (bind().await.expect("port"), bind().await.expect("port"), bind().await.expect("port"));
+    let grpc_addr = grpc.local_addr().expect("addr");
+    let public_addr = public_http.local_addr().expect("addr");
+    let config = RegistryConfig {
+        grpc: GrpcServerConfig::plain(grpc_addr),
+        metrics: MetricsConfig { listen: metrics.local_addr().expect("addr") },
+        database: db.config(),
+        kafka: broker.kafka_config(),
+        outbox: OutboxConfig { poll_interval: Duration::from_millis(200), batch_size: 100 },
+        public_http: PublicHttpConfig { listen: public_addr },
+        ..RegistryConfig::default()
+    };
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run(config, RegistryListeners { grpc, metrics, public_http }, shutdown.clone()));
+    let channel = connect(grpc_addr).await;
+    let mut h = Harness {
+        client: PublicServicesClient::new(channel.clone()),
+        registry: RegistryClient::new(channel),
+        broker,
+        public_http: public_addr,
+        shutdown,
+        task,
+        _db: db,
+    };
+    for code in [BODY, OTHER_BODY, SUPPLIER] {
+        organization(&mut h, code).await;
+    }
+    h
+}
+
+async fn connect(addr: SocketAddr) -> Channel {
+    for _ in 0..200 {
+        if let Ok(channel) = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the registry did not start on {addr}");
+}
+
+async fn stop(h: Harness) {
+    h.shutdown.cancel();
+    h.task.await.expect("registry task").expect("registry stopped cleanly");
+}
+
+fn member(code: &str) -> common::MemberId {
+    common::MemberId { instance: "UZ".into(), member_class: "GOV".into(), member_code: code.into() }
+}
+
+async fn organization(h: &mut Harness, code: &str) {
+    let organization = Organization {
+        id: Some(member(code)),
+        name: format!("Body {code}"),
+        r#type: OrganizationType::StateBody as i32,
+        roles: vec![OrganizationRole::Provider as i32],
+        meta: None,
+    };
+    h.registry.create_organization(CreateOrganizationRequest { organization: Some(organization) }).await.expect("org");
+}
+
+fn text(uz: &str) -> Option<LocalizedText> {
+    Some(LocalizedText { uz: uz.into(), ru: String::new(), en: String::new() })
+}
+
+fn act(title: &str, date: &str) -> NormativeAct {
+    NormativeAct { title: text(title), number: "PQ-1".into(), date: date.into(), link: "https://lex.uz/docs/1".into() }
+}
+
+/// A complete content of `body`'s service `name`.
+fn content(body: &str, name: &str) -> PublicServiceContent {
+    PublicServiceContent {
+        name: text(name),
+        competent_body: Some(member(body)),
+        applicant_categories: vec![LocalizedText { uz: "Jismoniy shaxslar".into(), ..Default::default() }],
+        delivery_forms: vec![DeliveryForm::Electronic as i32, DeliveryForm::Traditional as i32],
+        price: Some(Price { kind: Some(price::Kind::Free(Free {})), note: None }),
+        deadlines: text("3 ish kuni"),
+        conditions: None,
+        applicant_documents: vec![Document { name: text("Ariza"), link: String::new() }],
+        interagency_documents: vec![InteragencyDocument {
+            name: text("Pasport ma'lumotlari"),
+            supplier: Some(member(SUPPLIER)),
+            web_service: None,
+        }],
+        result: text("Ma'lumotnoma"),
+        forms: vec![],
+        permanent_link: "https://my.gov.uz/services/1".into(),
+        regulation: Some(ServiceRegulation { act: Some(act("Reglament", "2026-01-15")), documents: vec![] }),
+        exchanged_data: vec![],
+        service_type: ServiceType::ProvidingInformation as i32,
+        e_service_kind: EServiceKind::Interactive as i32,
+        legal_basis: vec![act("Elektron hukumat to'g'risida", "2015-12-09")],
+        ru: 0,
+        en: 0,
+    }
+}
+
+async fn submit(h: &mut Harness, content: PublicServiceContent) -> Result<PublicServiceApplication, Status> {
+    let request = SubmitEntryRequest { content: Some(content), actor: "body officer".into() };
+    h.client.submit_entry(request).await.map(|r| r.into_inner())
+}
+
+async fn register(h: &mut Harness, id: &str) -> PublicServiceApplication {
+    let request = RegisterEntryRequest { application_id: id.into(), actor: "operator".into() };
+    h.client.register_entry(request).await.expect("registered").into_inner()
+}
+
+/// Submits and registers a new entry; returns its number.
+async fn registered(h: &mut Harness, body: &str, name: &str) -> u64 {
+    let application = submit(h, content(body, name)).await.expect("submitted");
+    register(h, &application.id).await.number
+}
+
+async fn amend(h: &mut Harness, number: u64, name: &str, substance: &str) -> PublicServiceApplication {
+    let today = Utc::now().with_timezone(&TASHKENT).date_naive();
+    let request = SubmitAmendmentRequest {
+        number,
+        content: Some(content(BODY, name)),
+        change_date: today.to_string(),
+        change_substance: text(substance),
+        grounds: "Reglament o'zgardi (PQ-7)".into(),
+        actor: "body officer".into(),
+    };
+    h.client.submit_amendment(request).await.expect("amendment submitted").into_inner()
+}
+
+fn at(value: Option<&koprik_proto::prost_types::Timestamp>) -> DateTime<Utc> {
+    value.and_then(datetime).expect("a timestamp")
+}
+
+#[tokio::test]
+async fn reg1_the_procedure_runs_with_its_deadlines_and_keeps_every_version_and_step() {
+    let mut h = start().await;
+    let calendar = Calendar::builtin();
+
+    // Submission: registration due within a week, refusal within 5 working days (REG-1 pp. 12-13).
+    let submitted = submit(&mut h, content(BODY, "Ma'lumotnoma berish")).await.expect("submitted");
+    let submitted_at = at(submitted.submitted_at.as_ref());
+    assert_eq!(submitted.state(), EntryApplicationState::UnderReview);
+    assert_eq!(at(submitted.register_due_by.as_ref()), deadlines::registration_due(submitted_at));
+    assert_eq!(at(submitted.refuse_due_by.as_ref()), deadlines::refusal_due(&calendar, submitted_at).expect("covered"));
+    assert_eq!((submitted.pending(), submitted.overdue), (PendingStep::Review, false));
+
+    // A refusal without reasons is refused (p. 13: reasoned refusal).
+    let request =
+        RefuseEntryRequest { application_id: submitted.id.clone(), reasons: vec![], actor: "operator".into() };
+    let status = h.client.refuse_entry(request).await.expect_err("no reasons");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().starts_with("reasons:"), "{}", status.message());
+
+    let request = RefuseEntryRequest {
+        application_id: submitted.id.clone(),
+        reasons: vec!["12-ustun: namunasi yo'q".into()],
+        actor: "operator".into(),
+    };
+    let refused = h.client.refuse_entry(request).await.expect("refused").into_inner();
+    let refused_at = at(refused.refused_at.as_ref());
+    assert_eq!(refused.state(), EntryApplicationState::Refused);
+    assert_eq!(refused.refusal_reasons, vec!["12-ustun: namunasi yo'q".to_owned()]);
+    assert_eq!(
+        at(refused.remediation_due_by.as_ref()),
+        deadlines::resubmission_due(&calendar, refused_at).expect("covered")
+    );
+    assert_eq!(refused.pending(), PendingStep::Resubmission);
+
+    // The body needs other bodies' agreement: it declares its own date (p. 13, third paragraph).
+    let date = (Utc::now().with_timezone(&TASHKENT) + chrono::Duration::days(30)).date_naive();
+    let request = DeclareRemediationRequest {
+        application_id: submitted.id.clone(),
+        remediation_date: date.to_string(),
+        reason: "Adliya vazirligi bilan kelishiladi".into(),
+        actor: "body officer".into(),
+    };
+    let declared = h.client.declare_remediation(request).await.expect("declared").into_inner();
+    assert_eq!(at(declared.remediation_due_by.as_ref()), deadlines::declared_remediation_due(date));
+
+    let request = ResubmitEntryRequest {
+        application_id: submitted.id.clone(),
+        content: Some(content(BODY, "Ma'lumotnoma berish (tuzatilgan)")),
+        actor: "body officer".into(),
+    };
+    let resubmitted = h.client.resubmit_entry(request).await.expect("resubmitted").into_inner();
+    assert_eq!((resubmitted.state(), resubmitted.submission), (EntryApplicationState::UnderReview, 2));
+
+    // Registration assigns number 1; the notice is due within 1 working day (p. 12).
+    let registered = register(&mut h, &submitted.id).await;
+    assert_eq!((registered.state(), registered.number), (EntryApplicationState::Registered, 1));
+    let registered_at = at(registered.registered_at.as_ref());
+    assert_eq!(
+        at(registered.notice_due_by.as_ref()),
+        deadlines::notice_due(&calendar, registered_at).expect("covered")
+    );
+    assert_eq!(registered.pending(), PendingStep::Notice);
+    let notice = SendRegistrationNoticeRequest { application_id: submitted.id.clone(), actor: "operator".into() };
+    let notified = h.client.send_registration_notice(notice.clone()).await.expect("notice").into_inner();
+    assert_eq!((notified.pending(), notified.overdue), (PendingStep::None, false));
+    let again = h.client.send_registration_notice(notice).await.expect_err("sent twice");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+
+    // Two amendments; the registered content changes only when each is registered (pp. 14-15).
+    let first = amend(&mut h, 1, "Ma'lumotnoma berish (2-tahrir)", "Narx bekor qilindi").await;
+    let change_date = Utc::now().with_timezone(&TASHKENT).date_naive();
+    assert_eq!(at(first.due_by.as_ref()), at(first.register_due_by.as_ref()).max(at(first.refuse_due_by.as_ref())));
+    let entry = h.client.get_entry(GetEntryRequest { number: 1 }).await.expect("entry").into_inner();
+    assert_eq!(entry.content.and_then(|c| c.name).map(|n| n.uz).as_deref(), Some("Ma'lumotnoma berish (tuzatilgan)"));
+    let overlapping = SubmitAmendmentRequest {
+        number: 1,
+        content: Some(content(BODY, "x")),
+        change_date: change_date.to_string(),
+        change_substance: text("x"),
+        grounds: "x".into(),
+        actor: "body officer".into(),
+    };
+    let status = h.client.submit_amendment(overlapping).await.expect_err("one open amendment at a time");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    register(&mut h, &first.id).await;
+    let second = amend(&mut h, 1, "Ma'lumotnoma berish (3-tahrir)", "Muddat 2 kunga qisqardi").await;
+    register(&mut h, &second.id).await;
+
+    let entry = h.client.get_entry(GetEntryRequest { number: 1 }).await.expect("entry").into_inner();
+    assert_eq!(entry.content_version, 3);
+    assert_eq!(entry.content.and_then(|c| c.name).map(|n| n.uz).as_deref(), Some("Ma'lumotnoma berish (3-tahrir)"));
+    let marks: Vec<(String, String)> =
+        entry.change_marks.iter().map(|m| (m.date.clone(), m.substance.clone().unwrap_or_default().uz)).collect();
+    assert_eq!(
+        marks,
+        vec![
+            (change_date.to_string(), "Narx bekor qilindi".to_owned()),
+            (change_date.to_string(), "Muddat 2 kunga qisqardi".to_owned())
+        ]
+    );
+
+    let history = h.client.get_history(GetHistoryRequest { number: 1, application_id: String::new() }).await;
+    let history = history.expect("history").into_inner();
+    let versions: Vec<(String, VersionState)> = history
+        .versions
+        .iter()
+        .map(|v| (v.content.clone().and_then(|c| c.name).unwrap_or_default().uz, v.state()))
+        .collect();
+    assert_eq!(
+        versions,
+        vec![
+            ("Ma'lumotnoma berish".to_owned(), VersionState::Refused),
+            ("Ma'lumotnoma berish (tuzatilgan)".to_owned(), VersionState::Registered),
+            ("Ma'lumotnoma berish (2-tahrir)".to_owned(), VersionState::Registered),
+            ("Ma'lumotnoma berish (3-tahrir)".to_owned(), VersionState::Registered),
+        ]
+    );
+    assert_eq!(history.versions[2].change_mark.as_ref().map(|m| m.date.clone()), Some(change_date.to_string()));
+    let steps: Vec<StepKind> = history.steps.iter().map(|s| s.kind()).collect();
+    assert_eq!(
+        steps,
+        vec![
+            StepKind::Submitted,
+            StepKind::Refused,
+            StepKind::RemediationDeclared,
+            StepKind::Resubmitted,
+            StepKind::Registered,
+            StepKind::NoticeSent,
+            StepKind::AmendmentSubmitted,
+            StepKind::Registered,
+            StepKind::AmendmentSubmitted,
+            StepKind::Registered,
+        ]
+    );
+    assert!(history.steps.iter().all(|s| !s.actor.is_empty() && !s.late), "{:?}", history.steps);
+    let amendment_step = &history.steps[6];
+    assert_eq!(at(amendment_step.due_by.as_ref()), deadlines::amendment_due(&calendar, change_date).expect("covered"));
+
+    // Every change is published; the entry's key is public-service/<number>.
+    let config = h.broker.kafka_config();
+    let event = wait_for_record::<RegistryEvent, _>(&config, REGISTRY_EVENTS, Duration::from_secs(10), |r| {
+        r.key == "public-service/1"
+            && matches!(&r.value.entity, Some(Entity::PublicService(e)) if e.content_version == 3)
+    })
+    .await;
+    assert_eq!(event.value.entity, Some(Entity::PublicService(entry_with_meta(&mut h, 1).await)));
+    stop(h).await;
+}
+
+async fn entry_with_meta(h: &mut Harness, number: u64) -> koprik_proto::registry::PublicServiceEntry {
+    h.client.get_entry(GetEntryRequest { number }).await.expect("entry").into_inner()
+}
+
+#[tokio::test]
+async fn law_art8_an_item_obtained_through_cooperation_is_never_asked_of_the_applicant() {
+    let mut h = start().await;
+    let mut both = content(BODY, "Ma'lumotnoma berish");
+    both.applicant_documents.push(Document { name: text("PASPORT  ma'lumotlari."), link: String::new() });
+    let status = submit(&mut h, both).await.expect_err("once only");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().starts_with("content.applicant_documents[1].name:"), "{}", status.message());
+    assert!(status.message().contains("interagency_documents[0]"), "{}", status.message());
+
+    let mut no_actor = SubmitEntryRequest { content: Some(content(BODY, "x")), actor: " ".into() };
+    let status = h.client.submit_entry(no_actor.clone()).await.expect_err("no actor");
+    assert_eq!((status.code(), status.message().starts_with("actor:")), (Code::InvalidArgument, true));
+    no_actor.actor = "body officer".into();
+    no_actor.content = Some(content("999999999", "x"));
+    let status = h.client.submit_entry(no_actor).await.expect_err("unregistered body");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn reg1_p17_a_registry_number_is_never_reused_after_abolition() {
+    let mut h = start().await;
+    assert_eq!(registered(&mut h, BODY, "Birinchi xizmat").await, 1);
+    let request = AbolishEntryRequest {
+        number: 1,
+        act: Some(act(
+            "Xizmatni bekor qilish to'g'risida",
+            &Utc::now().with_timezone(&TASHKENT).date_naive().to_string(),
+        )),
+        basis: text("Xizmat boshqa xizmat bilan birlashtirildi"),
+        actor: "body officer".into(),
+    };
+    let abolished = h.client.abolish_entry(request.clone()).await.expect("abolished").into_inner();
+    assert_eq!(abolished.status(), EntryStatus::Abolished);
+
+    assert_eq!(registered(&mut h, BODY, "Ikkinchi xizmat").await, 2, "number 1 is never handed out again");
+    let first = entry_with_meta(&mut h, 1).await;
+    assert_eq!(first.status(), EntryStatus::Abolished);
+    let abolition = first.abolition.expect("abolition mark");
+    assert_eq!(abolition.basis.map(|b| b.uz).as_deref(), Some("Xizmat boshqa xizmat bilan birlashtirildi"));
+    assert!(!abolition.late);
+
+    let status = h.client.abolish_entry(request).await.expect_err("abolished once");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    let amendment = SubmitAmendmentRequest {
+        number: 1,
+        content: Some(content(BODY, "x")),
+        change_date: "2026-11-02".into(),
+        change_substance: text("x"),
+        grounds: "x".into(),
+        actor: "body officer".into(),
+    };
+    let status = h.client.submit_amendment(amendment).await.expect_err("abolished entries never change");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    let missing = h.client.get_entry(GetEntryRequest { number: 3 }).await.expect_err("no entry 3");
+    assert_eq!(missing.code(), Code::NotFound);
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn reg1_p21_the_reinventory_report_flags_a_body_that_did_not_confirm() {
+    let mut h = start().await;
+    registered(&mut h, BODY, "Birinchi xizmat").await;
+    registered(&mut h, OTHER_BODY, "Ikkinchi xizmat").await;
+    // Last year's deadline has certainly passed; next year's certainly has not.
+    let this_year = u32::try_from(Utc::now().with_timezone(&TASHKENT).year()).expect("a positive year");
+    let (past, future) = (this_year - 1, this_year + 1);
+    for year in [past, future] {
+        let request = ConfirmInventoryRequest { body: Some(member(BODY)), year, actor: "body head".into() };
+        let confirmation = h.client.confirm_inventory(request).await.expect("confirmed").into_inner();
+        assert_eq!(confirmation.late, year == past);
+    }
+
+    let report =
+        h.client.reinventory_report(ReinventoryReportRequest { year: past }).await.expect("report").into_inner();
+    let rows: Vec<(String, Vec<u64>, bool, bool, bool)> = report
+        .bodies
+        .iter()
+        .map(|b| {
+            (b.body.clone().unwrap_or_default().member_code, b.live_entries.clone(), b.confirmed, b.late, b.missing)
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![(BODY.to_owned(), vec![1], true, true, false), (OTHER_BODY.to_owned(), vec![2], false, false, true)]
+    );
+    let report = h.client.reinventory_report(ReinventoryReportRequest { year: future }).await.expect("report");
+    let other = report.into_inner().bodies.into_iter().find(|b| b.body == Some(member(OTHER_BODY))).expect("listed");
+    assert!(!other.confirmed && !other.missing, "not missing before the deadline");
+    stop(h).await;
+}
+
+/// GET over plain HTTP: the status line, the headers and the body.
+async fn get(addr: SocketAddr, path: &str) -> (String, String, String) {
+    let response = koprik_testkit::net::http_get(addr, path).await;
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    (status.to_owned(), headers.to_lowercase(), body.to_owned())
+}
+
+#[tokio::test]
+async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_without_authentication() {
+    let mut h = start().await;
+    registered(&mut h, BODY, "Birinchi xizmat").await;
+    registered(&mut h, BODY, "Ikkinchi xizmat").await;
+    let amendment = amend(&mut h, 2, "Ikkinchi xizmat, yangi tahrir", "Nomi o'zgardi").await;
+    register(&mut h, &amendment.id).await;
+    let request = AbolishEntryRequest {
+        number: 1,
+        act: Some(act("Bekor qilish to'g'risida", &Utc::now().with_timezone(&TASHKENT).date_naive().to_string())),
+        basis: text("Eskirgan, \"keraksiz\""),
+        actor: "body officer".into(),
+    };
+    h.client.abolish_entry(request).await.expect("abolished");
+    let provider = common::SubsystemId { member: Some(member(SUPPLIER)), subsystem_code: "passports".into() };
+    let subsystem = Subsystem {
+        id: Some(provider.clone()),
+        name: "Passports".into(),
+        description: String::new(),
+        meta: None,
+        form: None,
+    };
+    h.registry.create_subsystem(CreateSubsystemRequest { subsystem: Some(subsystem) }).await.expect("subsystem");
+    let item = |code: &str, classification: DataClassification| DataItem {
+        code: code.into(),
+        name: code.into(),
+        classification: classification as i32,
+    };
+    let service = Service {
+        id: Some(common::ServiceId { subsystem: Some(provider), service_code: "person".into(), version: "v1".into() }),
+        name: "Person".into(),
+        description: String::new(),
+        data_items: vec![
+            item("surname", DataClassification::Personal),
+            item("clearance", DataClassification::StateSecret),
+        ],
+        status: 0,
+        meta: None,
+    };
+    h.registry.create_service(CreateServiceRequest { service: Some(service) }).await.expect("service");
+
+    let (status, headers, body) = get(h.public_http, "/public/v1/public-services.json").await;
+    assert!(status.contains("200"), "{status}");
+    assert!(headers.contains("content-type: application/json"), "{headers}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let entries = json["public_services"].as_array().expect("a list");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["status"], "ABOLISHED");
+    assert_eq!(entries[0]["abolition"]["basis"]["uz"], "Eskirgan, \"keraksiz\"");
+    assert_eq!(entries[1]["content"]["name"]["uz"], "Ikkinchi xizmat, yangi tahrir");
+    assert_eq!(entries[1]["change_marks"][0]["substance"]["uz"], "Nomi o'zgardi");
+    assert!(entries[0].get("history").is_none());
+
+    let (_, _, body) = get(h.public_http, "/public/v1/public-services.json?history=true").await;
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let versions = json["public_services"][1]["history"]["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["content"]["name"]["uz"], "Ikkinchi xizmat");
+    let steps = json["public_services"][0]["history"]["steps"].as_array().expect("steps");
+    assert_eq!(steps.last().map(|s| s["kind"].clone()), Some(serde_json::json!("ABOLISHED")));
+
+    let (status, headers, body) = get(h.public_http, "/public/v1/public-services.csv?history=true").await;
+    assert!(status.contains("200") && headers.contains("content-type: text/csv"), "{status} {headers}");
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("valid CSV");
+    assert_eq!(records.len(), 3, "one row per version");
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    assert_eq!(&records[0][column("status")], "ABOLISHED");
+    assert_eq!(&records[0][column("abolition_basis_uz")], "Eskirgan, \"keraksiz\"");
+    assert_eq!(&records[2][column("name_uz")], "Ikkinchi xizmat, yangi tahrir");
+    assert!(records[2][column("steps")].contains("AMENDMENT_SUBMITTED"), "{:?}", &records[2]);
+    assert_eq!(&records[1][column("delivery_forms")], "ELECTRONIC | TRADITIONAL");
+
+    let (status, _, body) = get(h.public_http, "/public/v1/public-services/2.json").await;
+    assert!(status.contains("200"), "{status}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(json["history"]["versions"].as_array().map(Vec::len), Some(2));
+    let (status, headers, body) = get(h.public_http, "/public/v1/public-services/99.json").await;
+    assert!(status.contains("404") && headers.contains("application/json"), "{status} {headers}");
+    assert!(body.contains("does not exist"), "{body}");
+
+    let (_, _, body) = get(h.public_http, "/public/v1/web-services.json").await;
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let items = json["web_services"][0]["data_items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "state-secret items are never listed: {items:?}");
+    assert_eq!(items[0]["classification"], "PERSONAL");
+    let (_, headers, body) = get(h.public_http, "/public/v1/web-services.csv").await;
+    assert!(headers.contains("text/csv"), "{headers}");
+    assert!(body.contains("surname (PERSONAL)") && !body.contains("clearance"), "{body}");
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn overdue_applications_are_listed_with_their_pending_step() {
+    let mut h = start().await;
+    let application = submit(&mut h, content(BODY, "Xizmat")).await.expect("submitted");
+    let list = |overdue_only| ListEntryApplicationsRequest { page: None, state: 0, overdue_only };
+    let all = h.client.list_entry_applications(list(false)).await.expect("listed").into_inner();
+    assert_eq!(all.applications.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), vec![application.id.clone()]);
+    assert_eq!(all.applications[0].pending(), PendingStep::Review);
+    // Nothing can be overdue a moment after submission: the review is due days from now.
+    let overdue = h.client.list_entry_applications(list(true)).await.expect("listed").into_inner();
+    assert!(overdue.applications.is_empty());
+    stop(h).await;
+}
