@@ -4,7 +4,8 @@ use koprik_proto::common::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::events::AuditRecord;
 use koprik_proto::registry::{Grant, Organization, Service, Subsystem};
 
-fn member(id: Option<&MemberId>) -> String {
+/// `UZ/GOV/123456789`, or `?` when absent.
+pub fn member(id: Option<&MemberId>) -> String {
     id.map_or_else(|| "?".into(), |m| format!("{}/{}/{}", m.instance, m.member_class, m.member_code))
 }
 

@@ -29,7 +29,8 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 9092)]
     pub kafka_port: u16,
     /// First of the ports for the services: registry gRPC, gateway gRPC, adapter gRPC are this and the next two;
-    /// their metrics endpoints are 100 above (default 50151-50153).
+    /// their metrics endpoints are 100 above (default 50151-50153), the registry's public HTTP export 200 above
+    /// (default 50251).
     #[arg(long, default_value_t = 50051, value_parser = clap::value_parser!(u16).range(1024..=65000))]
     pub base_port: u16,
     /// Stop everything after the demo exchange instead of running until Ctrl-C.
@@ -55,6 +56,11 @@ impl Endpoints {
 
     fn metrics(addr: SocketAddr) -> SocketAddr {
         SocketAddr::new(addr.ip(), addr.port() + 100)
+    }
+
+    /// The registry's public HTTP export.
+    fn public_http(&self) -> SocketAddr {
+        SocketAddr::new(self.registry.ip(), self.registry.port() + 200)
     }
 }
 
@@ -137,6 +143,7 @@ async fn start_and_demo(
     let database = format!("sqlite://{}", args.var_dir.join("registry.db").display());
     let mut env = common_env(&endpoints.kafka, endpoints.registry);
     env.push(("KOPRIK_DATABASE__URL", database));
+    env.push(("KOPRIK_PUBLIC_HTTP__LISTEN", endpoints.public_http().to_string()));
     start_service("registry", &sibling("koprik-registry")?, &env, logs, endpoints.registry, running).await?;
     let mut registry = RegistryClient::new(crate::commands::connect(&format!("http://{}", endpoints.registry)).await?);
     let grant = demo::seed(&mut registry).await?;
@@ -273,6 +280,7 @@ fn print_endpoints(endpoints: &Endpoints, var_dir: &Path) {
         endpoints.registry,
         Endpoints::metrics(endpoints.registry)
     );
+    println!("  public registry      http://{}/public/v1/public-services.json", endpoints.public_http());
     println!(
         "  gateway gRPC         http://{}    metrics http://{}/metrics",
         endpoints.gateway,

@@ -1,8 +1,10 @@
-//! Operator commands: registry administration, calling the gateway, reading the audit trail.
+//! Operator commands: registry administration, the public-services registry, calling the gateway, reading the
+//! audit trail.
 
 pub mod audit;
 pub mod call;
 pub mod grounds;
+pub mod public_services;
 pub mod registry;
 
 /// The actor every workflow step records, from `--actor` or `KOPRIK_ACTOR`.
