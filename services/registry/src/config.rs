@@ -24,6 +24,20 @@ pub struct RegistryConfig {
     pub kafka: KafkaConfig,
     /// How the outbox relay publishes.
     pub outbox: OutboxConfig,
+    /// The automatic access changes: late payment, contract expiry.
+    pub access: AccessConfig,
+}
+
+/// Automatic access changes: DDP suspension on `billing.account-status` overdue events (A2 §25) and termination
+/// when a DDP contract expires (A2 §26).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// The consumer group reading `billing.account-status`.
+    pub account_status_group: String,
+    /// How often grants whose contract ended are looked for.
+    #[serde(with = "humantime_serde")]
+    pub expiry_sweep_interval: Duration,
 }
 
 /// The outbox relay: changes are published right after their transaction commits; polling is the safety net
@@ -47,6 +61,10 @@ impl Default for RegistryConfig {
             database: DatabaseConfig::with_url("sqlite://var/registry.db"),
             kafka: KafkaConfig::default(),
             outbox: OutboxConfig { poll_interval: Duration::from_secs(1), batch_size: 100 },
+            access: AccessConfig {
+                account_status_group: "koprik-registry-account-status".into(),
+                expiry_sweep_interval: Duration::from_secs(60),
+            },
         }
     }
 }
@@ -57,6 +75,12 @@ impl ServiceConfig for RegistryConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.outbox.batch_size == 0 {
             return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
+        }
+        if self.access.account_status_group.trim().is_empty() {
+            return Err(ConfigError::invalid("access.account_status_group", "must not be empty"));
+        }
+        if self.access.expiry_sweep_interval.is_zero() {
+            return Err(ConfigError::invalid("access.expiry_sweep_interval", "must be more than zero"));
         }
         if self.database.url.is_empty() {
             return Err(ConfigError::invalid("database.url", "must not be empty"));
