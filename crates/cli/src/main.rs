@@ -1,7 +1,7 @@
 //! `koprik`: the embedded stack launcher (`koprik up`) and operator commands.
 
 use clap::{Parser, Subcommand};
-use koprik_cli::commands::{self, call::CallArgs, registry};
+use koprik_cli::commands::{self, call::CallArgs, onboarding, registry};
 use koprik_cli::up::{self, UpArgs};
 use koprik_kafka::KafkaConfig;
 
@@ -33,6 +33,9 @@ enum Command {
     /// Registry administration.
     #[command(flatten)]
     Registry(registry::Command),
+    /// Onboarding, announcements and the working-day calendar.
+    #[command(flatten)]
+    Onboarding(onboarding::Command),
     /// Call a web service through the gateway.
     Call(CallArgs),
     /// Print the audit trail from exchange.audit.
@@ -67,6 +70,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Registry(command) => {
             registry::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+        }
+        Command::Onboarding(command) => {
+            onboarding::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
         }
         Command::Call(args) => {
             // The arguments are checked before anything is sent.

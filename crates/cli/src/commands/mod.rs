@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod call;
 pub mod grounds;
+pub mod onboarding;
 pub mod registry;
 
 /// The actor every workflow step records, from `--actor` or `KOPRIK_ACTOR`.
