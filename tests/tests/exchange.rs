@@ -139,7 +139,13 @@ async fn a_grant_revoked_in_the_registry_is_refused_within_a_second() {
         }
     };
     assert!(revoked_at.elapsed() < Duration::from_secs(1));
-    assert!(status.message().ends_with("is revoked: A1 §27: official notice No. 7"), "{}", status.message());
+    assert!(
+        status
+            .message()
+            .ends_with("is revoked (TERMINATE_REGULATION_BREACH, notice 01-12/345): the regulation was not fulfilled"),
+        "{}",
+        status.message()
+    );
 
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::Refused);

@@ -1,7 +1,7 @@
 //! `koprik`: the embedded stack launcher (`koprik up`) and operator commands.
 
 use clap::{Parser, Subcommand};
-use koprik_cli::commands::{self, call::CallArgs, public_services, registry};
+use koprik_cli::commands::{self, call::CallArgs, onboarding, public_services, registry};
 use koprik_cli::up::{self, UpArgs};
 use koprik_kafka::KafkaConfig;
 
@@ -33,6 +33,9 @@ enum Command {
     /// Registry administration.
     #[command(flatten)]
     Registry(registry::Command),
+    /// Onboarding, announcements and the working-day calendar.
+    #[command(flatten)]
+    Onboarding(onboarding::Command),
     /// The Unified Registry of Public Services, Forms and Blanks (REG-1).
     #[command(subcommand)]
     PublicService(public_services::Command),
@@ -70,6 +73,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Registry(command) => {
             registry::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+        }
+        Command::Onboarding(command) => {
+            onboarding::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
         }
         Command::PublicService(command) => {
             public_services::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await

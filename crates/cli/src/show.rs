@@ -90,3 +90,77 @@ pub fn audit(a: &AuditRecord) -> String {
         a.status_code,
     )
 }
+
+fn when(t: Option<&koprik_proto::prost_types::Timestamp>) -> String {
+    t.and_then(koprik_proto::time::datetime).map_or_else(|| "-".into(), |t| t.to_rfc3339())
+}
+
+/// A connection application with its steps.
+pub fn application(a: &koprik_proto::registry::ConnectionApplication) -> String {
+    let form = a.form.clone().unwrap_or_default();
+    let mut out = format!(
+        "application {}  {} on {}  state={}  due_by={}{}  revision={}",
+        a.id,
+        subsystem_id(form.consumer.as_ref()),
+        form.platform().as_str_name().trim_start_matches("PLATFORM_"),
+        a.state().as_str_name().trim_start_matches("APPLICATION_STATE_"),
+        when(a.due_by.as_ref()),
+        if a.overdue { "  OVERDUE" } else { "" },
+        revision(a.meta.as_ref(), |m| m.revision)
+    );
+    for step in &a.history {
+        let ground = match step.ground() {
+            koprik_proto::registry::RefusalGround::Unspecified => String::new(),
+            g => format!("  ground={}", g.as_str_name().trim_start_matches("REFUSAL_GROUND_")),
+        };
+        let reasons = if step.reasons.is_empty() { String::new() } else { format!("  reasons={:?}", step.reasons) };
+        out.push_str(&format!(
+            "\n  {}  {}  by {:?}  due_by={}{}{ground}{reasons}",
+            when(step.at.as_ref()),
+            step.state().as_str_name().trim_start_matches("APPLICATION_STATE_"),
+            step.actor,
+            when(step.due_by.as_ref()),
+            if step.late { "  LATE" } else { "" },
+        ));
+    }
+    for consent in &a.consents {
+        out.push_str(&format!(
+            "\n  consent {}  {}  by {:?}  {:?}",
+            service_id(consent.service.as_ref()),
+            consent.decision().as_str_name().trim_start_matches("CONSENT_DECISION_"),
+            consent.actor,
+            consent.reasons
+        ));
+    }
+    for grant in &a.grant_ids {
+        out.push_str(&format!("\n  grant {grant}"));
+    }
+    out
+}
+
+/// A provider announcement.
+pub fn announcement(a: &koprik_proto::registry::Announcement) -> String {
+    format!(
+        "announcement {}  {}  {}  from {} to {}  {:?}  letter={:?}",
+        a.id,
+        service_id(a.service.as_ref()),
+        a.kind().as_str_name().trim_start_matches("ANNOUNCEMENT_KIND_"),
+        when(a.starts_at.as_ref()),
+        when(a.ends_at.as_ref()),
+        a.summary,
+        a.letter_reference
+    )
+}
+
+/// A calendar year with its exceptions.
+pub fn calendar_year(y: &koprik_proto::registry::CalendarYear) -> String {
+    let origin = if y.builtin { "built-in".to_owned() } else { format!("loaded by {:?}", y.loaded_by) };
+    let mut out = format!("calendar {}  {origin}  {:?}", y.year, y.source);
+    for day in &y.days_off {
+        out.push_str(&format!("\n  {}  day off      {}", day.date, day.name));
+    }
+    for day in &y.working_days {
+        out.push_str(&format!("\n  {}  working day  {}", day.date, day.name));
+    }
+    out
+}

@@ -6,6 +6,8 @@ use std::time::Duration;
 pub const REGISTRY_EVENTS: &str = "registry.events";
 /// One record per exchange outcome at the gateway (long retention).
 pub const EXCHANGE_AUDIT: &str = "exchange.audit";
+/// Whether each DDP account is in good standing (compacted: the latest standing per account), from billing.
+pub const BILLING_ACCOUNT_STATUS: &str = "billing.account-status";
 
 /// Requests for the services of one provider member, read only by that provider's adapter.
 pub fn exchange_requests(provider_member_code: &str) -> String {

@@ -58,8 +58,9 @@ fn check_grant(
         GrantStatus::Revoked => "revoked",
         GrantStatus::Unspecified => "not in force",
     };
+    let ground = if grant.ground.is_empty() { String::new() } else { format!(" ({})", grant.ground) };
     let reason = if grant.reason.is_empty() { String::new() } else { format!(": {}", grant.reason) };
-    Err(GatewayError::Refused(format!("the access grant of {consumer} for {service} is {state}{reason}")))
+    Err(GatewayError::Refused(format!("the access grant of {consumer} for {service} is {state}{ground}{reason}")))
 }
 
 #[cfg(test)]

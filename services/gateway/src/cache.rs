@@ -7,7 +7,7 @@ use std::sync::RwLock;
 
 use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
-use koprik_proto::registry::{Grant, GrantStatus, Service, ServiceStatus, Subsystem};
+use koprik_proto::registry::{AccessGround, Grant, GrantStatus, Service, ServiceStatus, Subsystem};
 use koprik_proto::FieldError;
 
 /// What the gateway knows of a web service.
@@ -30,6 +30,9 @@ pub struct CachedGrant {
     pub status: GrantStatus,
     /// Why it is suspended or revoked.
     pub reason: String,
+    /// The ground and the notice number of the suspension or termination, e.g.
+    /// "SUSPEND_LATE_PAYMENT, notice billing/…"; empty when in force.
+    pub ground: String,
     /// The data items the technological instruction permits.
     pub permitted_items: Vec<String>,
     /// The registry revision this reflects.
@@ -158,6 +161,13 @@ fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
         id: grant.id.clone(),
         status: grant.status(),
         reason: grant.reason.clone(),
+        ground: match (grant.ground(), &grant.notice) {
+            (AccessGround::Unspecified, _) => String::new(),
+            (ground, Some(notice)) => {
+                format!("{}, notice {}", ground.as_str_name().trim_start_matches("ACCESS_GROUND_"), notice.number)
+            }
+            (ground, None) => ground.as_str_name().trim_start_matches("ACCESS_GROUND_").to_owned(),
+        },
         permitted_items: grant.permitted_items.clone(),
         revision: rev,
     };

@@ -25,8 +25,22 @@ pub struct RegistryConfig {
     pub kafka: KafkaConfig,
     /// How the outbox relay publishes.
     pub outbox: OutboxConfig,
+    /// The automatic access changes: late payment, contract expiry.
+    pub access: AccessConfig,
     /// The open HTTP export of the Unified Registry of Public Services and the web-service catalogue.
     pub public_http: PublicHttpConfig,
+}
+
+/// Automatic access changes: DDP suspension on `billing.account-status` overdue events (A2 §25) and termination
+/// when a DDP contract expires (A2 §26).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// The consumer group reading `billing.account-status`.
+    pub account_status_group: String,
+    /// How often grants whose contract ended are looked for.
+    #[serde(with = "humantime_serde")]
+    pub expiry_sweep_interval: Duration,
 }
 
 /// The registry's public, unauthenticated HTTP endpoint (REG-1 p. 19: the registry is open 24/7). It has its own
@@ -59,6 +73,10 @@ impl Default for RegistryConfig {
             database: DatabaseConfig::with_url("sqlite://var/registry.db"),
             kafka: KafkaConfig::default(),
             outbox: OutboxConfig { poll_interval: Duration::from_secs(1), batch_size: 100 },
+            access: AccessConfig {
+                account_status_group: "koprik-registry-account-status".into(),
+                expiry_sweep_interval: Duration::from_secs(60),
+            },
             public_http: PublicHttpConfig { listen: ([127, 0, 0, 1], 50251).into() },
         }
     }
@@ -70,6 +88,12 @@ impl ServiceConfig for RegistryConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.outbox.batch_size == 0 {
             return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
+        }
+        if self.access.account_status_group.trim().is_empty() {
+            return Err(ConfigError::invalid("access.account_status_group", "must not be empty"));
+        }
+        if self.access.expiry_sweep_interval.is_zero() {
+            return Err(ConfigError::invalid("access.expiry_sweep_interval", "must be more than zero"));
         }
         if self.database.url.is_empty() {
             return Err(ConfigError::invalid("database.url", "must not be empty"));

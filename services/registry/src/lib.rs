@@ -13,6 +13,7 @@
 //! - [`error`]: the error type and its mapping to gRPC statuses.
 //! - [`migration`], [`store`]: schema and sea-orm entities.
 
+pub mod automatic_access;
 pub mod calendar;
 pub mod config;
 pub mod domain;
@@ -28,7 +29,7 @@ pub mod store;
 use std::sync::Arc;
 
 use anyhow::Context;
-use koprik_kafka::topics::{TopicSpec, REGISTRY_EVENTS};
+use koprik_kafka::topics::{TopicSpec, BILLING_ACCOUNT_STATUS, REGISTRY_EVENTS};
 use koprik_kafka::Producer;
 use koprik_proto::registry::announcements_server::AnnouncementsServer;
 use koprik_proto::registry::onboarding_server::OnboardingServer;
@@ -73,7 +74,11 @@ pub async fn run(
     let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
         .await
         .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
-    koprik_kafka::admin::ensure_topics(&config.kafka, &[TopicSpec::compacted(REGISTRY_EVENTS)]).await?;
+    koprik_kafka::admin::ensure_topics(
+        &config.kafka,
+        &[TopicSpec::compacted(REGISTRY_EVENTS), TopicSpec::compacted(BILLING_ACCOUNT_STATUS)],
+    )
+    .await?;
     let producer = Producer::new(&config.kafka, "koprik-registry")?;
     producer.connect().await?;
 
@@ -107,6 +112,18 @@ pub async fn run(
     let onboarding = OnboardingServer::new(grpc::onboarding::OnboardingApi::new(repository.clone()));
     let announcements = AnnouncementsServer::new(grpc::announcements::AnnouncementsApi::new(repository.clone()));
     let calendar = WorkingCalendarServer::new(grpc::calendar::CalendarApi::new(repository.clone()));
+    let account_status = tokio::spawn(automatic_access::follow_account_status(
+        config.kafka.clone(),
+        config.access.clone(),
+        repository.clone(),
+        producer.clone(),
+        shutdown.clone(),
+    ));
+    let expiry = tokio::spawn(automatic_access::sweep_expired_contracts(
+        repository.clone(),
+        config.access.expiry_sweep_interval,
+        shutdown.clone(),
+    ));
     let public_services = PublicServicesServer::new(grpc::public_services::PublicServicesApi::new(repository));
     health.set_serving::<RegistryServer<grpc::RegistryApi>>().await;
     health.set_serving::<OnboardingServer<grpc::onboarding::OnboardingApi>>().await;
@@ -126,6 +143,8 @@ pub async fn run(
     let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
 
     shutdown.cancel();
+    expiry.await?;
+    account_status.await??;
     relay_stop.cancel();
     relay_task.await?;
     served?;

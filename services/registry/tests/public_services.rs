@@ -6,15 +6,16 @@
 //! the times the server recorded. The exact dates across weekends and holidays are proven by the unit tests of
 //! `domain::public_service::deadlines`.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Utc};
 use koprik_kafka::topics::REGISTRY_EVENTS;
-use koprik_proto::common;
+use koprik_proto::common as wire;
 use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::registry::public_services_client::PublicServicesClient;
-use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::{
     price, AbolishEntryRequest, ConfirmInventoryRequest, CreateOrganizationRequest, CreateServiceRequest,
     CreateSubsystemRequest, DataClassification, DataItem, DeclareRemediationRequest, DeliveryForm, Document,
@@ -28,82 +29,34 @@ use koprik_proto::time::datetime;
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Code, Status};
 use koprik_registry::calendar::{Calendar, TASHKENT};
-use koprik_registry::config::{OutboxConfig, PublicHttpConfig};
 use koprik_registry::domain::public_service::deadlines;
-use koprik_registry::{run, RegistryConfig, RegistryListeners};
-use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
-use koprik_runtime::CancellationToken;
 use koprik_testkit::kafka::wait_for_record;
-use koprik_testkit::{Broker, TestDatabase};
-use tokio::net::TcpListener;
 
 const BODY: &str = "201122919";
 const OTHER_BODY: &str = "202365783";
 const SUPPLIER: &str = "200935935";
 
+/// The shared registry harness with a `PublicServices` client.
 struct Harness {
     client: PublicServicesClient<Channel>,
-    registry: RegistryClient<Channel>,
-    broker: Broker,
-    public_http: SocketAddr,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _db: TestDatabase,
+    inner: common::Harness,
 }
 
 async fn start() -> Harness {
-    koprik_testkit::init_logs();
-    let broker = Broker::start().await;
-    let db = TestDatabase::create().await;
-    let bind = || TcpListener::bind("127.0.0.1:0");
-    let (grpc, metrics, public_http) =
-        (bind().await.expect("port"), bind().await.expect("port"), bind().await.expect("port"));
-    let grpc_addr = grpc.local_addr().expect("addr");
-    let public_addr = public_http.local_addr().expect("addr");
-    let config = RegistryConfig {
-        grpc: GrpcServerConfig::plain(grpc_addr),
-        metrics: MetricsConfig { listen: metrics.local_addr().expect("addr") },
-        database: db.config(),
-        kafka: broker.kafka_config(),
-        outbox: OutboxConfig { poll_interval: Duration::from_millis(200), batch_size: 100 },
-        public_http: PublicHttpConfig { listen: public_addr },
-        ..RegistryConfig::default()
-    };
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run(config, RegistryListeners { grpc, metrics, public_http }, shutdown.clone()));
-    let channel = connect(grpc_addr).await;
-    let mut h = Harness {
-        client: PublicServicesClient::new(channel.clone()),
-        registry: RegistryClient::new(channel),
-        broker,
-        public_http: public_addr,
-        shutdown,
-        task,
-        _db: db,
-    };
+    let inner = common::start().await;
+    let mut h = Harness { client: PublicServicesClient::new(inner.channel.clone()), inner };
     for code in [BODY, OTHER_BODY, SUPPLIER] {
         organization(&mut h, code).await;
     }
     h
 }
 
-async fn connect(addr: SocketAddr) -> Channel {
-    for _ in 0..200 {
-        if let Ok(channel) = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await {
-            return channel;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the registry did not start on {addr}");
-}
-
 async fn stop(h: Harness) {
-    h.shutdown.cancel();
-    h.task.await.expect("registry task").expect("registry stopped cleanly");
+    common::stop(h.inner).await;
 }
 
-fn member(code: &str) -> common::MemberId {
-    common::MemberId { instance: "UZ".into(), member_class: "GOV".into(), member_code: code.into() }
+fn member(code: &str) -> wire::MemberId {
+    wire::MemberId { instance: "UZ".into(), member_class: "GOV".into(), member_code: code.into() }
 }
 
 async fn organization(h: &mut Harness, code: &str) {
@@ -114,7 +67,11 @@ async fn organization(h: &mut Harness, code: &str) {
         roles: vec![OrganizationRole::Provider as i32],
         meta: None,
     };
-    h.registry.create_organization(CreateOrganizationRequest { organization: Some(organization) }).await.expect("org");
+    h.inner
+        .client
+        .create_organization(CreateOrganizationRequest { organization: Some(organization) })
+        .await
+        .expect("org");
 }
 
 fn text(uz: &str) -> Option<LocalizedText> {
@@ -327,7 +284,7 @@ async fn reg1_the_procedure_runs_with_its_deadlines_and_keeps_every_version_and_
     assert_eq!(at(amendment_step.due_by.as_ref()), deadlines::amendment_due(&calendar, change_date).expect("covered"));
 
     // Every change is published; the entry's key is public-service/<number>.
-    let config = h.broker.kafka_config();
+    let config = h.inner.broker.kafka_config();
     let event = wait_for_record::<RegistryEvent, _>(&config, REGISTRY_EVENTS, Duration::from_secs(10), |r| {
         r.key == "public-service/1"
             && matches!(&r.value.entity, Some(Entity::PublicService(e)) if e.content_version == 3)
@@ -456,7 +413,7 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
         actor: "body officer".into(),
     };
     h.client.abolish_entry(request).await.expect("abolished");
-    let provider = common::SubsystemId { member: Some(member(SUPPLIER)), subsystem_code: "passports".into() };
+    let provider = wire::SubsystemId { member: Some(member(SUPPLIER)), subsystem_code: "passports".into() };
     let subsystem = Subsystem {
         id: Some(provider.clone()),
         name: "Passports".into(),
@@ -464,14 +421,14 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
         meta: None,
         form: None,
     };
-    h.registry.create_subsystem(CreateSubsystemRequest { subsystem: Some(subsystem) }).await.expect("subsystem");
+    h.inner.client.create_subsystem(CreateSubsystemRequest { subsystem: Some(subsystem) }).await.expect("subsystem");
     let item = |code: &str, classification: DataClassification| DataItem {
         code: code.into(),
         name: code.into(),
         classification: classification as i32,
     };
     let service = Service {
-        id: Some(common::ServiceId { subsystem: Some(provider), service_code: "person".into(), version: "v1".into() }),
+        id: Some(wire::ServiceId { subsystem: Some(provider), service_code: "person".into(), version: "v1".into() }),
         name: "Person".into(),
         description: String::new(),
         data_items: vec![
@@ -481,9 +438,9 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
         status: 0,
         meta: None,
     };
-    h.registry.create_service(CreateServiceRequest { service: Some(service) }).await.expect("service");
+    h.inner.client.create_service(CreateServiceRequest { service: Some(service) }).await.expect("service");
 
-    let (status, headers, body) = get(h.public_http, "/public/v1/public-services.json").await;
+    let (status, headers, body) = get(h.inner.public_http, "/public/v1/public-services.json").await;
     assert!(status.contains("200"), "{status}");
     assert!(headers.contains("content-type: application/json"), "{headers}");
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -495,7 +452,7 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
     assert_eq!(entries[1]["change_marks"][0]["substance"]["uz"], "Nomi o'zgardi");
     assert!(entries[0].get("history").is_none());
 
-    let (_, _, body) = get(h.public_http, "/public/v1/public-services.json?history=true").await;
+    let (_, _, body) = get(h.inner.public_http, "/public/v1/public-services.json?history=true").await;
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     let versions = json["public_services"][1]["history"]["versions"].as_array().expect("versions");
     assert_eq!(versions.len(), 2);
@@ -503,7 +460,7 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
     let steps = json["public_services"][0]["history"]["steps"].as_array().expect("steps");
     assert_eq!(steps.last().map(|s| s["kind"].clone()), Some(serde_json::json!("ABOLISHED")));
 
-    let (status, headers, body) = get(h.public_http, "/public/v1/public-services.csv?history=true").await;
+    let (status, headers, body) = get(h.inner.public_http, "/public/v1/public-services.csv?history=true").await;
     assert!(status.contains("200") && headers.contains("content-type: text/csv"), "{status} {headers}");
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let header = reader.headers().expect("header").clone();
@@ -516,20 +473,20 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
     assert!(records[2][column("steps")].contains("AMENDMENT_SUBMITTED"), "{:?}", &records[2]);
     assert_eq!(&records[1][column("delivery_forms")], "ELECTRONIC | TRADITIONAL");
 
-    let (status, _, body) = get(h.public_http, "/public/v1/public-services/2.json").await;
+    let (status, _, body) = get(h.inner.public_http, "/public/v1/public-services/2.json").await;
     assert!(status.contains("200"), "{status}");
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(json["history"]["versions"].as_array().map(Vec::len), Some(2));
-    let (status, headers, body) = get(h.public_http, "/public/v1/public-services/99.json").await;
+    let (status, headers, body) = get(h.inner.public_http, "/public/v1/public-services/99.json").await;
     assert!(status.contains("404") && headers.contains("application/json"), "{status} {headers}");
     assert!(body.contains("does not exist"), "{body}");
 
-    let (_, _, body) = get(h.public_http, "/public/v1/web-services.json").await;
+    let (_, _, body) = get(h.inner.public_http, "/public/v1/web-services.json").await;
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     let items = json["web_services"][0]["data_items"].as_array().expect("items");
     assert_eq!(items.len(), 1, "state-secret items are never listed: {items:?}");
     assert_eq!(items[0]["classification"], "PERSONAL");
-    let (_, headers, body) = get(h.public_http, "/public/v1/web-services.csv").await;
+    let (_, headers, body) = get(h.inner.public_http, "/public/v1/web-services.csv").await;
     assert!(headers.contains("text/csv"), "{headers}");
     assert!(body.contains("surname (PERSONAL)") && !body.contains("clearance"), "{body}");
     stop(h).await;

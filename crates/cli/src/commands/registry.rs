@@ -122,7 +122,7 @@ pub enum Command {
         #[arg(long, default_value = "")]
         reason: String,
         /// The ground from the closed list, e.g. suspend-unagreed-purpose, terminate-contract-expiry (required to
-        /// suspend or revoke; see `koprik grounds`).
+        /// suspend or revoke; a wrong one is answered with the list).
         #[arg(long)]
         ground: Option<String>,
         /// The official notice as NUMBER,YYYY-MM-DD,SIGNED BY (required to suspend or revoke).
