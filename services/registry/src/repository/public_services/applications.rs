@@ -119,6 +119,18 @@ async fn decide_version(
     Ok(())
 }
 
+/// A step taken on the application `read` (and its entry, when it has one).
+fn on_application<'a>(
+    read: &'a application::Model,
+    kind: StepKind,
+    actor: &'a str,
+    at: DateTime<Utc>,
+    due_by: Option<DateTime<Utc>>,
+    detail: &'a str,
+) -> StepRecord<'a> {
+    StepRecord { kind, actor, at, due_by, application_id: Some(&read.id), number: read.number, detail }
+}
+
 /// The next registry number, from the counter row (REG-1 p. 17: never reused, so never `max(number) + 1`). The
 /// increment runs inside the registration's transaction, which holds the row until it commits.
 async fn allocate_number(txn: &DatabaseTransaction) -> Result<i64, RegistryError> {
@@ -313,15 +325,14 @@ impl Repository {
         let (_, message) = save(&txn, &read, changes, now).await?;
         record_step(
             &txn,
-            StepRecord {
-                kind: StepKind::Refused,
-                actor: &input.actor,
-                at: now,
-                due_by: Some(read.refuse_due_by),
-                application_id: Some(&read.id),
-                number: read.number,
-                detail: &input.reasons.join("\n"),
-            },
+            on_application(
+                &read,
+                StepKind::Refused,
+                &input.actor,
+                now,
+                Some(read.refuse_due_by),
+                &input.reasons.join("\n"),
+            ),
         )
         .await?;
         self.commit(txn).await?;
@@ -340,19 +351,8 @@ impl Repository {
         lifecycle::check_notice(state(&read), read.notice_sent_at.is_some()).map_err(lifecycle_error)?;
         let changes = ActiveModel { notice_sent_at: Set(Some(now)), ..Default::default() };
         let (_, message) = save(&txn, &read, changes, now).await?;
-        record_step(
-            &txn,
-            StepRecord {
-                kind: StepKind::NoticeSent,
-                actor: &input.actor,
-                at: now,
-                due_by: read.notice_due_by,
-                application_id: Some(&read.id),
-                number: read.number,
-                detail: "",
-            },
-        )
-        .await?;
+        record_step(&txn, on_application(&read, StepKind::NoticeSent, &input.actor, now, read.notice_due_by, ""))
+            .await?;
         self.commit(txn).await?;
         Ok(message)
     }
@@ -376,15 +376,14 @@ impl Repository {
         let (_, message) = save(&txn, &read, changes, now).await?;
         record_step(
             &txn,
-            StepRecord {
-                kind: StepKind::RemediationDeclared,
-                actor: &input.actor,
-                at: now,
-                due_by: read.remediation_due_by,
-                application_id: Some(&read.id),
-                number: read.number,
-                detail: &format!("{}: {}", input.date, input.reason),
-            },
+            on_application(
+                &read,
+                StepKind::RemediationDeclared,
+                &input.actor,
+                now,
+                read.remediation_due_by,
+                &format!("{}: {}", input.date, input.reason),
+            ),
         )
         .await?;
         self.commit(txn).await?;
@@ -420,19 +419,8 @@ impl Repository {
             ..Default::default()
         };
         let (_, message) = save(&txn, &read, changes, now).await?;
-        record_step(
-            &txn,
-            StepRecord {
-                kind: StepKind::Resubmitted,
-                actor: &input.actor,
-                at: now,
-                due_by: read.remediation_due_by,
-                application_id: Some(&read.id),
-                number: read.number,
-                detail: "",
-            },
-        )
-        .await?;
+        record_step(&txn, on_application(&read, StepKind::Resubmitted, &input.actor, now, read.remediation_due_by, ""))
+            .await?;
         self.commit(txn).await?;
         tracing::info!(application = %read.id, submission = submitted.submission, "public service application resubmitted");
         Ok(message)
