@@ -599,6 +599,13 @@ async fn late_payment_suspends_ddp_access_and_payment_lifts_it_contract_expiry_e
             panic!("grant {id} did not become {status:?}");
         }
     };
+    // A record billing should never send is set aside, not applied and not retried forever.
+    publish(AccountStanding::Unspecified).await;
+    let config = h.broker.kafka_config();
+    let dead =
+        koprik_testkit::kafka::wait_for_raw(&config, "billing.account-status.dlq", Duration::from_secs(10), |_| true)
+            .await;
+    assert_eq!(dead.key, b"UZ/COM/207028220");
     publish(AccountStanding::Overdue).await;
     let suspended = wait_for(grant.id.clone(), GrantStatus::Suspended).await;
     assert_eq!(suspended.ground(), AccessGround::SuspendLatePayment);
