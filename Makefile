@@ -36,7 +36,7 @@ test-postgres: ## All tests again, databases on PostgreSQL (TEST_DATABASE_URL).
 	DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) test --workspace
 
 # Built with --all-targets so that, after `make test`, the binaries are the ones the tests already built.
-interop: tansu ## A Python client generated from proto/ calls a running stack; confluent-kafka reads exchange.audit.
+interop: tansu ## Python client and Kafka reader against a running stack; the CLI onboarding walkthrough.
 	$(CARGO) build --workspace --all-targets
 	tests/interop/run
 

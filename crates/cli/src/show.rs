@@ -91,8 +91,13 @@ pub fn audit(a: &AuditRecord) -> String {
     )
 }
 
+/// A time in Tashkent (UTC+5), where the law's days end.
 fn when(t: Option<&koprik_proto::prost_types::Timestamp>) -> String {
-    t.and_then(koprik_proto::time::datetime).map_or_else(|| "-".into(), |t| t.to_rfc3339())
+    let tashkent = chrono::FixedOffset::east_opt(5 * 3600);
+    match (t.and_then(koprik_proto::time::datetime), tashkent) {
+        (Some(t), Some(zone)) => t.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S%:z").to_string(),
+        _ => "-".into(),
+    }
 }
 
 /// A connection application with its steps.

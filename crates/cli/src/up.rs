@@ -106,7 +106,14 @@ async fn start_and_demo(
     running: &mut Vec<Process>,
 ) -> anyhow::Result<()> {
     let kafka_url = format!("tcp://{}", endpoints.kafka);
-    let storage = format!("sqlite://{}", args.var_dir.join("kafka.db").display());
+    // Tansu reads the path after "sqlite://" with its first '/' taken as the separator, so an absolute path needs
+    // one more.
+    let path = args.var_dir.join("kafka.db");
+    let storage = if path.is_absolute() {
+        format!("sqlite:///{}", path.display())
+    } else {
+        format!("sqlite://{}", path.display())
+    };
     let broker = Process::spawn(
         "tansu",
         &koprik_kafka::tansu::binary(),

@@ -44,47 +44,25 @@ pub trait Published {
     fn entity(&self) -> Entity;
 }
 
-impl Published for Organization {
-    fn entity(&self) -> Entity {
-        Entity::Organization(self.clone())
-    }
+macro_rules! published {
+    ($($message:ident => $variant:ident),* $(,)?) => {
+        $(impl Published for $message {
+            fn entity(&self) -> Entity {
+                Entity::$variant(self.clone())
+            }
+        })*
+    };
 }
 
-impl Published for Subsystem {
-    fn entity(&self) -> Entity {
-        Entity::Subsystem(self.clone())
-    }
-}
-
-impl Published for Service {
-    fn entity(&self) -> Entity {
-        Entity::Service(self.clone())
-    }
-}
-
-impl Published for Grant {
-    fn entity(&self) -> Entity {
-        Entity::Grant(self.clone())
-    }
-}
-
-impl Published for ConnectionApplication {
-    fn entity(&self) -> Entity {
-        Entity::Application(self.clone())
-    }
-}
-
-impl Published for Announcement {
-    fn entity(&self) -> Entity {
-        Entity::Announcement(self.clone())
-    }
-}
-
-impl Published for CalendarYear {
-    fn entity(&self) -> Entity {
-        Entity::CalendarYear(self.clone())
-    }
-}
+published!(
+    Organization => Organization,
+    Subsystem => Subsystem,
+    Service => Service,
+    Grant => Grant,
+    ConnectionApplication => Application,
+    Announcement => Announcement,
+    CalendarYear => CalendarYear,
+);
 
 impl Published for PublicServiceEntry {
     fn entity(&self) -> Entity {

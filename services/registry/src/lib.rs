@@ -29,7 +29,7 @@ pub mod store;
 use std::sync::Arc;
 
 use anyhow::Context;
-use koprik_kafka::topics::{TopicSpec, BILLING_ACCOUNT_STATUS, REGISTRY_EVENTS};
+use koprik_kafka::topics::{dead_letters, TopicSpec, BILLING_ACCOUNT_STATUS, REGISTRY_EVENTS};
 use koprik_kafka::Producer;
 use koprik_proto::registry::announcements_server::AnnouncementsServer;
 use koprik_proto::registry::onboarding_server::OnboardingServer;
@@ -76,7 +76,11 @@ pub async fn run(
         .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
     koprik_kafka::admin::ensure_topics(
         &config.kafka,
-        &[TopicSpec::compacted(REGISTRY_EVENTS), TopicSpec::compacted(BILLING_ACCOUNT_STATUS)],
+        &[
+            TopicSpec::compacted(REGISTRY_EVENTS),
+            TopicSpec::compacted(BILLING_ACCOUNT_STATUS),
+            TopicSpec::plain(dead_letters(BILLING_ACCOUNT_STATUS)),
+        ],
     )
     .await?;
     let producer = Producer::new(&config.kafka, "koprik-registry")?;

@@ -599,6 +599,13 @@ async fn late_payment_suspends_ddp_access_and_payment_lifts_it_contract_expiry_e
             panic!("grant {id} did not become {status:?}");
         }
     };
+    // A record billing should never send is set aside, not applied and not retried forever.
+    publish(AccountStanding::Unspecified).await;
+    let config = h.broker.kafka_config();
+    let dead =
+        koprik_testkit::kafka::wait_for_raw(&config, "billing.account-status.dlq", Duration::from_secs(10), |_| true)
+            .await;
+    assert_eq!(dead.key, b"UZ/COM/207028220");
     publish(AccountStanding::Overdue).await;
     let suspended = wait_for(grant.id.clone(), GrantStatus::Suspended).await;
     assert_eq!(suspended.ground(), AccessGround::SuspendLatePayment);
@@ -617,5 +624,66 @@ async fn late_payment_suspends_ddp_access_and_payment_lifts_it_contract_expiry_e
         .expect("short contract");
     let ended = wait_for(expiring.id.clone(), GrantStatus::Revoked).await;
     assert_eq!(ended.ground(), AccessGround::TerminateContractExpiry);
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn announcements_need_their_notice_period_and_reach_the_consumers_concerned() {
+    use koprik_proto::registry::announcements_client::AnnouncementsClient;
+    use koprik_proto::registry::{Announcement, AnnouncementKind, CreateAnnouncementRequest, ListAnnouncementsRequest};
+
+    let mut h = start().await;
+    seed(&mut h).await;
+    direct_grant(&mut h, state_system(), &[], None).await.expect("grant");
+    let mut client = AnnouncementsClient::new(h.channel.clone());
+    let announce = |kind: AnnouncementKind, starts: chrono::Duration, ends: Option<chrono::Duration>| {
+        let now = Utc::now();
+        CreateAnnouncementRequest {
+            announcement: Some(Announcement {
+                service: Some(person_service()),
+                kind: kind as i32,
+                starts_at: Some(timestamp(now + starts)),
+                ends_at: ends.map(|e| timestamp(now + e)),
+                summary: "the response gains a field".into(),
+                letter_reference: "letter 05/901 of 2026-11-23".into(),
+                actor: "provider: civil registry".into(),
+                ..Default::default()
+            }),
+        }
+    };
+    use AnnouncementKind::*;
+    let days = chrono::Duration::days;
+    expect_code(
+        client.create_announcement(announce(PlannedChange, days(13), None)).await,
+        Code::InvalidArgument,
+        "two weeks",
+    );
+    client.create_announcement(announce(PlannedChange, days(15), None)).await.expect("two weeks ahead");
+    expect_code(
+        client.create_announcement(announce(TechnicalWorks, chrono::Duration::hours(20), Some(days(1)))).await,
+        Code::InvalidArgument,
+        "three working days",
+    );
+    expect_code(
+        client.create_announcement(announce(TechnicalWorks, days(10), None)).await,
+        Code::InvalidArgument,
+        "ends_at",
+    );
+    // Ten calendar days always hold three working days, whatever the holidays.
+    client
+        .create_announcement(announce(TechnicalWorks, days(10), Some(days(10) + chrono::Duration::hours(4))))
+        .await
+        .expect("works");
+    let mut unwritten = announce(PlannedChange, days(20), None);
+    if let Some(a) = unwritten.announcement.as_mut() {
+        a.letter_reference = String::new();
+    }
+    expect_code(client.create_announcement(unwritten).await, Code::InvalidArgument, "in writing");
+
+    let for_consumer = ListAnnouncementsRequest { consumer: Some(state_system()), ..Default::default() };
+    let seen = client.list_announcements(for_consumer).await.expect("list").into_inner().announcements;
+    assert_eq!(seen.iter().map(|a| a.kind()).collect::<Vec<_>>(), [TechnicalWorks, PlannedChange], "soonest first");
+    let other = ListAnnouncementsRequest { consumer: Some(bank_system()), ..Default::default() };
+    assert!(client.list_announcements(other).await.expect("list").into_inner().announcements.is_empty());
     stop(h).await;
 }

@@ -3,33 +3,51 @@
 
 use koprik_proto::registry::{AccessGround, OfficialNotice, RefusalGround};
 
-fn proto_name(prefix: &str, text: &str) -> String {
-    format!("{prefix}{}", text.trim().to_uppercase().replace('-', "_"))
-}
-
-fn choices<'a>(names: impl Iterator<Item = &'a str>, prefix: &str) -> String {
-    names.map(|n| n.trim_start_matches(prefix).to_lowercase().replace('_', "-")).collect::<Vec<_>>().join(", ")
+/// The enum value typed as `text` (kebab case of its protobuf name after `prefix`), or an error listing the
+/// values `0 < n <= max`.
+fn parse<G: Copy + PartialEq>(
+    text: &str,
+    what: &str,
+    prefix: &str,
+    max: i32,
+    from_name: fn(&str) -> Option<G>,
+    from_number: fn(i32) -> Option<G>,
+    name: fn(G) -> &'static str,
+) -> anyhow::Result<G> {
+    let wanted = format!("{prefix}{}", text.trim().to_uppercase().replace('-', "_"));
+    let unspecified = from_number(0);
+    from_name(&wanted).filter(|g| Some(*g) != unspecified).ok_or_else(|| {
+        let choices: Vec<String> = (1..=max)
+            .filter_map(from_number)
+            .map(|g| name(g).trim_start_matches(prefix).to_lowercase().replace('_', "-"))
+            .collect();
+        anyhow::anyhow!("--ground {text:?}: not {what}; one of {}", choices.join(", "))
+    })
 }
 
 /// A suspension or termination ground.
 pub fn access_ground(text: &str) -> anyhow::Result<AccessGround> {
-    const PREFIX: &str = "ACCESS_GROUND_";
-    AccessGround::from_str_name(&proto_name(PREFIX, text)).filter(|g| *g != AccessGround::Unspecified).ok_or_else(
-        || {
-            let all = (1..=20).filter_map(|n| AccessGround::try_from(n).ok()).map(|g| g.as_str_name());
-            anyhow::anyhow!("--ground {text:?}: not a ground; one of {}", choices(all, PREFIX))
-        },
+    parse(
+        text,
+        "a ground",
+        "ACCESS_GROUND_",
+        20,
+        AccessGround::from_str_name,
+        |n| AccessGround::try_from(n).ok(),
+        |g| g.as_str_name(),
     )
 }
 
 /// A refusal ground.
 pub fn refusal_ground(text: &str) -> anyhow::Result<RefusalGround> {
-    const PREFIX: &str = "REFUSAL_GROUND_";
-    RefusalGround::from_str_name(&proto_name(PREFIX, text)).filter(|g| *g != RefusalGround::Unspecified).ok_or_else(
-        || {
-            let all = (1..=10).filter_map(|n| RefusalGround::try_from(n).ok()).map(|g| g.as_str_name());
-            anyhow::anyhow!("--ground {text:?}: not a refusal ground; one of {}", choices(all, PREFIX))
-        },
+    parse(
+        text,
+        "a refusal ground",
+        "REFUSAL_GROUND_",
+        10,
+        RefusalGround::from_str_name,
+        |n| RefusalGround::try_from(n).ok(),
+        |g| g.as_str_name(),
     )
 }
 

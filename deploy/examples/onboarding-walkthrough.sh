@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# An operator's whole IIP onboarding from a terminal, against a running stack (`make run` in another terminal):
+# a ministry registers its information system with the application-form fields, applies for the demo civil
+# registry service, the operator reviews, approves, agrees the technological instruction and connects it; the
+# ministry then calls the service; a request outside the instruction is refused; a suspension with its ground
+# and notice takes effect at once; reinstatement lifts it.
+#
+#   deploy/examples/onboarding-walkthrough.sh          (uses ./target/debug/koprik)
+#   KOPRIK=koprik KOPRIK_REGISTRY_URL=... KOPRIK_GATEWAY_URL=... deploy/examples/onboarding-walkthrough.sh
+set -euo pipefail
+
+koprik=${KOPRIK:-./target/debug/koprik}
+org=UZ/GOV/${STIR:-302515837}
+system=$org/social-benefits
+service=UZ/GOV/201122919/civil-registry/person-by-pinfl/v1
+applicant=(--actor "applicant: M. Rashidova")
+operator=(--actor "operator: D. Yusupova")
+step() { printf '\n== %s\n' "$*"; }
+
+step "The ministry and its information system, with the application-form fields"
+"$koprik" org-create --id "$org" --name "Ijtimoiy himoya milliy agentligi" --type state-body --role iip-consumer
+"$koprik" subsystem-create --id "$system" --name "Social benefits"
+"$koprik" "${applicant[@]}" subsystem-form --id "$system" --purpose "Assign social benefits" \
+  --tasks "Verify applicants' identity and family" --email support@ijtimoiy.uz --phone "+998 71 202 00 00" \
+  --address 10.40.0.7:8443 --hours 24 --data "Benefit applications" \
+  --user "Madina Rashidova;Head of IT;No. 45-k of 2026-03-02"
+
+step "The application (A1 §8)"
+form=$(mktemp)
+trap 'rm -f "$form"' EXIT
+cat > "$form" <<TOML
+consumer = "$system"
+platform = "iip"
+personal_data_consent_attested = true
+changes_reporting_undertaken = true
+
+[[services]]
+service = "$service"
+legal_basis = "Law on social protection, Art. 12"
+max_requests_per_month = 5000
+working_mode = "working days 09:00-18:00"
+items = [
+  { code = "surname", purpose = "identify the applicant" },
+  { code = "birth_date", purpose = "check the age condition" },
+]
+TOML
+id=$("$koprik" "${applicant[@]}" application-submit "$form" | head -1 | awk '{print $2}')
+echo "application $id"
+
+step "Review within 7 working days, TI within 7, connection within 5 (A1 §9-11)"
+"$koprik" "${operator[@]}" application-review --id "$id" | head -1
+"$koprik" "${operator[@]}" application-approve --id "$id" | head -1
+"$koprik" "${operator[@]}" application-agree-ti --id "$id" --reference TI-2026/77 --permit "$service=surname,birth_date" | head -1
+"$koprik" "${operator[@]}" application-connect --id "$id"
+grant=$("$koprik" application-show --id "$id" | awk '$1 == "grant" {print $2}')
+
+step "The ministry calls the service"
+sleep 1
+"$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname --item birth_date
+
+step "An item outside the technological instruction is refused (A1 §14-15)"
+if "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item address; then
+  echo "expected a refusal" >&2; exit 1
+fi
+
+step "Suspension on a ground of A1 §26, with the official notice"
+"$koprik" "${operator[@]}" grant-set-status --id "$grant" --status suspended --ground suspend-unagreed-purpose \
+  --reason "data used for a purpose the TI does not state" --notice "01-12/901,2026-11-23,A. Karimov, director"
+sleep 1
+if "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname; then
+  echo "expected a refusal" >&2; exit 1
+fi
+
+step "Reinstatement"
+"$koprik" "${operator[@]}" grant-set-status --id "$grant" --status active
+sleep 1
+"$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname
+"$koprik" application-show --id "$id"
