@@ -62,25 +62,10 @@ published!(
     ConnectionApplication => Application,
     Announcement => Announcement,
     CalendarYear => CalendarYear,
+    PublicServiceEntry => PublicService,
+    PublicServiceApplication => PublicServiceApplication,
+    InventoryConfirmation => PublicServiceInventory,
 );
-
-impl Published for PublicServiceEntry {
-    fn entity(&self) -> Entity {
-        Entity::PublicService(self.clone())
-    }
-}
-
-impl Published for PublicServiceApplication {
-    fn entity(&self) -> Entity {
-        Entity::PublicServiceApplication(self.clone())
-    }
-}
-
-impl Published for InventoryConfirmation {
-    fn entity(&self) -> Entity {
-        Entity::PublicServiceInventory(self.clone())
-    }
-}
 
 /// Writes the event for `state` to the outbox, inside the caller's transaction.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, state: &impl Published) -> Result<(), DbErr> {
