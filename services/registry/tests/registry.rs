@@ -1,83 +1,27 @@
 //! The registry against a real database (SQLite, or PostgreSQL with `DATABASE_URL`) and a real Tansu broker:
 //! the gRPC API, its validation, and the events it publishes on `registry.events`.
 
+mod common;
+
 use std::time::Duration;
 
 use koprik_kafka::topics::REGISTRY_EVENTS;
-use koprik_proto::common;
+use koprik_proto::common as wire;
 use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::Name;
-use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::{
     AccessGround, CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
     DataClassification, DataItem, GetServiceRequest, Grant, GrantStatus, ListGrantsRequest, ListOrganizationsRequest,
-    OfficialNotice, Organization, OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest,
+    Organization, OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest,
     UpdateOrganizationRequest,
 };
-use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::Code;
-use koprik_registry::config::OutboxConfig;
-use koprik_registry::config::PublicHttpConfig;
-use koprik_registry::{run, RegistryConfig, RegistryListeners};
-use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
-use koprik_runtime::CancellationToken;
 use koprik_testkit::kafka::wait_for_record;
-use koprik_testkit::{Broker, TestDatabase};
-use tokio::net::TcpListener;
 
-struct Harness {
-    client: RegistryClient<Channel>,
-    broker: Broker,
-    metrics: std::net::SocketAddr,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _db: TestDatabase,
-}
+use common::{member, notice, start, stop, subsystem_id, Harness};
 
-async fn start() -> Harness {
-    koprik_testkit::init_logs();
-    let broker = Broker::start().await;
-    let db = TestDatabase::create().await;
-    let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let public_http = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let (grpc_addr, metrics_addr) = (grpc.local_addr().expect("addr"), metrics.local_addr().expect("addr"));
-    let public_addr = public_http.local_addr().expect("addr");
-    let config = RegistryConfig {
-        grpc: GrpcServerConfig::plain(grpc_addr),
-        metrics: MetricsConfig { listen: metrics_addr },
-        database: db.config(),
-        kafka: broker.kafka_config(),
-        outbox: OutboxConfig { poll_interval: Duration::from_millis(200), batch_size: 100 },
-        public_http: PublicHttpConfig { listen: public_addr },
-        ..RegistryConfig::default()
-    };
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run(config, RegistryListeners { grpc, metrics, public_http }, shutdown.clone()));
-    let client = connect(grpc_addr).await;
-    Harness { client, broker, metrics: metrics_addr, shutdown, task, _db: db }
-}
-
-async fn connect(addr: std::net::SocketAddr) -> RegistryClient<Channel> {
-    for _ in 0..200 {
-        if let Ok(client) = RegistryClient::connect(format!("http://{addr}")).await {
-            return client;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the registry did not start on {addr}");
-}
-
-fn member(class: &str, code: &str) -> common::MemberId {
-    common::MemberId { instance: "UZ".into(), member_class: class.into(), member_code: code.into() }
-}
-
-fn subsystem_id(class: &str, code: &str, subsystem: &str) -> common::SubsystemId {
-    common::SubsystemId { member: Some(member(class, code)), subsystem_code: subsystem.into() }
-}
-
-fn service_id() -> common::ServiceId {
-    common::ServiceId {
+fn service_id() -> wire::ServiceId {
+    wire::ServiceId {
         subsystem: Some(subsystem_id("GOV", "201122919", "civil-registry")),
         service_code: "person-by-pinfl".into(),
         version: "v1".into(),
@@ -85,7 +29,7 @@ fn service_id() -> common::ServiceId {
 }
 
 /// An organisation message.
-fn org(id: common::MemberId, name: &str, kind: OrganizationType, roles: &[OrganizationRole]) -> Organization {
+fn org(id: wire::MemberId, name: &str, kind: OrganizationType, roles: &[OrganizationRole]) -> Organization {
     Organization {
         id: Some(id),
         name: name.into(),
@@ -108,7 +52,7 @@ async fn organization(h: &mut Harness, class: &str, code: &str, kind: Organizati
     create_org(h, organization).await.expect("organisation created");
 }
 
-async fn subsystem(h: &mut Harness, id: common::SubsystemId) {
+async fn subsystem(h: &mut Harness, id: wire::SubsystemId) {
     h.client
         .create_subsystem(CreateSubsystemRequest {
             subsystem: Some(Subsystem {
@@ -245,7 +189,7 @@ async fn malformed_input_is_refused_naming_the_field() {
     let status = h
         .client
         .list_organizations(ListOrganizationsRequest {
-            page: Some(common::PageRequest { page_size: 100_000, page_token: String::new() }),
+            page: Some(wire::PageRequest { page_size: 100_000, page_token: String::new() }),
         })
         .await
         .expect_err("page too large");
@@ -300,7 +244,7 @@ async fn duplicates_stale_updates_and_missing_roles_are_refused() {
 
     let unknown = h
         .client
-        .get_service(GetServiceRequest { id: Some(common::ServiceId { version: "v9".into(), ..service_id() }) })
+        .get_service(GetServiceRequest { id: Some(wire::ServiceId { version: "v9".into(), ..service_id() }) })
         .await
         .expect_err("unknown service");
     assert_eq!(unknown.code(), Code::NotFound);
@@ -352,13 +296,4 @@ async fn metrics_are_served() {
     let body = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
     assert!(body.contains("koprik_registry_outbox_published"), "{body}");
     stop(h).await;
-}
-
-fn notice() -> OfficialNotice {
-    OfficialNotice { number: "01-12/345".into(), issued_on: "2026-11-20".into(), signed_by: "A. Karimov".into() }
-}
-
-async fn stop(h: Harness) {
-    h.shutdown.cancel();
-    h.task.await.expect("registry task").expect("registry stopped cleanly");
 }
