@@ -12,6 +12,7 @@ const FILES: &[&str] = &[
     "koprik/registry/v1/onboarding.proto",
     "koprik/registry/v1/announcements.proto",
     "koprik/registry/v1/public_services.proto",
+    "koprik/registry/v1/credentials.proto",
     "koprik/exchange/v1/exchange.proto",
     "koprik/provider/v1/provider.proto",
     "koprik/events/v1/events.proto",

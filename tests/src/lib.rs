@@ -219,6 +219,7 @@ pub fn person_request(pinfl: &str, items: &[&str]) -> CallRequest {
         data_items: items.iter().map(|s| (*s).to_owned()).collect(),
         payload: Vec::new(),
         content_type: String::new(),
+        ..Default::default()
     }
 }
 

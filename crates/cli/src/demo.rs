@@ -145,6 +145,7 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
                         .collect(),
                     status: 0,
                     meta: None,
+                    archive: false,
                 }),
             })
             .await,

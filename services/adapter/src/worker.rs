@@ -119,14 +119,17 @@ impl Worker {
             content_type: request.content_type.clone(),
             received_at: request.received_at,
             deadline: request.deadline,
+            particulars: request.particulars.clone(),
         };
         let started = Instant::now();
         let result = tokio::time::timeout(remaining, self.backend.handle(handle)).await;
         self.metrics.backend_seconds.observe(started.elapsed().as_secs_f64());
         match result {
-            Ok(Ok(response)) => {
-                Outcome::Answer(ProviderAnswer { payload: response.payload, content_type: response.content_type })
-            }
+            Ok(Ok(response)) => Outcome::Answer(ProviderAnswer {
+                payload: response.payload,
+                content_type: response.content_type,
+                signature: None,
+            }),
             Ok(Err(e)) => failure(e),
             Err(_) => failure(BackendFailure::new(
                 FailureKind::Unavailable,

@@ -109,6 +109,7 @@ fn request(pinfl: &str, deadline_in: chrono::Duration) -> ExchangeRequest {
         received_at: Some(timestamp(now)),
         deadline: Some(timestamp(now + deadline_in)),
         reply_topic: REPLIES.into(),
+        ..Default::default()
     }
 }
 

@@ -74,6 +74,7 @@ pub fn record(gateway: &str, facts: &CallFacts, result: &Result<(), GatewayError
         response_sha256: facts.response_sha256.clone(),
         received_at: Some(timestamp(facts.received_at)),
         completed_at: Some(timestamp(Utc::now())),
+        ..Default::default()
     }
 }
 

@@ -107,6 +107,8 @@ impl RegistryCache {
             Entity::PublicService(_) | Entity::PublicServiceApplication(_) | Entity::PublicServiceInventory(_) => {
                 Ok(false)
             }
+            // Credentials: the gateway security work reads them.
+            Entity::Certificate(_) | Entity::SigningKey(_) => Ok(false),
         }
     }
 

@@ -72,6 +72,7 @@ mod tests {
             data_items: vec!["surname".into()],
             payload: Vec::new(),
             content_type: String::new(),
+            ..Default::default()
         }
     }
 

@@ -169,6 +169,7 @@ impl Exchange {
             received_at: Some(timestamp(facts.received_at)),
             deadline: Some(timestamp(deadline)),
             reply_topic: self.reply_topic.clone(),
+            ..Default::default()
         };
         // Registered before sending, so that even an instant reply finds this call.
         let mut waiter = self.pending.register(&facts.request_id);

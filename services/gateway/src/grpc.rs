@@ -73,6 +73,21 @@ impl exchange_server::Exchange for ExchangeApi {
             Err(error) => Err(error.into_status(&finished.request_id)),
         }
     }
+
+    // Asynchronous requests are being built (issue 4); until then they are refused as not implemented.
+    async fn submit(
+        &self,
+        _request: Request<koprik_proto::exchange::CallRequest>,
+    ) -> Result<Response<koprik_proto::exchange::SubmitResponse>, Status> {
+        Err(Status::unimplemented("Submit is not available yet"))
+    }
+
+    async fn get(
+        &self,
+        _request: Request<koprik_proto::exchange::GetRequest>,
+    ) -> Result<Response<koprik_proto::exchange::GetResponse>, Status> {
+        Err(Status::unimplemented("Get is not available yet"))
+    }
 }
 
 #[cfg(test)]

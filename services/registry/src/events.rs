@@ -35,6 +35,8 @@ pub fn key(entity: &Entity) -> String {
         Entity::PublicServiceInventory(c) => {
             format!("{}/{}", text("public-service-inventory", c.body.as_ref().map(MemberId::try_from)), c.year)
         }
+        Entity::Certificate(c) => format!("certificate/{}", c.serial),
+        Entity::SigningKey(k) => format!("signing-key/{}", k.key_id),
     }
 }
 

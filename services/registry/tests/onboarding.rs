@@ -355,6 +355,7 @@ async fn direct_grant(
         approvals: vec![],
         actor: OPERATOR.into(),
         contract,
+        max_requests_per_month: 0,
     };
     h.client.create_grant(request).await.map(|r| r.into_inner())
 }
@@ -454,6 +455,7 @@ async fn a_state_secret_item_is_never_granted_and_a_bank_secret_needs_an_approva
         }],
         actor: OPERATOR.into(),
         contract: None,
+        max_requests_per_month: 0,
     };
     let grant = h.client.create_grant(approved).await.expect("approved bank secret").into_inner();
     assert_eq!(grant.approvals.len(), 1);

@@ -437,6 +437,7 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
         ],
         status: 0,
         meta: None,
+        archive: false,
     };
     h.inner.client.create_service(CreateServiceRequest { service: Some(service) }).await.expect("service");
 

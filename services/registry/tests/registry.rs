@@ -86,6 +86,7 @@ async fn seed(h: &mut Harness) {
                 }],
                 status: 0,
                 meta: None,
+                archive: false,
             }),
         })
         .await

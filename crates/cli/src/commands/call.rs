@@ -56,6 +56,7 @@ impl CallArgs {
             data_items: self.items.clone(),
             payload: Vec::new(),
             content_type: String::new(),
+            ..Default::default()
         })
     }
 }

@@ -207,6 +207,7 @@ pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> any
                 data_items: items.iter().map(|i| data_item(i)).collect::<anyhow::Result<_>>()?,
                 status: 0,
                 meta: None,
+                archive: false,
             };
             let created = client.create_service(CreateServiceRequest { service: Some(service) }).await?;
             println!("{}", show::service(created.get_ref()));

@@ -109,6 +109,7 @@ mod tests {
             data_items: items,
             status: 0,
             meta: None,
+            archive: false,
         }
     }
 
