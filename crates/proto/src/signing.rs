@@ -151,7 +151,9 @@ impl PrivateKey {
 
     /// Reads a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), as `openssl genpkey -algorithm ed25519` writes it.
     pub fn from_pem(pem: &str) -> Result<Self, SignatureError> {
-        ed25519_dalek::SigningKey::from_pkcs8_pem(pem).map(Self).map_err(|e| SignatureError::BadPrivateKey(e.to_string()))
+        ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
+            .map(Self)
+            .map_err(|e| SignatureError::BadPrivateKey(e.to_string()))
     }
 
     /// The key as PKCS#8 PEM.
@@ -280,7 +282,8 @@ mod tests {
     #[test]
     fn answers_bind_request_id_service_payload_and_time() {
         let key = PrivateKey::generate();
-        let answer = ProviderAnswer { payload: b"{}".to_vec(), content_type: "application/json".into(), signature: None };
+        let answer =
+            ProviderAnswer { payload: b"{}".to_vec(), content_type: "application/json".into(), signature: None };
         let at = Timestamp { seconds: 10, nanos: 0 };
         let signed = answer_bytes("r-1", request().service.as_ref(), &answer, Some(&at), "adapter-1");
         let signature = key.sign(&signed);

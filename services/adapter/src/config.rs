@@ -25,6 +25,18 @@ pub struct AdapterConfig {
     pub telemetry: TelemetryConfig,
     /// The broker with the request and reply topics.
     pub kafka: KafkaConfig,
+    /// The key the adapter signs answers with (registered in the registry as an ADAPTER key of the provider).
+    pub signing: SigningConfig,
+}
+
+/// The adapter's answer-signing key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// PKCS#8 PEM Ed25519 private key file (`koprik key generate` writes one). Keep it readable by the adapter only.
+    pub key_file: PathBuf,
+    /// The id the public key is registered under.
+    pub key_id: String,
 }
 
 /// The provider's backend.
@@ -57,6 +69,7 @@ impl Default for AdapterConfig {
             metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50153).into() },
             telemetry: TelemetryConfig::default(),
             kafka: KafkaConfig::default(),
+            signing: SigningConfig { key_file: "adapter-signing-key.pem".into(), key_id: "adapter-1".into() },
         }
     }
 }

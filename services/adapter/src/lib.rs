@@ -8,6 +8,7 @@
 //! - [`worker`]: the request loop (read, answer, reply, commit).
 //! - [`metrics`]: what it counts.
 
+pub mod answer_signing;
 pub mod backend;
 pub mod config;
 pub mod metrics;
@@ -24,7 +25,7 @@ use koprik_runtime::{grpc as server, CancellationToken};
 use crate::backend::civil_registry::CivilRegistry;
 use crate::backend::grpc::GrpcBackend;
 use crate::backend::Backend;
-pub use crate::config::{AdapterConfig, BackendConfig};
+pub use crate::config::{AdapterConfig, BackendConfig, SigningConfig};
 
 pub use koprik_runtime::main_support::Listeners;
 
@@ -54,7 +55,8 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
     let metrics = Metrics::new("adapter");
     let adapter_metrics = metrics::AdapterMetrics::register(&metrics);
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
-    let worker = worker::Worker::new(provider.clone(), backend, producer.clone(), adapter_metrics);
+    let signer = Arc::new(answer_signing::AnswerSigner::from_file(&config.signing.key_file, &config.signing.key_id)?);
+    let worker = worker::Worker::new(provider.clone(), backend, signer, producer.clone(), adapter_metrics);
     let mut worker_task = tokio::spawn(worker.run(consumer, shutdown.clone()));
 
     let (router, health) = server::router_with_health(&config.grpc)?;

@@ -21,11 +21,13 @@ use koprik_proto::ids::{MemberId, ServiceId};
 use koprik_proto::provider::HandleRequest;
 use tokio_util::sync::CancellationToken;
 
+use crate::answer_signing::AnswerSigner;
 use crate::backend::{Backend, BackendFailure};
 use crate::metrics::AdapterMetrics;
 
 /// Processes one provider's requests.
 pub struct Worker {
+    signer: Arc<AnswerSigner>,
     provider: MemberId,
     backend: Arc<dyn Backend>,
     producer: Producer,
@@ -34,8 +36,14 @@ pub struct Worker {
 
 impl Worker {
     /// A worker answering for `provider` from `backend`.
-    pub fn new(provider: MemberId, backend: Arc<dyn Backend>, producer: Producer, metrics: AdapterMetrics) -> Self {
-        Self { provider, backend, producer, metrics }
+    pub fn new(
+        provider: MemberId,
+        backend: Arc<dyn Backend>,
+        signer: Arc<AnswerSigner>,
+        producer: Producer,
+        metrics: AdapterMetrics,
+    ) -> Self {
+        Self { signer, provider, backend, producer, metrics }
     }
 
     /// Reads and answers requests until `shutdown`.
@@ -90,10 +98,15 @@ impl Worker {
             Outcome::Answer(_) => "answered",
             Outcome::Failure(failure) => outcome_label(failure.kind()),
         });
+        let answered_at = koprik_proto::time::timestamp(Utc::now());
+        let mut outcome = outcome;
+        if let Outcome::Answer(answer) = &mut outcome {
+            self.signer.sign(&request.request_id, request.service.as_ref(), answer, &answered_at);
+        }
         let reply = ExchangeReply {
             request_id: request.request_id.clone(),
             service: request.service.clone(),
-            answered_at: Some(koprik_proto::time::timestamp(Utc::now())),
+            answered_at: Some(answered_at),
             outcome: Some(outcome),
         };
         self.send_reply(&request, &reply, deadline, &traceparent).await;

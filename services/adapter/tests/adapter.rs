@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::Utc;
-use koprik_adapter::{run, AdapterConfig, BackendConfig, Listeners};
+use koprik_adapter::{run, AdapterConfig, BackendConfig, Listeners, SigningConfig};
 use koprik_kafka::rdkafka::producer::{FutureProducer, FutureRecord};
 use koprik_kafka::topics::{dead_letters, exchange_requests, TopicSpec};
 use koprik_kafka::{KafkaConfig, Producer};
@@ -68,6 +68,9 @@ struct Harness {
     metrics: SocketAddr,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// The adapter's public signing key.
+    public_key: Vec<u8>,
+    _keys: tempfile::TempDir,
     _broker: Broker,
 }
 
@@ -78,12 +81,17 @@ async fn start(endpoint: String) -> Harness {
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let metrics_addr = metrics.local_addr().expect("addr");
+    let keys = tempfile::tempdir().expect("temporary directory");
+    let key = koprik_proto::signing::PrivateKey::generate();
+    let key_file = keys.path().join("adapter.pem");
+    std::fs::write(&key_file, key.to_pem().expect("PEM")).expect("key written");
     let config = AdapterConfig {
         provider: PROVIDER.into(),
         backend: BackendConfig::Grpc { endpoint, tls: ClientTlsSettings::default() },
         grpc: GrpcServerConfig::plain(grpc.local_addr().expect("addr")),
         metrics: MetricsConfig { listen: metrics_addr },
         kafka: kafka.clone(),
+        signing: SigningConfig { key_file: key_file.clone(), key_id: "adapter-test".into() },
         ..AdapterConfig::default()
     };
     let shutdown = CancellationToken::new();
@@ -91,7 +99,16 @@ async fn start(endpoint: String) -> Harness {
     // The gateway creates its reply topic; here the test stands in for it.
     koprik_kafka::admin::ensure_topics(&kafka, &[TopicSpec::plain(REPLIES)]).await.expect("reply topic");
     let producer = Producer::new(&kafka, "adapter-test").expect("producer");
-    Harness { kafka, producer, metrics: metrics_addr, shutdown, task, _broker: broker }
+    Harness {
+        kafka,
+        producer,
+        metrics: metrics_addr,
+        shutdown,
+        task,
+        public_key: key.public_key(),
+        _keys: keys,
+        _broker: broker,
+    }
 }
 
 fn request(pinfl: &str, deadline_in: chrono::Duration) -> ExchangeRequest {
@@ -154,6 +171,15 @@ async fn answers_and_failures_of_a_grpc_backend_are_relayed() {
     match &reply.outcome {
         Some(Outcome::Answer(answer)) => {
             assert_eq!(answer.content_type, "application/json");
+            let signature = answer.signature.as_ref().expect("the adapter signs its answers");
+            let signed = koprik_proto::signing::answer_bytes(
+                &reply.request_id,
+                reply.service.as_ref(),
+                answer,
+                reply.answered_at.as_ref(),
+                "adapter-test",
+            );
+            koprik_proto::signing::verify(&h.public_key, &signed, &signature.value).expect("the signature verifies");
             let body = String::from_utf8(answer.payload.clone()).expect("UTF-8");
             assert!(body.contains(&found.request_id), "the backend saw the platform's request id: {body}");
         }

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::error::GatewayError;
 
 /// What the gateway learned about a call as it went, for its audit record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CallFacts {
     /// The platform's request id.
     pub request_id: String,
@@ -29,6 +29,14 @@ pub struct CallFacts {
     pub request_sha256: String,
     /// SHA-256 of the delivered answer.
     pub response_sha256: String,
+    /// The REG-2 p. 14 references, once the particulars were valid: public service number and applicant request.
+    pub public_service_number: u64,
+    /// The applicant's request reference.
+    pub applicant_request_ref: String,
+    /// The officer's key that signed the request, once verified.
+    pub officer_key_id: String,
+    /// The adapter's key that signed the answer, once verified.
+    pub provider_key_id: String,
 }
 
 /// Hex SHA-256 of `bytes`; empty for an empty payload.
@@ -44,11 +52,14 @@ pub fn outcome(result: &Result<(), GatewayError>) -> AuditOutcome {
     match result {
         Ok(()) => AuditOutcome::Delivered,
         Err(GatewayError::Invalid(_)) => AuditOutcome::Invalid,
-        Err(GatewayError::Unauthenticated(_) | GatewayError::UnknownService(_) | GatewayError::Refused(_)) => {
-            AuditOutcome::Refused
-        }
+        Err(
+            GatewayError::Unauthenticated(_)
+            | GatewayError::UnknownService(_)
+            | GatewayError::Refused(_)
+            | GatewayError::BadSignature(_),
+        ) => AuditOutcome::Refused,
         Err(GatewayError::ServiceUnavailable(_)) => AuditOutcome::Refused,
-        Err(GatewayError::Provider { .. }) => AuditOutcome::ProviderError,
+        Err(GatewayError::Provider { .. } | GatewayError::UnverifiedAnswer(_)) => AuditOutcome::ProviderError,
         Err(GatewayError::TimedOut { .. }) => AuditOutcome::TimedOut,
         Err(GatewayError::Platform(_)) => AuditOutcome::PlatformError,
     }
@@ -74,6 +85,10 @@ pub fn record(gateway: &str, facts: &CallFacts, result: &Result<(), GatewayError
         response_sha256: facts.response_sha256.clone(),
         received_at: Some(timestamp(facts.received_at)),
         completed_at: Some(timestamp(Utc::now())),
+        public_service_number: facts.public_service_number,
+        applicant_request_ref: facts.applicant_request_ref.clone(),
+        officer_key_id: facts.officer_key_id.clone(),
+        provider_key_id: facts.provider_key_id.clone(),
         ..Default::default()
     }
 }
@@ -119,6 +134,7 @@ mod tests {
             data_items: vec![],
             request_sha256: String::new(),
             response_sha256: String::new(),
+            ..CallFacts::default()
         };
         let refused = record("gw", &facts, &Err(GatewayError::Refused("no grant".into())));
         assert_eq!(refused.outcome(), AuditOutcome::Refused);

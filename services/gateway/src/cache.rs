@@ -5,9 +5,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
+use chrono::{DateTime, Utc};
 use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
-use koprik_proto::registry::{AccessGround, Grant, GrantStatus, Service, ServiceStatus, Subsystem};
+use koprik_proto::registry::{
+    AccessGround, Announcement, AnnouncementKind, CredentialStatus, EntryStatus, Grant, GrantStatus,
+    PublicServiceEntry, Service, ServiceStatus, SigningKey, SigningKeyPurpose, Subsystem,
+};
+use koprik_proto::time::datetime;
 use koprik_proto::FieldError;
 
 /// What the gateway knows of a web service.
@@ -56,11 +61,50 @@ impl CachedGrant {
     }
 }
 
+/// What the gateway knows of a registered signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedKey {
+    /// The subsystem it was registered for.
+    pub subsystem: SubsystemId,
+    /// Officer or adapter.
+    pub purpose: SigningKeyPurpose,
+    /// The raw Ed25519 public key.
+    pub public_key: Vec<u8>,
+    /// The officer's full name and position.
+    pub holder_name: String,
+    /// The officer's position.
+    pub holder_position: String,
+    /// The validity period.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// The end of validity, if any.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Revoked keys are kept so the refusal can say so.
+    pub revoked: bool,
+    /// The registry revision this reflects.
+    pub revision: i64,
+}
+
+/// An announced technical-works window of a service (A1 §23, A2 §22).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceWindow {
+    /// When the works start.
+    pub starts_at: DateTime<Utc>,
+    /// When the service is back.
+    pub ends_at: DateTime<Utc>,
+    /// The written notice.
+    pub letter_reference: String,
+}
+
 #[derive(Default)]
 struct State {
     services: HashMap<ServiceId, CachedService>,
     subsystems: HashMap<SubsystemId, i64>,
     grants: HashMap<(SubsystemId, ServiceId), CachedGrant>,
+    signing_keys: HashMap<String, CachedKey>,
+    /// Registry number → (abolished, revision).
+    public_services: HashMap<u64, (bool, i64)>,
+    /// Technical works per service, by announcement id (announcements are never changed once made).
+    maintenance: HashMap<ServiceId, HashMap<String, MaintenanceWindow>>,
 }
 
 /// The registry cache, read by every call and written by the registry feed.
@@ -101,14 +145,15 @@ impl RegistryCache {
             Entity::Subsystem(subsystem) => apply_subsystem(&mut state, subsystem),
             Entity::Service(service) => apply_service(&mut state, service),
             Entity::Grant(grant) => apply_grant(&mut state, grant),
-            // Workflow records and announcements do not change what may be called; the grants they lead to do.
-            Entity::Application(_) | Entity::Announcement(_) | Entity::CalendarYear(_) => Ok(false),
-            // The Unified Registry of Public Services is for people and the portal, not for routing.
-            Entity::PublicService(_) | Entity::PublicServiceApplication(_) | Entity::PublicServiceInventory(_) => {
-                Ok(false)
-            }
-            // Credentials: the gateway security work reads them.
-            Entity::Certificate(_) | Entity::SigningKey(_) => Ok(false),
+            // Workflow records do not change what may be called; the grants they lead to do.
+            Entity::Application(_) | Entity::CalendarYear(_) => Ok(false),
+            Entity::Announcement(announcement) => apply_announcement(&mut state, announcement),
+            // A request names the public service it is made for: it must be registered and not abolished.
+            Entity::PublicService(entry) => Ok(apply_public_service(&mut state, entry)),
+            Entity::PublicServiceApplication(_) | Entity::PublicServiceInventory(_) => Ok(false),
+            Entity::SigningKey(key) => apply_signing_key(&mut state, key),
+            // Certificates: the mTLS work reads them.
+            Entity::Certificate(_) => Ok(false),
         }
     }
 
@@ -125,6 +170,27 @@ impl RegistryCache {
     /// The grant of `consumer` on `service`, if any.
     pub fn grant(&self, consumer: &SubsystemId, service: &ServiceId) -> Option<CachedGrant> {
         self.read().grants.get(&(consumer.clone(), service.clone())).cloned()
+    }
+
+    /// The signing key `key_id`, if registered (revoked ones included).
+    pub fn signing_key(&self, key_id: &str) -> Option<CachedKey> {
+        self.read().signing_keys.get(key_id).cloned()
+    }
+
+    /// Whether the public service `number` is registered, and if so whether it was abolished.
+    pub fn public_service_abolished(&self, number: u64) -> Option<bool> {
+        self.read().public_services.get(&number).map(|(abolished, _)| *abolished)
+    }
+
+    /// The technical-works window of `service` in force at `at`, if any (the one ending last, when several overlap).
+    pub fn maintenance_at(&self, service: &ServiceId, at: DateTime<Utc>) -> Option<MaintenanceWindow> {
+        self.read()
+            .maintenance
+            .get(service)?
+            .values()
+            .filter(|w| w.starts_at <= at && at < w.ends_at)
+            .max_by_key(|w| w.ends_at)
+            .cloned()
     }
 
     /// Entry counts (services, subsystems, grants), for metrics.
@@ -179,6 +245,44 @@ fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
     }
     state.grants.insert(key, cached);
     Ok(true)
+}
+
+fn apply_signing_key(state: &mut State, key: &SigningKey) -> Result<bool, FieldError> {
+    let subsystem: SubsystemId = koprik_proto::field::required(key.subsystem.as_ref(), "signing_key.subsystem")?;
+    let rev = revision(key.meta.as_ref());
+    let cached = CachedKey {
+        subsystem,
+        purpose: key.purpose(),
+        public_key: key.public_key.clone(),
+        holder_name: key.holder_name.clone(),
+        holder_position: key.holder_position.clone(),
+        valid_from: key.valid_from.as_ref().and_then(datetime),
+        valid_until: key.valid_until.as_ref().and_then(datetime),
+        revoked: key.status() == CredentialStatus::Revoked,
+        revision: rev,
+    };
+    Ok(upsert(&mut state.signing_keys, key.key_id.clone(), cached, rev, |k| k.revision))
+}
+
+fn apply_public_service(state: &mut State, entry: &PublicServiceEntry) -> bool {
+    let rev = revision(entry.meta.as_ref());
+    let abolished = entry.status() == EntryStatus::Abolished;
+    upsert(&mut state.public_services, entry.number, (abolished, rev), rev, |(_, r)| *r)
+}
+
+fn apply_announcement(state: &mut State, announcement: &Announcement) -> Result<bool, FieldError> {
+    if announcement.kind() != AnnouncementKind::TechnicalWorks {
+        return Ok(false);
+    }
+    let service: ServiceId = koprik_proto::field::required(announcement.service.as_ref(), "announcement.service")?;
+    let (Some(starts_at), Some(ends_at)) =
+        (announcement.starts_at.as_ref().and_then(datetime), announcement.ends_at.as_ref().and_then(datetime))
+    else {
+        return Err(FieldError::new("announcement.ends_at", "technical works need a start and an end"));
+    };
+    let window = MaintenanceWindow { starts_at, ends_at, letter_reference: announcement.letter_reference.clone() };
+    let windows = state.maintenance.entry(service).or_default();
+    Ok(windows.insert(announcement.id.clone(), window.clone()).as_ref() != Some(&window))
 }
 
 #[cfg(test)]

@@ -19,6 +19,12 @@ pub enum GatewayError {
     /// The platform refuses access; the reason is stated.
     #[error("{0}")]
     Refused(String),
+    /// The officer's signature is missing a registered key, or does not verify (REG-2 p. 14).
+    #[error("{0}")]
+    BadSignature(String),
+    /// The provider's answer arrived but its adapter signature does not verify, so it was not delivered.
+    #[error("{0}")]
+    UnverifiedAnswer(String),
     /// The web service exists but is not answering requests now.
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -52,11 +58,11 @@ impl GatewayError {
     /// The gRPC code the consumer receives.
     pub fn code(&self) -> Code {
         match self {
-            Self::Unauthenticated(_) => Code::Unauthenticated,
+            Self::Unauthenticated(_) | Self::BadSignature(_) => Code::Unauthenticated,
             Self::Invalid(_) => Code::InvalidArgument,
             Self::UnknownService(_) => Code::NotFound,
             Self::Refused(_) => Code::PermissionDenied,
-            Self::ServiceUnavailable(_) | Self::Platform(_) => Code::Unavailable,
+            Self::ServiceUnavailable(_) | Self::Platform(_) | Self::UnverifiedAnswer(_) => Code::Unavailable,
             Self::TimedOut { .. } => Code::DeadlineExceeded,
             Self::Provider { kind, .. } => match kind {
                 FailureKind::NotFound => Code::NotFound,

@@ -15,13 +15,13 @@ use koprik_proto::exchange::{CallRequest, CallResponse};
 use koprik_proto::ids::SubsystemId;
 use koprik_proto::time::timestamp;
 
-use crate::access;
 use crate::audit::{self, Auditor, CallFacts};
 use crate::cache::RegistryCache;
 use crate::call::Call;
 use crate::error::GatewayError;
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
+use crate::{access, answer_signature, maintenance_window, mandatory_content, request_signature};
 
 /// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
 pub const CLIENT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
@@ -100,7 +100,7 @@ impl Exchange {
             // Filled in once validated: the audit keeps only well-formed item codes, never arbitrary input.
             data_items: Vec::new(),
             request_sha256: audit::sha256_hex(&incoming.request.payload),
-            response_sha256: String::new(),
+            ..CallFacts::default()
         };
         let traceparent = child_traceparent(incoming.traceparent.as_deref());
         let mut result = self.exchange(&mut facts, &incoming, &traceparent).await;
@@ -147,7 +147,18 @@ impl Exchange {
         let call = Call::validate(&incoming.request, self.max_payload)?;
         facts.service = Some(call.service.clone());
         facts.data_items = call.data_items.clone();
+        let particulars = mandatory_content::validate(
+            incoming.request.particulars.as_ref(),
+            &consumer,
+            &call.service,
+            facts.received_at,
+        )?;
+        facts.public_service_number = particulars.public_service_number;
+        facts.applicant_request_ref = particulars.applicant_request_ref.clone();
+        facts.officer_key_id = request_signature::verify(&self.cache, &consumer, &incoming.request, &particulars)?;
+        mandatory_content::check_public_service(&self.cache, particulars.public_service_number)?;
         access::authorize(&self.cache, &consumer, &call)?;
+        maintenance_window::check(&self.cache, &call.service, facts.received_at)?;
 
         // A caller's own deadline is enforced by the gRPC server from arrival; answering a little before it means
         // the caller gets this gateway's DEADLINE_EXCEEDED, with its request id, rather than a bare cancellation.
@@ -169,6 +180,7 @@ impl Exchange {
             received_at: Some(timestamp(facts.received_at)),
             deadline: Some(timestamp(deadline)),
             reply_topic: self.reply_topic.clone(),
+            particulars: incoming.request.particulars.clone(),
             ..Default::default()
         };
         // Registered before sending, so that even an instant reply finds this call.
@@ -196,14 +208,21 @@ impl Exchange {
             tracing::error!(request_id = %facts.request_id, "reply names another service than the request");
             return Err(GatewayError::Platform("the provider's adapter answered for another service".into()));
         }
-        deliver(facts, reply)
+        deliver(&self.cache, &call.service, facts, reply)
     }
 }
 
-/// The consumer's response for a reply.
-fn deliver(facts: &mut CallFacts, reply: ExchangeReply) -> Result<CallResponse, GatewayError> {
+/// The consumer's response for a reply; an answer is delivered only once its adapter signature verifies.
+fn deliver(
+    cache: &RegistryCache,
+    service: &koprik_proto::ids::ServiceId,
+    facts: &mut CallFacts,
+    reply: ExchangeReply,
+) -> Result<CallResponse, GatewayError> {
     match reply.outcome {
         Some(Outcome::Answer(answer)) => {
+            facts.provider_key_id =
+                answer_signature::verify(cache, &facts.request_id, service, &answer, reply.answered_at.as_ref())?;
             facts.response_sha256 = audit::sha256_hex(&answer.payload);
             Ok(CallResponse {
                 request_id: facts.request_id.clone(),

@@ -5,8 +5,9 @@
 //!
 //! # Layout
 //! - [`config`]: the typed configuration.
-//! - [`call`]: a consumer's request, validated.
-//! - [`access`]: the access rule.
+//! - [`call`]: a consumer's request, validated; [`mandatory_content`]: its REG-2 p. 14 particulars.
+//! - [`request_signature`], [`answer_signature`]: the officer's and the adapter's signatures.
+//! - [`access`]: the access rule; [`maintenance_window`]: announced technical works.
 //! - [`cache`]: the registry cache built from `registry.events`.
 //! - [`feeds`]: the registry feed and the reply feed.
 //! - [`pending`]: calls waiting for replies.
@@ -16,6 +17,7 @@
 //! - [`error`], [`metrics`].
 
 pub mod access;
+pub mod answer_signature;
 pub mod audit;
 pub mod cache;
 pub mod call;
@@ -24,8 +26,11 @@ pub mod error;
 pub mod exchange;
 pub mod feeds;
 pub mod grpc;
+pub mod maintenance_window;
+pub mod mandatory_content;
 pub mod metrics;
 pub mod pending;
+pub mod request_signature;
 
 use std::sync::Arc;
 

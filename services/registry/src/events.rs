@@ -7,7 +7,7 @@ use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::{Message, Name};
 use koprik_proto::registry::{
     Announcement, CalendarYear, ConnectionApplication, Grant, InventoryConfirmation, Organization,
-    PublicServiceApplication, PublicServiceEntry, Service, Subsystem,
+    PublicServiceApplication, PublicServiceEntry, Service, SigningKey, Subsystem,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
@@ -67,6 +67,7 @@ published!(
     PublicServiceEntry => PublicService,
     PublicServiceApplication => PublicServiceApplication,
     InventoryConfirmation => PublicServiceInventory,
+    SigningKey => SigningKey,
 );
 
 /// Writes the event for `state` to the outbox, inside the caller's transaction.

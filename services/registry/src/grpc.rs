@@ -39,6 +39,7 @@ pub mod announcements;
 pub mod calendar;
 pub mod onboarding;
 pub mod public_services;
+pub mod signing_keys;
 
 /// An optional filter field: absent means "no filter", present must be valid.
 pub(crate) fn optional<'a, W, D>(value: Option<&'a W>, field: &str) -> Result<Option<D>, FieldError>

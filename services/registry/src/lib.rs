@@ -35,6 +35,7 @@ use koprik_proto::registry::announcements_server::AnnouncementsServer;
 use koprik_proto::registry::onboarding_server::OnboardingServer;
 use koprik_proto::registry::public_services_server::PublicServicesServer;
 use koprik_proto::registry::registry_server::RegistryServer;
+use koprik_proto::registry::signing_keys_server::SigningKeysServer;
 use koprik_proto::registry::working_calendar_server::WorkingCalendarServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{db, grpc as server, CancellationToken};
@@ -116,6 +117,7 @@ pub async fn run(
     let onboarding = OnboardingServer::new(grpc::onboarding::OnboardingApi::new(repository.clone()));
     let announcements = AnnouncementsServer::new(grpc::announcements::AnnouncementsApi::new(repository.clone()));
     let calendar = WorkingCalendarServer::new(grpc::calendar::CalendarApi::new(repository.clone()));
+    let signing_keys = SigningKeysServer::new(grpc::signing_keys::SigningKeysApi::new(repository.clone()));
     let account_status = tokio::spawn(automatic_access::follow_account_status(
         config.kafka.clone(),
         config.access.clone(),
@@ -143,6 +145,7 @@ pub async fn run(
         .add_service(onboarding)
         .add_service(announcements)
         .add_service(calendar)
+        .add_service(signing_keys)
         .add_service(public_services);
     let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
 

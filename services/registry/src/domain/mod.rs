@@ -7,6 +7,7 @@ pub mod data_item_access;
 pub mod ddp_contract;
 pub mod grant_lifecycle;
 pub mod information_system_form;
+pub mod officer_signature_key;
 pub mod official_notice;
 pub mod organization;
 pub mod paging;

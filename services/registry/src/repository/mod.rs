@@ -9,6 +9,7 @@ pub mod mapping;
 mod organizations;
 pub mod public_services;
 mod services;
+mod signing_keys;
 mod subsystems;
 
 use std::sync::Arc;

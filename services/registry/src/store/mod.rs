@@ -31,4 +31,6 @@ pub mod public_service_version;
 #[allow(missing_docs)]
 pub mod service;
 #[allow(missing_docs)]
+pub mod signing_key;
+#[allow(missing_docs)]
 pub mod subsystem;
