@@ -11,7 +11,7 @@ use koprik_proto::common::{applicant_id::Kind, ApplicantId};
 use koprik_proto::events::AuditRecord;
 use koprik_proto::exchange::exchange_client::ExchangeClient;
 use koprik_proto::exchange::{CallRequest, CallResponse};
-use koprik_proto::ids::ServiceId;
+use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::OfficialNotice;
 use koprik_proto::tonic::transport::Channel;
@@ -76,9 +76,16 @@ pub struct Sandbox {
     pub registry: RegistryClient<Channel>,
     /// A gateway client.
     pub gateway: ExchangeClient<Channel>,
+    /// The demo officer's and adapter's keys.
+    pub keys: demo::DemoKeys,
+    registry_channel: Channel,
+    /// The registry number of the demo public service the demo requests are made for.
+    pub public_service: u64,
     registry_service: Option<Running>,
     gateway_service: Option<Running>,
     adapter_service: Option<Running>,
+    /// Holds the adapter's key file.
+    key_dir: tempfile::TempDir,
     _database: TestDatabase,
 }
 
@@ -102,10 +109,17 @@ impl Sandbox {
         let public_http = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let bound = koprik_registry::RegistryListeners { grpc, metrics, public_http };
         let registry_service = spawn(|s| koprik_registry::run(config, bound, s));
-        let mut registry = RegistryClient::new(channel(registry_addr).await);
+        let registry_channel = channel(registry_addr).await;
+        let mut registry = RegistryClient::new(registry_channel.clone());
         demo::seed(&mut registry).await.expect("demo data seeded");
+        let keys = demo::DemoKeys::generate();
+        let public_service =
+            demo::seed_exchange(registry_channel.clone(), &keys).await.expect("keys and public service");
+        let key_dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(demo::DemoKeys::adapter_file(key_dir.path()), keys.adapter.to_pem().expect("PEM"))
+            .expect("adapter key written");
 
-        let adapter_service = start_adapter(&kafka).await;
+        let adapter_service = start_adapter(&kafka, key_dir.path()).await;
         let (grpc, metrics, gateway_addr, metrics_addr) = listeners().await;
         let config = GatewayConfig {
             instance: "gateway-test".into(),
@@ -121,16 +135,43 @@ impl Sandbox {
             broker,
             registry,
             gateway,
+            keys,
+            registry_channel,
+            public_service,
             registry_service: Some(registry_service),
             gateway_service: Some(gateway_service),
             adapter_service: Some(adapter_service),
+            key_dir,
             _database: database,
         }
     }
 
+    /// A channel to the registry, for its other services (signing keys, public services, ...).
+    pub fn registry_channel(&self) -> Channel {
+        self.registry_channel.clone()
+    }
+
     /// Starts the demo civil-registry adapter again.
     pub async fn start_adapter(&mut self) {
-        self.adapter_service = Some(start_adapter(&self.broker.kafka_config()).await);
+        self.adapter_service = Some(start_adapter(&self.broker.kafka_config(), self.key_dir.path()).await);
+    }
+
+    /// Starts the demo adapter signing with `key` instead of its registered key (as a forged adapter would).
+    pub async fn start_adapter_with_key(&mut self, key: &koprik_proto::signing::PrivateKey) {
+        let dir = self.key_dir.path().join("other");
+        std::fs::create_dir_all(&dir).expect("directory");
+        std::fs::write(demo::DemoKeys::adapter_file(&dir), key.to_pem().expect("PEM")).expect("key written");
+        self.adapter_service = Some(start_adapter(&self.broker.kafka_config(), &dir).await);
+    }
+
+    /// `request` as the demo officer prepares it for `consumer`: particulars filled in for the demo public service,
+    /// signed now.
+    pub fn signed(&self, consumer: &str, request: CallRequest) -> CallRequest {
+        let consumer: SubsystemId = consumer.parse().expect("a valid consumer id");
+        self.keys
+            .officer_for(&consumer.to_string())
+            .prepare(request, &consumer, &demo::purpose(self.public_service))
+            .expect("prepared")
     }
 
     /// Stops the adapter, as when the provider's side goes down.
@@ -140,8 +181,15 @@ impl Sandbox {
         }
     }
 
-    /// Calls the gateway as `consumer`.
+    /// Calls the gateway as `consumer`. A request without a signature is first prepared and signed by the demo
+    /// officer (as the consumer's own subsystem, or the demo consumer when none is named); tests of the signature
+    /// rules pass requests they signed (or spoiled) themselves.
     pub async fn call(&mut self, consumer: Option<&str>, request: CallRequest) -> Result<CallResponse, Status> {
+        let request = if request.signature.is_none() && request.service.is_some() {
+            self.signed(consumer.unwrap_or(demo::CONSUMER), request)
+        } else {
+            request
+        };
         let mut request = Request::new(request);
         if let Some(consumer) = consumer {
             request.metadata_mut().insert("koprik-consumer", consumer.parse().expect("ASCII metadata"));
@@ -184,8 +232,8 @@ impl Sandbox {
     }
 }
 
-/// Starts the demo civil-registry adapter and waits until it serves.
-async fn start_adapter(kafka: &koprik_kafka::KafkaConfig) -> Running {
+/// Starts the demo civil-registry adapter, signing with the adapter key in `key_dir`, and waits until it serves.
+async fn start_adapter(kafka: &koprik_kafka::KafkaConfig, key_dir: &std::path::Path) -> Running {
     let (grpc, metrics, grpc_addr, metrics_addr) = listeners().await;
     let config = AdapterConfig {
         provider: demo::PROVIDER.into(),
@@ -193,6 +241,10 @@ async fn start_adapter(kafka: &koprik_kafka::KafkaConfig) -> Running {
         grpc: GrpcServerConfig::plain(grpc_addr),
         metrics: MetricsConfig { listen: metrics_addr },
         kafka: kafka.clone(),
+        signing: koprik_adapter::SigningConfig {
+            key_file: demo::DemoKeys::adapter_file(key_dir),
+            key_id: demo::ADAPTER_KEY_ID.into(),
+        },
         ..AdapterConfig::default()
     };
     let running = spawn(|s| koprik_adapter::run(config, koprik_adapter::Listeners { grpc, metrics }, s));

@@ -93,7 +93,8 @@ async fn a_stopped_adapter_gives_deadline_exceeded_within_the_timeout() {
 
     // A caller's own shorter deadline is honoured too, and still answered by the gateway (with its request id
     // and an audit record), not cut off by the transport.
-    let mut request = koprik_proto::tonic::Request::new(person_request(demo::DEMO_PINFL, &[]));
+    let mut request =
+        koprik_proto::tonic::Request::new(sandbox.signed(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])));
     request.set_timeout(Duration::from_millis(700));
     request.metadata_mut().insert("koprik-consumer", demo::CONSUMER.parse().expect("ASCII"));
     let status = sandbox.gateway.call(request).await.expect_err("nobody answers");

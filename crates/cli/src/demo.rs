@@ -4,14 +4,23 @@
 //!
 //! Seeding is idempotent: what exists already is left as it is, so `koprik up` can run again on the same data.
 
+use std::path::{Path, PathBuf};
+
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
+use koprik_proto::registry::public_services_client::PublicServicesClient;
 use koprik_proto::registry::registry_client::RegistryClient;
+use koprik_proto::registry::signing_keys_client::SigningKeysClient;
 use koprik_proto::registry::{
     CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest, DataClassification,
-    DataItem, Grant, ListGrantsRequest, Organization, OrganizationRole, OrganizationType, Service, Subsystem,
+    DataItem, Grant, ListEntriesRequest, ListGrantsRequest, Organization, OrganizationRole, OrganizationType,
+    RegisterEntryRequest, RegisterSigningKeyRequest, Service, SignatureAlgorithm, SigningKey, SigningKeyPurpose,
+    SubmitEntryRequest, Subsystem,
 };
+use koprik_proto::signing::PrivateKey;
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Code, Status};
+
+use crate::officer::{Officer, Purpose};
 
 /// The provider: the Ministry of Justice's civil registry.
 pub const PROVIDER: &str = "UZ/GOV/201122919";
@@ -25,6 +34,78 @@ pub const CONSUMER: &str = "UZ/GOV/200935935/tax-inspection";
 pub const UNGRANTED_CONSUMER: &str = "UZ/COM/207028220/loan-origination";
 /// A person in the demo civil registry fixture (fictional).
 pub const DEMO_PINFL: &str = "31403850260011";
+/// The tax inspection's officer who signs the demo requests (fictional), and her key id.
+pub const OFFICER_KEY_ID: &str = "tax-inspection.officer-1";
+/// The officer's full name.
+pub const OFFICER_NAME: &str = "Dilnoza Rahimova";
+/// The officer's position.
+pub const OFFICER_POSITION: &str = "Bosh inspektor (chief inspector)";
+/// The demo consumers' officers: subsystem, key id, full name, position (fictional people). In the demo they
+/// share one key pair; each is registered for its own subsystem.
+pub const OFFICERS: &[(&str, &str, &str, &str)] = &[
+    (CONSUMER, OFFICER_KEY_ID, OFFICER_NAME, OFFICER_POSITION),
+    (UNGRANTED_CONSUMER, "loan-origination.officer-1", "Jasur Toshmatov", "Kredit mutaxassisi (loan officer)"),
+];
+/// The key id of the civil registry adapter's answer-signing key.
+pub const ADAPTER_KEY_ID: &str = "civil-registry.adapter-1";
+/// The applicant's request the demo exchange serves (a fictional my.gov.uz application number).
+pub const APPLICANT_REQUEST_REF: &str = "MY.GOV.UZ-DEMO-000001";
+/// The demo entry of the Unified Registry of Public Services, the example the operator's guide uses.
+const PUBLIC_SERVICE: &str = include_str!("../../../deploy/examples/public-service.toml");
+
+/// The demo officer's and adapter's private keys.
+pub struct DemoKeys {
+    /// The officer's key.
+    pub officer: PrivateKey,
+    /// The adapter's key.
+    pub adapter: PrivateKey,
+}
+
+impl DemoKeys {
+    /// Fresh keys, kept in memory (tests).
+    pub fn generate() -> Self {
+        Self { officer: PrivateKey::generate(), adapter: PrivateKey::generate() }
+    }
+
+    /// Where the officer's key lives under `dir`.
+    pub fn officer_file(dir: &Path) -> PathBuf {
+        dir.join("officer.pem")
+    }
+
+    /// Where the adapter's key lives under `dir`.
+    pub fn adapter_file(dir: &Path) -> PathBuf {
+        dir.join("adapter.pem")
+    }
+
+    /// The keys in `dir`, created there the first time (so a restarted stack keeps its registered keys).
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        let load = |path: PathBuf| -> anyhow::Result<PrivateKey> {
+            if !path.exists() {
+                crate::commands::keys::write_private_key(&PrivateKey::generate(), &path)?;
+            }
+            let pem = std::fs::read_to_string(&path)?;
+            PrivateKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        };
+        Ok(Self { officer: load(Self::officer_file(dir))?, adapter: load(Self::adapter_file(dir))? })
+    }
+
+    /// The officer of the demo consumer `consumer` (the tax inspection's for any other subsystem).
+    pub fn officer_for(&self, consumer: &str) -> Officer {
+        let (_, key_id, name, position) =
+            OFFICERS.iter().find(|(subsystem, ..)| *subsystem == consumer).copied().unwrap_or(OFFICERS[0]);
+        Officer { key: self.officer.clone(), key_id: key_id.into(), name: name.into(), position: position.into() }
+    }
+
+    /// The tax inspection's officer.
+    pub fn officer(&self) -> Officer {
+        Officer {
+            key: self.officer.clone(),
+            key_id: OFFICER_KEY_ID.into(),
+            name: OFFICER_NAME.into(),
+            position: OFFICER_POSITION.into(),
+        }
+    }
+}
 
 /// The data items of the demo service, with their names.
 const DATA_ITEMS: &[(&str, &str)] = &[
@@ -176,6 +257,71 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
         }
         Err(status) => Err(status),
     }
+}
+
+async fn signing_key(
+    client: &mut SigningKeysClient<Channel>,
+    key_id: &str,
+    subsystem: &str,
+    purpose: SigningKeyPurpose,
+    key: &PrivateKey,
+    holder: (&str, &str),
+) -> Result<(), Status> {
+    let subsystem: SubsystemId = id(subsystem);
+    let key = SigningKey {
+        key_id: key_id.into(),
+        subsystem: Some((&subsystem).into()),
+        purpose: purpose as i32,
+        algorithm: SignatureAlgorithm::Ed25519 as i32,
+        public_key: key.public_key(),
+        holder_name: holder.0.into(),
+        holder_position: holder.1.into(),
+        ..SigningKey::default()
+    };
+    let request = RegisterSigningKeyRequest { key: Some(key), actor: "koprik demo-seed".into() };
+    existing_ok(client.register_signing_key(request).await)
+}
+
+/// What the demo requests are for: the demo public service's registry number and the applicant's request.
+pub fn purpose(public_service_number: u64) -> Purpose {
+    Purpose { public_service_number, applicant_request_ref: APPLICANT_REQUEST_REF.into() }
+}
+
+/// Registers what a signed exchange needs besides [`seed`]: the officer's and the adapter's public keys and the
+/// demo entry of the Unified Registry of Public Services. Returns the entry's registry number. Idempotent.
+pub async fn seed_exchange(channel: Channel, keys: &DemoKeys) -> anyhow::Result<u64> {
+    let mut signing_keys = SigningKeysClient::new(channel.clone());
+    for (subsystem, key_id, name, position) in OFFICERS {
+        let officer = SigningKeyPurpose::Officer;
+        signing_key(&mut signing_keys, key_id, subsystem, officer, &keys.officer, (name, position)).await?;
+    }
+    signing_key(
+        &mut signing_keys,
+        ADAPTER_KEY_ID,
+        PROVIDER_SUBSYSTEM,
+        SigningKeyPurpose::Adapter,
+        &keys.adapter,
+        ("", ""),
+    )
+    .await?;
+
+    let content = crate::commands::public_services::parse_content(Path::new("public-service.toml"), PUBLIC_SERVICE)?;
+    let mut registry = PublicServicesClient::new(channel);
+    let provider: MemberId = id(PROVIDER);
+    let existing = registry
+        .list_entries(ListEntriesRequest { page: None, competent_body: Some((&provider).into()) })
+        .await?
+        .into_inner()
+        .entries;
+    if let Some(entry) = existing.iter().find(|e| e.content.as_ref().map(|c| &c.name) == Some(&content.name)) {
+        return Ok(entry.number);
+    }
+    let actor = "koprik demo-seed".to_owned();
+    let submitted =
+        registry.submit_entry(SubmitEntryRequest { content: Some(content), actor: actor.clone() }).await?.into_inner();
+    let registered =
+        registry.register_entry(RegisterEntryRequest { application_id: submitted.id, actor }).await?.into_inner();
+    Ok(registered.number)
 }
 
 #[cfg(test)]

@@ -6,10 +6,12 @@
 //! - [`processes`]: child processes with logs and graceful stop.
 //! - [`commands`]: registry administration, calls through the gateway, the audit trail.
 //! - [`demo`]: the demo organisations, services and grant, seeded idempotently.
+//! - [`officer`]: preparing and signing a request as a consumer's officer.
 //! - [`show`]: terminal renderings.
 
 pub mod commands;
 pub mod demo;
+pub mod officer;
 pub mod processes;
 pub mod show;
 pub mod up;

@@ -1,7 +1,7 @@
 //! `koprik`: the embedded stack launcher (`koprik up`) and operator commands.
 
 use clap::{Parser, Subcommand};
-use koprik_cli::commands::{self, call::CallArgs, onboarding, public_services, registry};
+use koprik_cli::commands::{self, call::CallArgs, keys, onboarding, public_services, registry};
 use koprik_cli::up::{self, UpArgs};
 use koprik_kafka::KafkaConfig;
 
@@ -39,7 +39,10 @@ enum Command {
     /// The Unified Registry of Public Services, Forms and Blanks (REG-1).
     #[command(subcommand)]
     PublicService(public_services::Command),
-    /// Call a web service through the gateway.
+    /// Officers' and adapters' signing keys.
+    #[command(subcommand)]
+    Key(keys::Command),
+    /// Call a web service through the gateway, as an officer who signs the request.
     Call(CallArgs),
     /// Print the audit trail from exchange.audit.
     AuditTail {
@@ -80,9 +83,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::PublicService(command) => {
             public_services::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
         }
+        Command::Key(keys::Command::Generate { out }) => keys::generate(&out),
+        Command::Key(command) => {
+            keys::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+        }
         Command::Call(args) => {
-            // The arguments are checked before anything is sent.
-            let request = args.request()?;
+            // The arguments are checked, and the request signed, before anything is sent.
+            let request = args.signed_request()?;
             let channel = commands::connect(&cli.gateway).await?;
             match commands::call::call(channel, &args.consumer, request, args.timeout()).await? {
                 Ok(response) => {

@@ -76,7 +76,26 @@ pub fn grant(g: &Grant) -> String {
     )
 }
 
-/// An audit record.
+/// A signing key.
+pub fn signing_key(k: &koprik_proto::registry::SigningKey) -> String {
+    let holder = if k.holder_name.is_empty() {
+        String::new()
+    } else {
+        format!("  holder={:?} ({})", k.holder_name, k.holder_position)
+    };
+    let reason =
+        if k.revocation_reason.is_empty() { String::new() } else { format!("  reason={:?}", k.revocation_reason) };
+    format!(
+        "key {}  {}  {}  status={}{holder}{reason}  public={}",
+        k.key_id,
+        subsystem_id(k.subsystem.as_ref()),
+        k.purpose().as_str_name().trim_start_matches("SIGNING_KEY_PURPOSE_"),
+        k.status().as_str_name().trim_start_matches("CREDENTIAL_STATUS_"),
+        hex::encode(&k.public_key)
+    )
+}
+
+/// One line per audit record.
 pub fn audit(a: &AuditRecord) -> String {
     let when =
         a.received_at.as_ref().and_then(koprik_proto::time::datetime).map(|t| t.to_rfc3339()).unwrap_or_default();

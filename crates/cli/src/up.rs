@@ -88,15 +88,17 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let endpoints = Endpoints::new(&args);
     let mut running: Vec<Process> = Vec::new();
     let result = start_and_demo(&args, &endpoints, &logs, &mut running).await;
-    if result.is_ok() && !args.exit_after_demo {
-        print_endpoints(&endpoints, &args.var_dir);
-        wait_for_stop(&mut running).await;
+    if let Ok(public_service) = result {
+        if !args.exit_after_demo {
+            print_endpoints(&endpoints, &args.var_dir, public_service);
+            wait_for_stop(&mut running).await;
+        }
     }
     println!("stopping...");
     while let Some(process) = running.pop() {
         process.terminate(Duration::from_secs(10)).await;
     }
-    result
+    result.map(|_| ())
 }
 
 async fn start_and_demo(
@@ -104,7 +106,7 @@ async fn start_and_demo(
     endpoints: &Endpoints,
     logs: &Path,
     running: &mut Vec<Process>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     let kafka_url = format!("tcp://{}", endpoints.kafka);
     // Tansu reads the path after "sqlite://" with its first '/' taken as the separator, so an absolute path needs
     // one more.
@@ -155,16 +157,52 @@ async fn start_and_demo(
     let mut registry = RegistryClient::new(crate::commands::connect(&format!("http://{}", endpoints.registry)).await?);
     let grant = demo::seed(&mut registry).await?;
     println!("demo data  {} may call {} (grant {})", demo::CONSUMER, demo::SERVICE, grant.id);
+    let keys_dir = keys_dir(&args.var_dir);
+    let keys = demo::DemoKeys::load_or_create(&keys_dir)?;
+    let channel = crate::commands::connect(&format!("http://{}", endpoints.registry)).await?;
+    let public_service = demo::seed_exchange(channel, &keys).await?;
+    println!(
+        "signing    officer key {} and adapter key {} in {}/; public service No. {public_service}",
+        demo::OFFICER_KEY_ID,
+        demo::ADAPTER_KEY_ID,
+        keys_dir.display()
+    );
 
     let mut env = common_env(&endpoints.kafka, endpoints.adapter);
     env.push(("KOPRIK_PROVIDER", demo::PROVIDER.to_owned()));
+    env.push(("KOPRIK_SIGNING__KEY_FILE", demo::DemoKeys::adapter_file(&keys_dir).display().to_string()));
+    env.push(("KOPRIK_SIGNING__KEY_ID", demo::ADAPTER_KEY_ID.to_owned()));
     start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, running).await?;
 
     let mut env = common_env(&endpoints.kafka, endpoints.gateway);
     env.push(("KOPRIK_INSTANCE", GATEWAY_INSTANCE.to_owned()));
     start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, running).await?;
 
-    demo_exchange(endpoints, &kafka).await
+    demo_exchange(endpoints, &kafka, &demo_call(&keys_dir, public_service)).await?;
+    Ok(public_service)
+}
+
+/// Where `koprik up` keeps the demo officer's and adapter's private keys.
+fn keys_dir(var_dir: &Path) -> PathBuf {
+    var_dir.join("keys")
+}
+
+/// The demo call: the tax inspection's officer asks the civil registry for a person, for the demo public service.
+fn demo_call(keys_dir: &Path, public_service: u64) -> CallArgs {
+    CallArgs {
+        consumer: demo::CONSUMER.into(),
+        service: demo::SERVICE.into(),
+        pinfl: Some(demo::DEMO_PINFL.into()),
+        stir: None,
+        items: vec!["surname".into(), "given_name".into(), "patronymic".into(), "birth_date".into(), "address".into()],
+        timeout_secs: 5,
+        public_service,
+        applicant_request: demo::APPLICANT_REQUEST_REF.into(),
+        officer_key: demo::DemoKeys::officer_file(keys_dir),
+        key_id: demo::OFFICER_KEY_ID.into(),
+        officer_name: demo::OFFICER_NAME.into(),
+        officer_position: demo::OFFICER_POSITION.into(),
+    }
 }
 
 /// Starts a service process and waits until its gRPC health check answers SERVING.
@@ -227,26 +265,21 @@ async fn wait_for_port(addr: &str, running: &mut [Process]) -> anyhow::Result<()
 }
 
 /// The demo: the tax inspection asks the civil registry for a person, through the gateway.
-async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig) -> anyhow::Result<()> {
-    let args = CallArgs {
-        consumer: demo::CONSUMER.into(),
-        service: demo::SERVICE.into(),
-        pinfl: Some(demo::DEMO_PINFL.into()),
-        stir: None,
-        items: vec!["surname".into(), "given_name".into(), "patronymic".into(), "birth_date".into(), "address".into()],
-        timeout_secs: 5,
-    };
+async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig, args: &CallArgs) -> anyhow::Result<()> {
     println!();
     println!("demo exchange");
     println!("  consumer   {}", args.consumer);
     println!("  service    {}", args.service);
     println!("  applicant  pinfl {}", demo::DEMO_PINFL);
     println!("  items      {}", args.items.join(", "));
-    let request = args.request()?;
+    println!("  signed by  {} ({}), key {}", args.officer_name, args.officer_position, args.key_id);
+    println!("  for        public service No. {}, applicant request {}", args.public_service, args.applicant_request);
     let channel = crate::commands::connect(&format!("http://{}", endpoints.gateway)).await?;
     let start = Instant::now();
     let response = loop {
-        match call::call(channel.clone(), &args.consumer, request.clone(), args.timeout()).await? {
+        // Signed afresh on each try: the signing time is part of what is signed.
+        let request = args.signed_request()?;
+        match call::call(channel.clone(), &args.consumer, request, args.timeout()).await? {
             Ok(response) => break response,
             // The gateway learns the demo grant from registry.events; on a first start that may take a moment.
             Err(_) if start.elapsed() < Duration::from_secs(30) => {
@@ -278,7 +311,7 @@ async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig) -> anyhow::Re
     Ok(())
 }
 
-fn print_endpoints(endpoints: &Endpoints, var_dir: &Path) {
+fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, public_service: u64) {
     println!();
     println!("Ko'prik is running (Ctrl-C stops it):");
     println!("  kafka (Tansu)        {}", endpoints.kafka);
@@ -299,11 +332,19 @@ fn print_endpoints(endpoints: &Endpoints, var_dir: &Path) {
         Endpoints::metrics(endpoints.adapter)
     );
     println!("  data and logs        {}/", var_dir.display());
+    let call = demo_call(&keys_dir(var_dir), public_service);
     println!("try:");
     println!(
-        "  ./target/debug/koprik call --consumer {} --service {} --pinfl 40211921800143",
-        demo::CONSUMER,
-        demo::SERVICE
+        "  ./target/debug/koprik call --consumer {} --service {} --pinfl 40211921800143 \\\n      --public-service {} \
+         --applicant-request {} --officer-key {} \\\n      --key-id {} --officer-name {:?} --officer-position {:?}",
+        call.consumer,
+        call.service,
+        call.public_service,
+        call.applicant_request,
+        call.officer_key.display(),
+        call.key_id,
+        call.officer_name,
+        call.officer_position
     );
     println!("  ./target/debug/koprik audit tail");
 }

@@ -139,6 +139,7 @@ pub fn answer_bytes(
 }
 
 /// An Ed25519 private key, for officers' tools and adapters.
+#[derive(Clone)]
 pub struct PrivateKey(ed25519_dalek::SigningKey);
 
 impl PrivateKey {

@@ -170,7 +170,8 @@ mod tests {
         let now = Utc::now();
         assert_eq!(check(None, now).expect_err("none").field, "particulars");
         let other: MemberId = "UZ/GOV/300000001".parse().expect("id");
-        let cases: Vec<(Box<dyn Fn(&mut RequestParticulars)>, &str)> = vec![
+        type Spoil<'a> = Box<dyn Fn(&mut RequestParticulars) + 'a>;
+        let cases: Vec<(Spoil, &str)> = vec![
             (Box::new(|p| p.requesting_body = None), "particulars.requesting_body"),
             (Box::new(|p| p.requesting_body = Some((&other).into())), "particulars.requesting_body"),
             (Box::new(|p| p.addressee = Some((&other).into())), "particulars.addressee"),

@@ -1,14 +1,17 @@
 //! `koprik call`: one request through the gateway, as a consumer's information system would make it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use koprik_proto::common::{applicant_id::Kind, ApplicantId};
 use koprik_proto::exchange::exchange_client::ExchangeClient;
 use koprik_proto::exchange::{CallRequest, CallResponse};
-use koprik_proto::ids::ServiceId;
+use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Request, Status};
+
+use crate::officer::{Officer, Purpose};
 
 /// What to ask.
 #[derive(Debug, Clone, Args)]
@@ -31,6 +34,24 @@ pub struct CallArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout_secs: u64,
+    /// The Unified Registry number of the public service the data is requested for (REG-2 p. 14).
+    #[arg(long)]
+    pub public_service: u64,
+    /// The reference of the applicant's request (its application number).
+    #[arg(long)]
+    pub applicant_request: String,
+    /// The officer's private signing key, PKCS#8 PEM (`koprik key generate`).
+    #[arg(long, env = "KOPRIK_OFFICER_KEY")]
+    pub officer_key: PathBuf,
+    /// The id the officer's key is registered under.
+    #[arg(long, env = "KOPRIK_OFFICER_KEY_ID")]
+    pub key_id: String,
+    /// The officer's full name, as registered with the key.
+    #[arg(long, env = "KOPRIK_OFFICER_NAME")]
+    pub officer_name: String,
+    /// The officer's position, as registered with the key.
+    #[arg(long, env = "KOPRIK_OFFICER_POSITION")]
+    pub officer_position: String,
 }
 
 impl CallArgs {
@@ -41,7 +62,19 @@ impl CallArgs {
 }
 
 impl CallArgs {
-    /// The gRPC request these arguments describe.
+    /// The request these arguments describe, with its particulars, signed by the officer.
+    pub fn signed_request(&self) -> anyhow::Result<CallRequest> {
+        let consumer: SubsystemId =
+            self.consumer.parse().map_err(|e| anyhow::anyhow!("--consumer {:?}: {e}", self.consumer))?;
+        let officer = Officer::from_file(&self.officer_key, &self.key_id, &self.officer_name, &self.officer_position)?;
+        let purpose = Purpose {
+            public_service_number: self.public_service,
+            applicant_request_ref: self.applicant_request.clone(),
+        };
+        officer.prepare(self.request()?, &consumer, &purpose)
+    }
+
+    /// The gRPC request these arguments describe, before the officer fills in the particulars and signs.
     pub fn request(&self) -> anyhow::Result<CallRequest> {
         let service: ServiceId =
             self.service.parse().map_err(|e| anyhow::anyhow!("--service {:?}: {e}", self.service))?;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod call;
 pub mod grounds;
+pub mod keys;
 pub mod onboarding;
 pub mod public_services;
 pub mod registry;

@@ -115,7 +115,8 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_field() {
-        let cases: Vec<(fn(&mut SigningKey), &str)> = vec![
+        type Spoil = fn(&mut SigningKey);
+        let cases: Vec<(Spoil, &str)> = vec![
             (|k| k.key_id = "has space".into(), "key_id"),
             (|k| k.purpose = 0, "purpose"),
             (|k| k.algorithm = 0, "algorithm"),
