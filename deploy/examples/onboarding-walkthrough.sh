@@ -2,8 +2,9 @@
 # An operator's whole IIP onboarding from a terminal, against a running stack (`make run` in another terminal):
 # a ministry registers its information system with the application-form fields, applies for the demo civil
 # registry service, the operator reviews, approves, agrees the technological instruction and connects it; the
-# ministry then calls the service; a request outside the instruction is refused; a suspension with its ground
-# and notice takes effect at once; reinstatement lifts it.
+# ministry's officer registers a signing key and calls the service with signed requests naming the public service
+# they serve (REG-2 p. 14); a request outside the instruction is refused; a suspension with its ground and notice
+# takes effect at once; reinstatement lifts it.
 #
 #   deploy/examples/onboarding-walkthrough.sh          (uses ./target/debug/koprik)
 #   KOPRIK=koprik KOPRIK_REGISTRY_URL=... KOPRIK_GATEWAY_URL=... deploy/examples/onboarding-walkthrough.sh
@@ -27,7 +28,8 @@ step "The ministry and its information system, with the application-form fields"
 
 step "The application (A1 §8)"
 form=$(mktemp)
-trap 'rm -f "$form"' EXIT
+keys=$(mktemp -d)
+trap 'rm -rf "$form" "$keys"' EXIT
 cat > "$form" <<TOML
 consumer = "$system"
 platform = "iip"
@@ -44,22 +46,36 @@ items = [
   { code = "birth_date", purpose = "check the age condition" },
 ]
 TOML
-id=$("$koprik" "${applicant[@]}" application-submit "$form" | head -1 | awk '{print $2}')
+id=$("$koprik" "${applicant[@]}" application-submit "$form" | sed -n 1p | awk '{print $2}')
 echo "application $id"
 
 step "Review within 7 working days, TI within 7, connection within 5 (A1 §9-11)"
-"$koprik" "${operator[@]}" application-review --id "$id" | head -1
-"$koprik" "${operator[@]}" application-approve --id "$id" | head -1
-"$koprik" "${operator[@]}" application-agree-ti --id "$id" --reference TI-2026/77 --permit "$service=surname,birth_date" | head -1
+"$koprik" "${operator[@]}" application-review --id "$id" | sed -n 1p
+"$koprik" "${operator[@]}" application-approve --id "$id" | sed -n 1p
+"$koprik" "${operator[@]}" application-agree-ti --id "$id" --reference TI-2026/77 --permit "$service=surname,birth_date" | sed -n 1p
 "$koprik" "${operator[@]}" application-connect --id "$id"
 grant=$("$koprik" application-show --id "$id" | awk '$1 == "grant" {print $2}')
 
+step "The ministry's officer gets a signing key; the operator registers its public key (REG-2 p. 14)"
+"$koprik" key generate --out "$keys/officer.pem"
+"$koprik" "${operator[@]}" key register --key-id social-benefits.officer-1 --subsystem "$system" --purpose officer \
+  --key-file "$keys/officer.pem" --holder-name "Madina Rashidova" --holder-position "Head of IT"
+export KOPRIK_OFFICER_KEY=$keys/officer.pem KOPRIK_OFFICER_KEY_ID=social-benefits.officer-1
+export KOPRIK_OFFICER_NAME="Madina Rashidova" KOPRIK_OFFICER_POSITION="Head of IT"
+# Each request names the public service it is made for (its number in the Unified Registry) and the applicant's
+# request it answers.
+number=$("$koprik" public-service list --body UZ/GOV/201122919 | awk '$3 == "LIVE" {print $2; exit}')
+call() {
+  "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 \
+    --public-service "$number" --applicant-request "SB-2026-00042" "$@"
+}
+
 step "The ministry calls the service"
 sleep 1
-"$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname --item birth_date
+call --item surname --item birth_date
 
 step "An item outside the technological instruction is refused (A1 §14-15)"
-if "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item address; then
+if call --item address; then
   echo "expected a refusal" >&2; exit 1
 fi
 
@@ -67,12 +83,12 @@ step "Suspension on a ground of A1 §26, with the official notice"
 "$koprik" "${operator[@]}" grant-set-status --id "$grant" --status suspended --ground suspend-unagreed-purpose \
   --reason "data used for a purpose the TI does not state" --notice "01-12/901,2026-11-23,A. Karimov, director"
 sleep 1
-if "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname; then
+if call --item surname; then
   echo "expected a refusal" >&2; exit 1
 fi
 
 step "Reinstatement"
 "$koprik" "${operator[@]}" grant-set-status --id "$grant" --status active
 sleep 1
-"$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname
+call --item surname
 "$koprik" application-show --id "$id"

@@ -157,9 +157,10 @@ impl PrivateKey {
             .map_err(|e| SignatureError::BadPrivateKey(e.to_string()))
     }
 
-    /// The key as PKCS#8 PEM.
+    /// The key as PKCS#8 v1 PEM (the form `openssl genpkey -algorithm ed25519` writes, which every toolkit
+    /// reads; the v2 form with the public key appended is refused by OpenSSL 3.0).
     pub fn to_pem(&self) -> Result<String, SignatureError> {
-        self.0
+        ed25519_dalek::pkcs8::KeypairBytes { secret_key: self.0.to_bytes(), public_key: None }
             .to_pkcs8_pem(Default::default())
             .map(|pem| pem.to_string())
             .map_err(|e| SignatureError::BadPrivateKey(e.to_string()))
@@ -278,6 +279,10 @@ mod tests {
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
         assert_eq!(PrivateKey::from_pem(&pem).expect("reads back").public_key(), key.public_key());
         assert!(PrivateKey::from_pem("not a key").is_err());
+        // What `openssl genpkey -algorithm ed25519` writes reads too.
+        let openssl = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEILGCTHuznhpf2UgiuS2BT0HGOlAWhkRYVsu0HU9pXtbJ\n-----END PRIVATE KEY-----\n";
+        assert!(PrivateKey::from_pem(openssl).is_ok());
+        assert!(pem.len() < 130, "v1, without the public key: {pem}");
     }
 
     #[test]
