@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use koprik_proto::ids::SubsystemId;
-use rcgen::{
-    CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
-};
+use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType, SerialNumber};
 
 use crate::{files, identity, CertificateAuthority, PkiError};
 
@@ -99,10 +97,10 @@ mod tests {
     fn client_certificates_name_their_subsystem_and_get_distinct_serials() {
         let ca = ca();
         let subsystem: SubsystemId = "UZ/GOV/200935935/tax-inspection".parse().expect("valid");
-        let a = crate::parse_pem(&ca.issue_client(&subsystem, CLIENT_VALIDITY).expect("issued").cert_pem)
-            .expect("parses");
-        let b = crate::parse_pem(&ca.issue_client(&subsystem, CLIENT_VALIDITY).expect("issued").cert_pem)
-            .expect("parses");
+        let a =
+            crate::parse_pem(&ca.issue_client(&subsystem, CLIENT_VALIDITY).expect("issued").cert_pem).expect("parses");
+        let b =
+            crate::parse_pem(&ca.issue_client(&subsystem, CLIENT_VALIDITY).expect("issued").cert_pem).expect("parses");
         assert_eq!(a.subsystem().expect("one subsystem"), subsystem);
         assert_ne!(a.serial, b.serial);
         assert_eq!(a.serial.len(), 32, "16 bytes with a non-zero first byte: {}", a.serial);

@@ -18,7 +18,7 @@ pub mod parse;
 pub use ca::CertificateAuthority;
 pub use identity::{subsystem_uri, SUBSYSTEM_URI_PREFIX};
 pub use issue::Issued;
-pub use parse::{parse_der, parse_pem, ParsedCertificate};
+pub use parse::{der_of_pem, parse_der, parse_pem, ParsedCertificate};
 
 /// Why a certificate could not be made, read or stored.
 #[derive(Debug, thiserror::Error)]

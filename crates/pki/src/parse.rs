@@ -58,14 +58,19 @@ pub fn serial_hex(bytes: &[u8]) -> String {
     }
 }
 
-/// Parses the first certificate of a PEM text.
-pub fn parse_pem(pem: &str) -> Result<ParsedCertificate, PkiError> {
+/// The DER of the first certificate of a PEM text.
+pub fn der_of_pem(pem: &str) -> Result<Vec<u8>, PkiError> {
     let (_, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
         .map_err(|e| PkiError::Invalid(format!("not a PEM certificate: {e}")))?;
     if block.label != "CERTIFICATE" {
         return Err(PkiError::Invalid(format!("a PEM CERTIFICATE is expected, not {}", block.label)));
     }
-    parse_der(&block.contents)
+    Ok(block.contents)
+}
+
+/// Parses the first certificate of a PEM text.
+pub fn parse_pem(pem: &str) -> Result<ParsedCertificate, PkiError> {
+    parse_der(&der_of_pem(pem)?)
 }
 
 /// Parses a DER certificate.
@@ -85,8 +90,7 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCertificate, PkiError> {
         }
     }
     let time = |t: x509_parser::time::ASN1Time, field: &str| {
-        DateTime::from_timestamp(t.timestamp(), 0)
-            .ok_or_else(|| PkiError::Invalid(format!("{field} is out of range")))
+        DateTime::from_timestamp(t.timestamp(), 0).ok_or_else(|| PkiError::Invalid(format!("{field} is out of range")))
     };
     Ok(ParsedCertificate {
         serial: serial_hex(cert.raw_serial()),

@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`config`]: the typed configuration.
+//! - [`identity`]: who is calling, from the TLS client certificate.
 //! - [`call`]: a consumer's request, validated.
 //! - [`access`]: the access rule.
 //! - [`cache`]: the registry cache built from `registry.events`.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod exchange;
 pub mod feeds;
 pub mod grpc;
+pub mod identity;
 pub mod metrics;
 pub mod pending;
 
@@ -92,6 +94,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         instance: config.instance.clone(),
         reply_topic,
         call_timeout: config.call_timeout,
+        identity: config.identity,
         max_payload: config.max_payload_bytes,
         audit_timeout: config.kafka.delivery_timeout,
         cache,

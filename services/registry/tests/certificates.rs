@@ -89,16 +89,12 @@ async fn a_certificate_is_registered_published_listed_and_revoked_once() {
     assert_eq!(twice.code(), Code::FailedPrecondition, "{twice:?}");
 
     let key = format!("certificate/{}", expected.serial);
-    let event = wait_for_record::<RegistryEvent, _>(
-        &h.broker.kafka_config(),
-        REGISTRY_EVENTS,
-        Duration::from_secs(10),
-        |r| {
+    let event =
+        wait_for_record::<RegistryEvent, _>(&h.broker.kafka_config(), REGISTRY_EVENTS, Duration::from_secs(10), |r| {
             r.key == key
                 && matches!(&r.value.entity, Some(Entity::Certificate(c)) if c.status() == CredentialStatus::Revoked)
-        },
-    )
-    .await;
+        })
+        .await;
     let Some(Entity::Certificate(published)) = event.value.entity else { unreachable!("matched above") };
     assert_eq!(published.revocation_reason, "the key left the building");
     stop(h).await;
