@@ -6,10 +6,12 @@
 //! - [`processes`]: child processes with logs and graceful stop.
 //! - [`commands`]: registry administration, calls through the gateway, the audit trail.
 //! - [`demo`]: the demo organisations, services and grant, seeded idempotently.
+//! - [`dev_pki`]: the development CA and certificates of `koprik up` and the end-to-end sandbox.
 //! - [`show`]: terminal renderings.
 
 pub mod commands;
 pub mod demo;
+pub mod dev_pki;
 pub mod processes;
 pub mod show;
 pub mod up;
