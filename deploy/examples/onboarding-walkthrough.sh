@@ -3,13 +3,18 @@
 # a ministry registers its information system with the application-form fields, applies for the demo civil
 # registry service, the operator reviews, approves, agrees the technological instruction and connects it; the
 # ministry then calls the service; a request outside the instruction is refused; a suspension with its ground
-# and notice takes effect at once; reinstatement lifts it.
+# and notice takes effect at once; reinstatement lifts it. The ministry's system calls with the client certificate
+# the operator issues it with the platform CA (the gateway identifies callers by certificate, mTLS).
 #
-#   deploy/examples/onboarding-walkthrough.sh          (uses ./target/debug/koprik)
-#   KOPRIK=koprik KOPRIK_REGISTRY_URL=... KOPRIK_GATEWAY_URL=... deploy/examples/onboarding-walkthrough.sh
+#   deploy/examples/onboarding-walkthrough.sh          (uses ./target/debug/koprik and the CA of `make run`, var/pki)
+#   KOPRIK=koprik KOPRIK_REGISTRY_URL=... KOPRIK_GATEWAY_URL=... KOPRIK_TLS_CA=... KOPRIK_CA_DIR=... \
+#     deploy/examples/onboarding-walkthrough.sh
 set -euo pipefail
 
 koprik=${KOPRIK:-./target/debug/koprik}
+ca_dir=${KOPRIK_CA_DIR:-var/pki}
+cert_dir=${KOPRIK_CERT_DIR:-var/walkthrough-certs}
+export KOPRIK_TLS_CA=${KOPRIK_TLS_CA:-$ca_dir/ca.pem}
 org=UZ/GOV/${STIR:-302515837}
 system=$org/social-benefits
 service=UZ/GOV/201122919/civil-registry/person-by-pinfl/v1
@@ -54,12 +59,16 @@ step "Review within 7 working days, TI within 7, connection within 5 (A1 §9-11)
 "$koprik" "${operator[@]}" application-connect --id "$id"
 grant=$("$koprik" application-show --id "$id" | awk '$1 == "grant" {print $2}')
 
+step "The operator issues the ministry's system its client certificate and registers it"
+"$koprik" "${operator[@]}" cert issue --subsystem "$system" --ca-dir "$ca_dir" --out-dir "$cert_dir"
+export KOPRIK_TLS_CERT="$cert_dir/${system//\//_}.pem" KOPRIK_TLS_KEY="$cert_dir/${system//\//_}.key"
+
 step "The ministry calls the service"
 sleep 1
-"$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname --item birth_date
+"$koprik" call --service "$service" --pinfl 31403850260011 --item surname --item birth_date
 
 step "An item outside the technological instruction is refused (A1 §14-15)"
-if "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item address; then
+if "$koprik" call --service "$service" --pinfl 31403850260011 --item address; then
   echo "expected a refusal" >&2; exit 1
 fi
 
@@ -67,12 +76,12 @@ step "Suspension on a ground of A1 §26, with the official notice"
 "$koprik" "${operator[@]}" grant-set-status --id "$grant" --status suspended --ground suspend-unagreed-purpose \
   --reason "data used for a purpose the TI does not state" --notice "01-12/901,2026-11-23,A. Karimov, director"
 sleep 1
-if "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname; then
+if "$koprik" call --service "$service" --pinfl 31403850260011 --item surname; then
   echo "expected a refusal" >&2; exit 1
 fi
 
 step "Reinstatement"
 "$koprik" "${operator[@]}" grant-set-status --id "$grant" --status active
 sleep 1
-"$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 --item surname
+"$koprik" call --service "$service" --pinfl 31403850260011 --item surname
 "$koprik" application-show --id "$id"

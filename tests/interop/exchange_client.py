@@ -1,6 +1,7 @@
 """A consumer agency's client written in Python, generated from proto/ with grpcio-tools.
 
-It calls the gateway like any integrator would (granted and ungranted), then reads exchange.audit with a generic
+It calls the gateway like any integrator would (granted and ungranted), over TLS with the development CA and the
+client certificate of its subsystem (the gateway identifies callers by certificate), then reads exchange.audit with a generic
 Kafka client (confluent-kafka) and decodes the audit records with the same generated classes. Exits non-zero on
 any mismatch. Run by tests/interop/run (make interop).
 """
@@ -17,6 +18,8 @@ def main() -> int:
     parser.add_argument("--gateway", required=True)
     parser.add_argument("--kafka", required=True)
     parser.add_argument("--generated", required=True)
+    parser.add_argument("--ca", required=True, help="the CA the gateway's certificate chains to (PEM)")
+    parser.add_argument("--clients", required=True, help="directory of <subsystem with '/' as '_'>.pem|key")
     args = parser.parse_args()
     sys.path.insert(0, args.generated)
 
@@ -39,11 +42,20 @@ def main() -> int:
         applicants=[common_pb2.ApplicantId(pinfl="31403850260011")],
         data_items=["surname", "birth_date"],
     )
-    stub = exchange_pb2_grpc.ExchangeStub(grpc.insecure_channel(args.gateway))
+    def stub_for(subsystem):
+        """A gateway stub presenting `subsystem`'s client certificate."""
+        stem = f"{args.clients}/{subsystem.replace('/', '_')}"
+        with open(args.ca, "rb") as ca, open(f"{stem}.pem", "rb") as cert, open(f"{stem}.key", "rb") as key:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=ca.read(), private_key=key.read(), certificate_chain=cert.read()
+            )
+        channel = grpc.secure_channel(
+            args.gateway, credentials, options=[("grpc.ssl_target_name_override", "localhost")]
+        )
+        return exchange_pb2_grpc.ExchangeStub(channel)
 
-    response, call = stub.Call.with_call(
-        request, metadata=[("koprik-consumer", "UZ/GOV/200935935/tax-inspection")], timeout=10
-    )
+    stub = stub_for("UZ/GOV/200935935/tax-inspection")
+    response, call = stub.Call.with_call(request, timeout=10)
     person = json.loads(response.payload)
     assert person == {"pinfl": "31403850260011", "surname": "Karimov", "birth_date": "1985-03-14"}, person
     header_id = dict(call.initial_metadata()).get("koprik-request-id")
@@ -51,7 +63,7 @@ def main() -> int:
     print(f"python client: delivered {response.request_id}: {person}")
 
     try:
-        stub.Call(request, metadata=[("koprik-consumer", "UZ/COM/207028220/loan-origination")], timeout=10)
+        stub_for("UZ/COM/207028220/loan-origination").Call(request, timeout=10)
         raise AssertionError("a consumer without a grant was served")
     except grpc.RpcError as error:
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED, error

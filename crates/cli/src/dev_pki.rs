@@ -66,6 +66,11 @@ impl DevPki {
         Ok(Self { dir: dir.to_path_buf(), ca })
     }
 
+    /// The directory everything is written to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The CA itself, to issue more.
     pub fn ca(&self) -> &CertificateAuthority {
         &self.ca

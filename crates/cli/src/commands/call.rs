@@ -13,9 +13,11 @@ use koprik_proto::tonic::{Request, Status};
 /// What to ask.
 #[derive(Debug, Clone, Args)]
 pub struct CallArgs {
-    /// The calling subsystem, INSTANCE/CLASS/STIR/CODE (sent as `koprik-consumer` metadata).
+    /// Development gateways only (identity = "metadata"): the calling subsystem, INSTANCE/CLASS/STIR/CODE, sent as
+    /// `koprik-consumer` metadata. A gateway with mTLS identifies the caller by the client certificate
+    /// (--tls-cert/--tls-key) and ignores it.
     #[arg(long)]
-    pub consumer: String,
+    pub consumer: Option<String>,
     /// The web service, INSTANCE/CLASS/STIR/SUBSYSTEM/SERVICE/VERSION.
     #[arg(long)]
     pub service: String,
@@ -61,18 +63,21 @@ impl CallArgs {
     }
 }
 
-/// Sends `request` to the gateway at `channel` as subsystem `consumer`, waiting at most `timeout`.
+/// Sends `request` to the gateway at `channel` (whose client certificate identifies the caller), waiting at most
+/// `timeout`; `consumer` is sent as metadata for development gateways.
 pub async fn call(
     channel: Channel,
-    consumer: &str,
+    consumer: Option<&str>,
     request: CallRequest,
     timeout: Duration,
 ) -> anyhow::Result<Result<CallResponse, Status>> {
     let mut request = Request::new(request);
     request.set_timeout(timeout);
-    request
-        .metadata_mut()
-        .insert("koprik-consumer", consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
+    if let Some(consumer) = consumer {
+        request
+            .metadata_mut()
+            .insert("koprik-consumer", consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
+    }
     Ok(ExchangeClient::new(channel).call(request).await.map(|r| r.into_inner()))
 }
 
