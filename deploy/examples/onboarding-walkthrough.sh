@@ -49,13 +49,13 @@ items = [
   { code = "birth_date", purpose = "check the age condition" },
 ]
 TOML
-id=$("$koprik" "${applicant[@]}" application-submit "$form" | head -1 | awk '{print $2}')
+id=$("$koprik" "${applicant[@]}" application-submit "$form" | sed -n 1p | awk '{print $2}')
 echo "application $id"
 
 step "Review within 7 working days, TI within 7, connection within 5 (A1 §9-11)"
-"$koprik" "${operator[@]}" application-review --id "$id" | head -1
-"$koprik" "${operator[@]}" application-approve --id "$id" | head -1
-"$koprik" "${operator[@]}" application-agree-ti --id "$id" --reference TI-2026/77 --permit "$service=surname,birth_date" | head -1
+"$koprik" "${operator[@]}" application-review --id "$id" | sed -n 1p
+"$koprik" "${operator[@]}" application-approve --id "$id" | sed -n 1p
+"$koprik" "${operator[@]}" application-agree-ti --id "$id" --reference TI-2026/77 --permit "$service=surname,birth_date" | sed -n 1p
 "$koprik" "${operator[@]}" application-connect --id "$id"
 grant=$("$koprik" application-show --id "$id" | awk '$1 == "grant" {print $2}')
 
