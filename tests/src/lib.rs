@@ -168,7 +168,7 @@ impl Sandbox {
             gateway_service: Some(gateway_service),
             adapter_service: Some(adapter_service),
             _database: database,
-            pki_dir: pki_dir,
+            pki_dir,
         }
     }
 

@@ -121,11 +121,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Cert(command) => {
-            let registry = if cert::needs_registry(&command) {
-                Some(commands::connect(&cli.registry, &tls).await?)
-            } else {
-                None
-            };
+            let registry =
+                if cert::needs_registry(&command) { Some(commands::connect(&cli.registry, &tls).await?) } else { None };
             cert::run(command, registry, cli.actor.as_deref()).await
         }
         Command::AuditTail { follow } => {

@@ -175,15 +175,15 @@ async fn start_and_demo(
     .await?;
 
     let database = format!("sqlite://{}", args.var_dir.join("registry.db").display());
-    let tls = |name: &str, mtls: bool| -> anyhow::Result<ServerTlsConfig> { Ok(pki.server_tls(&pki.server(name)?, mtls)) };
+    let tls =
+        |name: &str, mtls: bool| -> anyhow::Result<ServerTlsConfig> { Ok(pki.server_tls(&pki.server(name)?, mtls)) };
     let client_tls = pki.client_tls(None);
     let mut env = common_env(&endpoints.kafka, endpoints.registry, &tls("registry", false)?);
     env.push(("KOPRIK_DATABASE__URL", database));
     env.push(("KOPRIK_PUBLIC_HTTP__LISTEN", endpoints.public_http().to_string()));
     start_service("registry", &sibling("koprik-registry")?, &env, logs, endpoints.registry, &client_tls, running)
         .await?;
-    let registry_channel =
-        crate::commands::connect(&format!("https://{}", endpoints.registry), &client_tls).await?;
+    let registry_channel = crate::commands::connect(&format!("https://{}", endpoints.registry), &client_tls).await?;
     let mut registry = RegistryClient::new(registry_channel.clone());
     let grant = demo::seed(&mut registry).await?;
     println!("demo data  {} may call {} (grant {})", demo::CONSUMER, demo::SERVICE, grant.id);
@@ -195,14 +195,12 @@ async fn start_and_demo(
 
     let mut env = common_env(&endpoints.kafka, endpoints.adapter, &tls("adapter", false)?);
     env.push(("KOPRIK_PROVIDER", demo::PROVIDER.to_owned()));
-    start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, &client_tls, running)
-        .await?;
+    start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, &client_tls, running).await?;
 
     let mut env = common_env(&endpoints.kafka, endpoints.gateway, &tls("gateway", true)?);
     env.push(("KOPRIK_INSTANCE", GATEWAY_INSTANCE.to_owned()));
     env.push(("KOPRIK_IDENTITY", "certificate".to_owned()));
-    start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &client_tls, running)
-        .await?;
+    start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &client_tls, running).await?;
 
     demo_exchange(endpoints, pki, &kafka).await
 }

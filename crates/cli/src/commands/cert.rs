@@ -80,9 +80,8 @@ pub fn needs_registry(command: &Command) -> bool {
 
 /// Runs a certificate command; `registry` is connected when [`needs_registry`] says so.
 pub async fn run(command: Command, registry: Option<Channel>, actor: Option<&str>) -> anyhow::Result<()> {
-    let client = || {
-        registry.clone().map(CertificatesClient::new).ok_or_else(|| anyhow::anyhow!("no registry connection"))
-    };
+    let client =
+        || registry.clone().map(CertificatesClient::new).ok_or_else(|| anyhow::anyhow!("no registry connection"));
     match command {
         Command::InitCa { dir, name } => {
             anyhow::ensure!(
