@@ -1,6 +1,5 @@
 //! `koprik.exchange.v1.Exchange` over gRPC: reads the caller's TLS client certificate and metadata, hands the call
-//! to [`Exchange`] and
-//! turns the outcome into a response or a status carrying the request id.
+//! to [`Exchange`] and turns the outcome into a response or a status carrying the request id.
 
 use std::sync::Arc;
 use std::time::Duration;
