@@ -2,15 +2,20 @@
 # An operator's whole IIP onboarding from a terminal, against a running stack (`make run` in another terminal):
 # a ministry registers its information system with the application-form fields, applies for the demo civil
 # registry service, the operator reviews, approves, agrees the technological instruction and connects it; the
-# ministry's officer registers a signing key and calls the service with signed requests naming the public service
+# ministry's system gets its client certificate from the operator (the gateway identifies callers by certificate,
+# mTLS); its officer registers a signing key and calls the service with signed requests naming the public service
 # they serve (REG-2 p. 14); a request outside the instruction is refused; a suspension with its ground and notice
 # takes effect at once; reinstatement lifts it.
 #
-#   deploy/examples/onboarding-walkthrough.sh          (uses ./target/debug/koprik)
-#   KOPRIK=koprik KOPRIK_REGISTRY_URL=... KOPRIK_GATEWAY_URL=... deploy/examples/onboarding-walkthrough.sh
+#   deploy/examples/onboarding-walkthrough.sh          (uses ./target/debug/koprik and the CA of `make run`, var/pki)
+#   KOPRIK=koprik KOPRIK_REGISTRY_URL=... KOPRIK_GATEWAY_URL=... KOPRIK_TLS_CA=... KOPRIK_CA_DIR=... \
+#     deploy/examples/onboarding-walkthrough.sh
 set -euo pipefail
 
 koprik=${KOPRIK:-./target/debug/koprik}
+ca_dir=${KOPRIK_CA_DIR:-var/pki}
+cert_dir=${KOPRIK_CERT_DIR:-var/walkthrough-certs}
+export KOPRIK_TLS_CA=${KOPRIK_TLS_CA:-$ca_dir/ca.pem}
 org=UZ/GOV/${STIR:-302515837}
 system=$org/social-benefits
 service=UZ/GOV/201122919/civil-registry/person-by-pinfl/v1
@@ -56,6 +61,10 @@ step "Review within 7 working days, TI within 7, connection within 5 (A1 §9-11)
 "$koprik" "${operator[@]}" application-connect --id "$id"
 grant=$("$koprik" application-show --id "$id" | awk '$1 == "grant" {print $2}')
 
+step "The operator issues the ministry's system its client certificate and registers it"
+"$koprik" "${operator[@]}" cert issue --subsystem "$system" --ca-dir "$ca_dir" --out-dir "$cert_dir"
+export KOPRIK_TLS_CERT="$cert_dir/${system//\//_}.pem" KOPRIK_TLS_KEY="$cert_dir/${system//\//_}.key"
+
 step "The ministry's officer gets a signing key; the operator registers its public key (REG-2 p. 14)"
 "$koprik" key generate --out "$keys/officer.pem"
 "$koprik" "${operator[@]}" key register --key-id social-benefits.officer-1 --subsystem "$system" --purpose officer \
@@ -66,7 +75,7 @@ export KOPRIK_OFFICER_NAME="Madina Rashidova" KOPRIK_OFFICER_POSITION="Head of I
 # request it answers.
 number=$("$koprik" public-service list --body UZ/GOV/201122919 | awk '$3 == "LIVE" {print $2; exit}')
 call() {
-  "$koprik" call --consumer "$system" --service "$service" --pinfl 31403850260011 \
+  "$koprik" call --service "$service" --pinfl 31403850260011 \
     --public-service "$number" --applicant-request "SB-2026-00042" "$@"
 }
 

@@ -56,9 +56,8 @@ async fn main() {
         callers.push(tokio::spawn(async move {
             let mut done = 0u64;
             while Instant::now() < deadline {
-                let mut call = koprik_proto::tonic::Request::new(request.clone());
-                call.metadata_mut().insert("koprik-consumer", demo::CONSUMER.parse().expect("ASCII"));
-                client.call(call).await.expect("delivered");
+                // The sandbox's gateway client presents the demo consumer's client certificate (mTLS).
+                client.call(koprik_proto::tonic::Request::new(request.clone())).await.expect("delivered");
                 done += 1;
             }
             done

@@ -1,10 +1,12 @@
 """A consumer agency's client written in Python, generated from proto/ with grpcio-tools.
 
-It calls the gateway like any integrator would (granted and ungranted): it fills in the REG-2 p. 14 particulars
-and signs the canonical request encoding with the officer's Ed25519 key, implemented here from the specification
-in proto/koprik/exchange/v1/exchange.proto alone (the `cryptography` package signs), so the Rust and Python
-encodings are checked against each other. Then it reads exchange.audit with a generic Kafka client (confluent-kafka) and decodes the audit records with the same
-generated classes. Exits non-zero on any mismatch. Run by tests/interop/run (make interop).
+It calls the gateway like any integrator would (granted and ungranted), over TLS with the development CA and the
+client certificate of its subsystem (the gateway identifies callers by certificate). It fills in the REG-2 p. 14
+particulars and signs the canonical request encoding with the officer's Ed25519 key, implemented here from the
+specification in proto/koprik/exchange/v1/exchange.proto alone (the `cryptography` package signs), so the Rust and
+Python encodings are checked against each other. Then it reads exchange.audit with a generic Kafka client
+(confluent-kafka) and decodes the audit records with the same generated classes. Exits non-zero on any mismatch.
+Run by tests/interop/run (make interop).
 """
 
 import argparse
@@ -69,6 +71,8 @@ def main() -> int:
     parser.add_argument("--generated", required=True)
     parser.add_argument("--keys", required=True, help="koprik up's key directory (officer.pem)")
     parser.add_argument("--public-service", type=int, required=True)
+    parser.add_argument("--ca", required=True, help="the CA the gateway's certificate chains to (PEM)")
+    parser.add_argument("--clients", required=True, help="directory of <subsystem with '/' as '_'>.pem|key")
     args = parser.parse_args()
     sys.path.insert(0, args.generated)
 
@@ -112,11 +116,20 @@ def main() -> int:
 
     tax = common_pb2.MemberId(instance="UZ", member_class="GOV", member_code="200935935")
     request = signed(person_request(), tax, "tax-inspection.officer-1", "Dilnoza Rahimova", "Bosh inspektor (chief inspector)")
-    stub = exchange_pb2_grpc.ExchangeStub(grpc.insecure_channel(args.gateway))
+    def stub_for(subsystem):
+        """A gateway stub presenting `subsystem`'s client certificate."""
+        stem = f"{args.clients}/{subsystem.replace('/', '_')}"
+        with open(args.ca, "rb") as ca, open(f"{stem}.pem", "rb") as cert, open(f"{stem}.key", "rb") as key:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=ca.read(), private_key=key.read(), certificate_chain=cert.read()
+            )
+        channel = grpc.secure_channel(
+            args.gateway, credentials, options=[("grpc.ssl_target_name_override", "localhost")]
+        )
+        return exchange_pb2_grpc.ExchangeStub(channel)
 
-    response, call = stub.Call.with_call(
-        request, metadata=[("koprik-consumer", "UZ/GOV/200935935/tax-inspection")], timeout=10
-    )
+    stub = stub_for("UZ/GOV/200935935/tax-inspection")
+    response, call = stub.Call.with_call(request, timeout=10)
     person = json.loads(response.payload)
     assert person == {"pinfl": "31403850260011", "surname": "Karimov", "birth_date": "1985-03-14"}, person
     header_id = dict(call.initial_metadata()).get("koprik-request-id")
@@ -128,7 +141,7 @@ def main() -> int:
     tampered.CopyFrom(request)
     tampered.data_items.append("address")
     try:
-        stub.Call(tampered, metadata=[("koprik-consumer", "UZ/GOV/200935935/tax-inspection")], timeout=10)
+        stub.Call(tampered, timeout=10)
         raise AssertionError("a tampered request was served")
     except grpc.RpcError as error:
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error
@@ -137,7 +150,7 @@ def main() -> int:
     bank = common_pb2.MemberId(instance="UZ", member_class="COM", member_code="207028220")
     ungranted = signed(person_request(), bank, "loan-origination.officer-1", "Jasur Toshmatov", "Kredit mutaxassisi (loan officer)")
     try:
-        stub.Call(ungranted, metadata=[("koprik-consumer", "UZ/COM/207028220/loan-origination")], timeout=10)
+        stub_for("UZ/COM/207028220/loan-origination").Call(ungranted, timeout=10)
         raise AssertionError("a consumer without a grant was served")
     except grpc.RpcError as error:
         assert error.code() == grpc.StatusCode.PERMISSION_DENIED, error

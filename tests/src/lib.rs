@@ -1,10 +1,14 @@
 //! The end-to-end sandbox: a Tansu broker, a database, and the registry, gateway and demo adapter running
-//! in-process on port 0, seeded with the same demo data as `make run`.
+//! in-process on port 0, seeded with the same demo data as `make run`. The registry and the gateway serve TLS with
+//! a development CA made for the sandbox; the gateway identifies callers by their client certificates (mTLS), and
+//! every demo consumer subsystem has one, registered with the registry.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use koprik_adapter::{AdapterConfig, BackendConfig};
+use koprik_cli::dev_pki::{self, CertFiles, DevPki};
 use koprik_gateway::GatewayConfig;
 use koprik_kafka::topics::EXCHANGE_AUDIT;
 use koprik_proto::common::{applicant_id::Kind, ApplicantId};
@@ -12,12 +16,14 @@ use koprik_proto::events::AuditRecord;
 use koprik_proto::exchange::exchange_client::ExchangeClient;
 use koprik_proto::exchange::{CallRequest, CallResponse};
 use koprik_proto::ids::{ServiceId, SubsystemId};
+use koprik_proto::registry::certificates_client::CertificatesClient;
 use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::OfficialNotice;
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Request, Status};
 use koprik_registry::RegistryConfig;
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
+use koprik_runtime::tls::ClientTlsSettings;
 use koprik_runtime::CancellationToken;
 use koprik_testkit::kafka::wait_for_record;
 use koprik_testkit::{Broker, TestDatabase};
@@ -56,9 +62,16 @@ async fn listeners() -> (TcpListener, TcpListener, SocketAddr, SocketAddr) {
 
 /// Connects a gRPC channel, retrying while the server starts.
 async fn channel(addr: SocketAddr) -> Channel {
+    tls_channel(addr, &ClientTlsSettings::default()).await
+}
+
+/// Connects a gRPC channel with `tls`, retrying while the server starts.
+async fn tls_channel(addr: SocketAddr, tls: &ClientTlsSettings) -> Channel {
+    let scheme = if tls.enabled { "https" } else { "http" };
+    let endpoint = tls.endpoint(&format!("{scheme}://{addr}")).expect("valid TLS settings");
     let start = Instant::now();
     loop {
-        match Channel::from_shared(format!("http://{addr}")).expect("valid URI").connect().await {
+        match endpoint.connect().await {
             Ok(channel) => return channel,
             Err(_) if start.elapsed() < Duration::from_secs(20) => {
                 tokio::time::sleep(Duration::from_millis(25)).await;
@@ -74,19 +87,28 @@ pub struct Sandbox {
     pub broker: Broker,
     /// A registry client.
     pub registry: RegistryClient<Channel>,
-    /// A gateway client.
+    /// A gateway client presenting the client certificate of [`demo::CONSUMER`].
     pub gateway: ExchangeClient<Channel>,
     /// The demo officer's and adapter's keys.
     pub keys: demo::DemoKeys,
-    registry_channel: Channel,
     /// The registry number of the demo public service the demo requests are made for.
     pub public_service: u64,
+    /// A `Certificates` client of the registry.
+    pub certificates: CertificatesClient<Channel>,
+    /// The sandbox's development CA and certificates.
+    pub pki: DevPki,
+    /// The gateway's address (TLS, client certificates from [`Sandbox::pki`]).
+    pub gateway_addr: SocketAddr,
+    /// One gateway client per consumer subsystem, each with that subsystem's certificate.
+    consumers: HashMap<String, ExchangeClient<Channel>>,
+    registry_channel: Channel,
     registry_service: Option<Running>,
     gateway_service: Option<Running>,
     adapter_service: Option<Running>,
     /// Holds the adapter's key file.
     key_dir: tempfile::TempDir,
     _database: TestDatabase,
+    pki_dir: tempfile::TempDir,
 }
 
 impl Sandbox {
@@ -97,10 +119,13 @@ impl Sandbox {
         let broker = Broker::start().await;
         let database = TestDatabase::create().await;
         let kafka = broker.kafka_config();
+        let pki_dir = tempfile::tempdir().expect("a temporary directory");
+        let pki = DevPki::open(pki_dir.path()).expect("development CA");
 
         let (grpc, metrics, registry_addr, metrics_addr) = listeners().await;
+        let server = pki.server("registry").expect("registry certificate");
         let config = RegistryConfig {
-            grpc: GrpcServerConfig::plain(registry_addr),
+            grpc: GrpcServerConfig { listen: registry_addr, tls: pki.server_tls(&server, false) },
             metrics: MetricsConfig { listen: metrics_addr },
             database: database.config(),
             kafka: kafka.clone(),
@@ -109,9 +134,16 @@ impl Sandbox {
         let public_http = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let bound = koprik_registry::RegistryListeners { grpc, metrics, public_http };
         let registry_service = spawn(|s| koprik_registry::run(config, bound, s));
-        let registry_channel = channel(registry_addr).await;
+        let registry_channel = tls_channel(registry_addr, &pki.client_tls(None)).await;
         let mut registry = RegistryClient::new(registry_channel.clone());
         demo::seed(&mut registry).await.expect("demo data seeded");
+        for consumer in [demo::CONSUMER, demo::UNGRANTED_CONSUMER] {
+            let subsystem: SubsystemId = consumer.parse().expect("demo subsystem id");
+            let files = pki.client(&subsystem).expect("client certificate");
+            dev_pki::register(registry_channel.clone(), &files.pem().expect("readable"), "sandbox")
+                .await
+                .expect("demo client certificate registered");
+        }
         let keys = demo::DemoKeys::generate();
         let public_service =
             demo::seed_exchange(registry_channel.clone(), &keys).await.expect("keys and public service");
@@ -121,34 +153,80 @@ impl Sandbox {
 
         let adapter_service = start_adapter(&kafka, key_dir.path()).await;
         let (grpc, metrics, gateway_addr, metrics_addr) = listeners().await;
+        let server = pki.server("gateway").expect("gateway certificate");
         let config = GatewayConfig {
             instance: "gateway-test".into(),
             call_timeout: CALL_TIMEOUT,
-            grpc: GrpcServerConfig::plain(gateway_addr),
+            grpc: GrpcServerConfig { listen: gateway_addr, tls: pki.server_tls(&server, true) },
             metrics: MetricsConfig { listen: metrics_addr },
             kafka,
             ..GatewayConfig::default()
         };
         let gateway_service = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
-        let gateway = ExchangeClient::new(channel(gateway_addr).await);
+        let consumer: SubsystemId = demo::CONSUMER.parse().expect("demo subsystem id");
+        let files = pki.client(&consumer).expect("client certificate");
+        let gateway = ExchangeClient::new(tls_channel(gateway_addr, &pki.client_tls(Some(&files))).await);
+        let consumers = HashMap::from([(demo::CONSUMER.to_owned(), gateway.clone())]);
         Self {
             broker,
             registry,
             gateway,
             keys,
-            registry_channel,
             public_service,
+            certificates: CertificatesClient::new(registry_channel.clone()),
+            pki,
+            gateway_addr,
+            consumers,
+            registry_channel,
             registry_service: Some(registry_service),
             gateway_service: Some(gateway_service),
             adapter_service: Some(adapter_service),
             key_dir,
             _database: database,
+            pki_dir,
         }
     }
 
     /// A channel to the registry, for its other services (signing keys, public services, ...).
     pub fn registry_channel(&self) -> Channel {
         self.registry_channel.clone()
+    }
+
+    /// A gateway client with `tls` (a certificate from another CA, none at all, ...).
+    pub async fn gateway_client(&self, tls: &ClientTlsSettings) -> Result<ExchangeClient<Channel>, String> {
+        let endpoint = tls.endpoint(&format!("https://{}", self.gateway_addr)).map_err(|e| e.to_string())?;
+        endpoint.connect().await.map(ExchangeClient::new).map_err(|e| format!("{e}: {e:?}"))
+    }
+
+    /// Issues a new client certificate for `subsystem` with the sandbox CA, registers it with the registry when
+    /// `register` is set (the subsystem must then be registered), and returns its files.
+    pub async fn issue_certificate(&self, subsystem: &str, register: bool) -> CertFiles {
+        let subsystem: SubsystemId = subsystem.parse().expect("a valid subsystem id");
+        let issued = self.pki.ca().issue_client(&subsystem, Duration::from_secs(3600)).expect("client certificate");
+        let stem = format!("{}-{}", dev_pki::client_stem(&subsystem), uuid_like());
+        let (cert, key) = issued.write(&self.pki_dir.path().join("issued"), &stem).expect("written");
+        let files = CertFiles { cert, key };
+        if register {
+            dev_pki::register(self.registry_channel.clone(), &files.pem().expect("readable"), "sandbox")
+                .await
+                .expect("client certificate registered");
+        }
+        files
+    }
+
+    /// The gateway client presenting `consumer`'s certificate, issued (and registered, when the registry takes
+    /// it) on first use.
+    async fn consumer_client(&mut self, consumer: &str) -> ExchangeClient<Channel> {
+        if let Some(client) = self.consumers.get(consumer) {
+            return client.clone();
+        }
+        let subsystem: SubsystemId = consumer.parse().expect("a valid subsystem id");
+        let files = self.pki.client(&subsystem).expect("client certificate");
+        // A subsystem the registry does not know gets an unregistered certificate, which the gateway refuses.
+        let _ = dev_pki::register(self.registry_channel.clone(), &files.pem().expect("readable"), "sandbox").await;
+        let client = ExchangeClient::new(tls_channel(self.gateway_addr, &self.pki.client_tls(Some(&files))).await);
+        self.consumers.insert(consumer.to_owned(), client.clone());
+        client
     }
 
     /// Starts the demo civil-registry adapter again.
@@ -181,20 +259,21 @@ impl Sandbox {
         }
     }
 
-    /// Calls the gateway as `consumer`. A request without a signature is first prepared and signed by the demo
-    /// officer (as the consumer's own subsystem, or the demo consumer when none is named); tests of the signature
-    /// rules pass requests they signed (or spoiled) themselves.
+    /// Calls the gateway as `consumer`, with that subsystem's client certificate; `None` calls over TLS without
+    /// a client certificate. A request without a signature is first prepared and signed by the demo officer (of
+    /// the consumer's own subsystem, or the demo consumer's when none is named); tests of the signature rules pass
+    /// requests they signed (or spoiled) themselves.
     pub async fn call(&mut self, consumer: Option<&str>, request: CallRequest) -> Result<CallResponse, Status> {
         let request = if request.signature.is_none() && request.service.is_some() {
             self.signed(consumer.unwrap_or(demo::CONSUMER), request)
         } else {
             request
         };
-        let mut request = Request::new(request);
-        if let Some(consumer) = consumer {
-            request.metadata_mut().insert("koprik-consumer", consumer.parse().expect("ASCII metadata"));
-        }
-        self.gateway.call(request).await.map(|r| r.into_inner())
+        let mut client = match consumer {
+            Some(consumer) => self.consumer_client(consumer).await,
+            None => ExchangeClient::new(tls_channel(self.gateway_addr, &self.pki.client_tls(None)).await),
+        };
+        client.call(Request::new(request)).await.map(|r| r.into_inner())
     }
 
     /// Calls until the gateway answers with data, as a consumer does while a new grant propagates; panics after
@@ -230,6 +309,13 @@ impl Sandbox {
             service.stop().await;
         }
     }
+}
+
+/// A unique suffix for file names.
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Starts the demo civil-registry adapter, signing with the adapter key in `key_dir`, and waits until it serves.

@@ -96,7 +96,6 @@ async fn a_stopped_adapter_gives_deadline_exceeded_within_the_timeout() {
     let mut request =
         koprik_proto::tonic::Request::new(sandbox.signed(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])));
     request.set_timeout(Duration::from_millis(700));
-    request.metadata_mut().insert("koprik-consumer", demo::CONSUMER.parse().expect("ASCII"));
     let status = sandbox.gateway.call(request).await.expect_err("nobody answers");
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     let audit = sandbox.audit_record(&request_id_of(&status)).await;

@@ -7,10 +7,12 @@
 //! - [`commands`]: registry administration, calls through the gateway, the audit trail.
 //! - [`demo`]: the demo organisations, services and grant, seeded idempotently.
 //! - [`officer`]: preparing and signing a request as a consumer's officer.
+//! - [`dev_pki`]: the development CA and certificates of `koprik up` and the end-to-end sandbox.
 //! - [`show`]: terminal renderings.
 
 pub mod commands;
 pub mod demo;
+pub mod dev_pki;
 pub mod officer;
 pub mod processes;
 pub mod show;

@@ -1,19 +1,30 @@
 //! `koprik`: the embedded stack launcher (`koprik up`) and operator commands.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
-use koprik_cli::commands::{self, call::CallArgs, keys, onboarding, public_services, registry};
+use koprik_cli::commands::{self, call::CallArgs, cert, keys, onboarding, public_services, registry};
 use koprik_cli::up::{self, UpArgs};
 use koprik_kafka::KafkaConfig;
 
 #[derive(Debug, Parser)]
 #[command(name = "koprik", about = "Ko'prik: the interagency data-exchange platform")]
 struct Cli {
-    /// The registry's gRPC address.
-    #[arg(long, global = true, env = "KOPRIK_REGISTRY_URL", default_value = "http://127.0.0.1:50051")]
+    /// The registry's gRPC address (https:// for TLS).
+    #[arg(long, global = true, env = "KOPRIK_REGISTRY_URL", default_value = "https://127.0.0.1:50051")]
     registry: String,
-    /// The gateway's gRPC address.
-    #[arg(long, global = true, env = "KOPRIK_GATEWAY_URL", default_value = "http://127.0.0.1:50052")]
+    /// The gateway's gRPC address (https:// for TLS).
+    #[arg(long, global = true, env = "KOPRIK_GATEWAY_URL", default_value = "https://127.0.0.1:50052")]
     gateway: String,
+    /// The CA (PEM) the servers' certificates must chain to, e.g. var/pki/ca.pem of `koprik up`.
+    #[arg(long, global = true, env = "KOPRIK_TLS_CA")]
+    tls_ca: Option<PathBuf>,
+    /// This client's certificate (PEM): the gateway identifies the calling subsystem by it (mTLS).
+    #[arg(long, global = true, env = "KOPRIK_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, global = true, env = "KOPRIK_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The Kafka bootstrap servers.
     #[arg(long, global = true, env = "KOPRIK_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     kafka: String,
@@ -42,8 +53,12 @@ enum Command {
     /// Officers' and adapters' signing keys.
     #[command(subcommand)]
     Key(keys::Command),
-    /// Call a web service through the gateway, as an officer who signs the request.
+    /// Call a web service through the gateway as an officer who signs the request, identified by the client
+    /// certificate (--tls-cert, --tls-key).
     Call(CallArgs),
+    /// The platform CA and client certificates (issue, revoke, list).
+    #[command(subcommand)]
+    Cert(cert::Command),
     /// Print the audit trail from exchange.audit.
     AuditTail {
         /// Keep printing new records until Ctrl-C.
@@ -63,11 +78,25 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+impl Cli {
+    /// The TLS settings of every gRPC connection: a CA enables TLS (so does an https:// URL).
+    fn tls(&self) -> koprik_runtime::tls::ClientTlsSettings {
+        koprik_runtime::tls::ClientTlsSettings {
+            enabled: self.tls_ca.is_some(),
+            ca: self.tls_ca.clone(),
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+            domain: None,
+        }
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let tls = cli.tls();
     match cli.command {
         Command::Up(args) => up::up(args).await,
         Command::DemoSeed => {
-            let channel = commands::connect(&cli.registry).await?;
+            let channel = commands::connect(&cli.registry, &tls).await?;
             let grant =
                 koprik_cli::demo::seed(&mut koprik_proto::registry::registry_client::RegistryClient::new(channel))
                     .await?;
@@ -75,29 +104,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Registry(command) => {
-            registry::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+            registry::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
         }
         Command::Onboarding(command) => {
-            onboarding::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+            onboarding::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
         }
         Command::PublicService(command) => {
-            public_services::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+            public_services::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
         }
         Command::Key(keys::Command::Generate { out }) => keys::generate(&out),
         Command::Key(command) => {
-            keys::run(command, commands::connect(&cli.registry).await?, cli.actor.as_deref()).await
+            keys::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
         }
         Command::Call(args) => {
             // The arguments are checked, and the request signed, before anything is sent.
-            let request = args.signed_request()?;
-            let channel = commands::connect(&cli.gateway).await?;
-            match commands::call::call(channel, &args.consumer, request, args.timeout()).await? {
+            let request = args.signed_request(cli.tls_cert.as_deref())?;
+            let channel = commands::connect(&cli.gateway, &tls).await?;
+            match commands::call::call(channel, args.consumer.as_deref(), request, args.timeout()).await? {
                 Ok(response) => {
                     println!("{}", commands::call::render(&response));
                     Ok(())
                 }
                 Err(status) => anyhow::bail!(commands::call::render_status(&status)),
             }
+        }
+        Command::Cert(command) => {
+            let registry =
+                if cert::needs_registry(&command) { Some(commands::connect(&cli.registry, &tls).await?) } else { None };
+            cert::run(command, registry, cli.actor.as_deref()).await
         }
         Command::AuditTail { follow } => {
             commands::audit::tail_audit(&KafkaConfig::with_brokers(cli.kafka), follow).await

@@ -1,6 +1,8 @@
 //! `koprik up`: the embedded default. Starts Tansu with SQLite storage under the var directory, creates the
-//! topics, starts the registry, the demo adapter and the gateway as separate processes with SQLite databases,
-//! seeds the demo data, performs one demo exchange and prints it, then keeps everything running until Ctrl-C.
+//! topics, makes a development CA and certificates under `<var-dir>/pki/`, starts the registry, the demo adapter
+//! and the gateway as separate processes with SQLite databases, every gRPC server over TLS and the gateway with
+//! client certificates (mTLS), seeds the demo data, registers a client certificate per demo consumer subsystem,
+//! performs one demo exchange and prints it, then keeps everything running until Ctrl-C.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,12 +13,15 @@ use koprik_kafka::topics::{exchange_replies, exchange_requests, TopicSpec, EXCHA
 use koprik_kafka::KafkaConfig;
 use koprik_proto::events::AuditRecord;
 use koprik_proto::registry::registry_client::RegistryClient;
-use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic_health::pb::health_client::HealthClient;
 use koprik_proto::tonic_health::pb::HealthCheckRequest;
 
+use koprik_proto::ids::SubsystemId;
+use koprik_runtime::tls::{ClientTlsSettings, ServerTlsConfig};
+
 use crate::commands::call::{self, CallArgs};
 use crate::demo;
+use crate::dev_pki::{self, CertFiles, DevPki};
 use crate::processes::Process;
 
 /// Where things run.
@@ -72,13 +77,31 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Environment shared by every service process.
-fn common_env(kafka: &str, grpc: SocketAddr) -> Vec<(&'static str, String)> {
-    vec![
+/// Environment shared by every service process: the broker, the listeners and the gRPC server's TLS.
+fn common_env(kafka: &str, grpc: SocketAddr, tls: &ServerTlsConfig) -> Vec<(&'static str, String)> {
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let mut env = vec![
         ("KOPRIK_KAFKA__BOOTSTRAP_SERVERS", kafka.to_owned()),
         ("KOPRIK_GRPC__LISTEN", grpc.to_string()),
         ("KOPRIK_METRICS__LISTEN", Endpoints::metrics(grpc).to_string()),
-    ]
+        ("KOPRIK_GRPC__TLS__ENABLED", tls.enabled.to_string()),
+        ("KOPRIK_GRPC__TLS__CERT", path(&tls.cert)),
+        ("KOPRIK_GRPC__TLS__KEY", path(&tls.key)),
+    ];
+    if tls.client_ca.is_some() {
+        env.push(("KOPRIK_GRPC__TLS__CLIENT_CA", path(&tls.client_ca)));
+        env.push(("KOPRIK_GRPC__TLS__CLIENT_AUTH_OPTIONAL", tls.client_auth_optional.to_string()));
+    }
+    env
+}
+
+/// The demo consumer subsystems, each given a client certificate.
+const DEMO_CONSUMERS: [&str; 2] = [demo::CONSUMER, demo::UNGRANTED_CONSUMER];
+
+/// The client certificate files of a demo consumer.
+fn consumer_files(pki: &DevPki, consumer: &str) -> anyhow::Result<CertFiles> {
+    let subsystem: SubsystemId = consumer.parse()?;
+    Ok(pki.client(&subsystem)?)
 }
 
 /// Runs the embedded stack.
@@ -86,12 +109,17 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let logs = args.var_dir.join("log");
     std::fs::create_dir_all(&logs)?;
     let endpoints = Endpoints::new(&args);
+    // Absolute, because the services run with their own working directory semantics and the paths are printed.
+    let pki_dir = std::path::absolute(args.var_dir.join("pki"))?;
+    let pki = DevPki::open(&pki_dir)?;
     let mut running: Vec<Process> = Vec::new();
-    let result = start_and_demo(&args, &endpoints, &logs, &mut running).await;
+    let result = start_and_demo(&args, &endpoints, &pki, &logs, &mut running).await;
     if let Ok(public_service) = result {
         if !args.exit_after_demo {
-            print_endpoints(&endpoints, &args.var_dir, public_service);
-            wait_for_stop(&mut running).await;
+            match print_endpoints(&endpoints, &args.var_dir, &pki, public_service) {
+                Ok(()) => wait_for_stop(&mut running).await,
+                Err(e) => eprintln!("error: {e:#}"),
+            }
         }
     }
     println!("stopping...");
@@ -104,6 +132,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
 async fn start_and_demo(
     args: &UpArgs,
     endpoints: &Endpoints,
+    pki: &DevPki,
     logs: &Path,
     running: &mut Vec<Process>,
 ) -> anyhow::Result<u64> {
@@ -150,35 +179,45 @@ async fn start_and_demo(
     .await?;
 
     let database = format!("sqlite://{}", args.var_dir.join("registry.db").display());
-    let mut env = common_env(&endpoints.kafka, endpoints.registry);
+    let tls =
+        |name: &str, mtls: bool| -> anyhow::Result<ServerTlsConfig> { Ok(pki.server_tls(&pki.server(name)?, mtls)) };
+    let client_tls = pki.client_tls(None);
+    let mut env = common_env(&endpoints.kafka, endpoints.registry, &tls("registry", false)?);
     env.push(("KOPRIK_DATABASE__URL", database));
     env.push(("KOPRIK_PUBLIC_HTTP__LISTEN", endpoints.public_http().to_string()));
-    start_service("registry", &sibling("koprik-registry")?, &env, logs, endpoints.registry, running).await?;
-    let mut registry = RegistryClient::new(crate::commands::connect(&format!("http://{}", endpoints.registry)).await?);
+    start_service("registry", &sibling("koprik-registry")?, &env, logs, endpoints.registry, &client_tls, running)
+        .await?;
+    let registry_channel = crate::commands::connect(&format!("https://{}", endpoints.registry), &client_tls).await?;
+    let mut registry = RegistryClient::new(registry_channel.clone());
     let grant = demo::seed(&mut registry).await?;
     println!("demo data  {} may call {} (grant {})", demo::CONSUMER, demo::SERVICE, grant.id);
     let keys_dir = keys_dir(&args.var_dir);
     let keys = demo::DemoKeys::load_or_create(&keys_dir)?;
-    let channel = crate::commands::connect(&format!("http://{}", endpoints.registry)).await?;
-    let public_service = demo::seed_exchange(channel, &keys).await?;
+    let public_service = demo::seed_exchange(registry_channel.clone(), &keys).await?;
     println!(
         "signing    officer key {} and adapter key {} in {}/; public service No. {public_service}",
         demo::OFFICER_KEY_ID,
         demo::ADAPTER_KEY_ID,
         keys_dir.display()
     );
+    for consumer in DEMO_CONSUMERS {
+        let files = consumer_files(pki, consumer)?;
+        dev_pki::register(registry_channel.clone(), &files.pem()?, "koprik up").await?;
+        println!("client     {consumer}: certificate {} ({})", files.serial()?, files.cert.display());
+    }
 
-    let mut env = common_env(&endpoints.kafka, endpoints.adapter);
+    let mut env = common_env(&endpoints.kafka, endpoints.adapter, &tls("adapter", false)?);
     env.push(("KOPRIK_PROVIDER", demo::PROVIDER.to_owned()));
     env.push(("KOPRIK_SIGNING__KEY_FILE", demo::DemoKeys::adapter_file(&keys_dir).display().to_string()));
     env.push(("KOPRIK_SIGNING__KEY_ID", demo::ADAPTER_KEY_ID.to_owned()));
-    start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, running).await?;
+    start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, &client_tls, running).await?;
 
-    let mut env = common_env(&endpoints.kafka, endpoints.gateway);
+    let mut env = common_env(&endpoints.kafka, endpoints.gateway, &tls("gateway", true)?);
     env.push(("KOPRIK_INSTANCE", GATEWAY_INSTANCE.to_owned()));
-    start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, running).await?;
+    env.push(("KOPRIK_IDENTITY", "certificate".to_owned()));
+    start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &client_tls, running).await?;
 
-    demo_exchange(endpoints, &kafka, &demo_call(&keys_dir, public_service)).await?;
+    demo_exchange(endpoints, pki, &kafka, &demo_call(&keys_dir, public_service)).await?;
     Ok(public_service)
 }
 
@@ -190,7 +229,7 @@ fn keys_dir(var_dir: &Path) -> PathBuf {
 /// The demo call: the tax inspection's officer asks the civil registry for a person, for the demo public service.
 fn demo_call(keys_dir: &Path, public_service: u64) -> CallArgs {
     CallArgs {
-        consumer: demo::CONSUMER.into(),
+        consumer: None,
         service: demo::SERVICE.into(),
         pinfl: Some(demo::DEMO_PINFL.into()),
         stir: None,
@@ -212,6 +251,7 @@ async fn start_service(
     env: &[(&str, String)],
     logs: &Path,
     grpc: SocketAddr,
+    tls: &ClientTlsSettings,
     running: &mut Vec<Process>,
 ) -> anyhow::Result<()> {
     running.push(Process::spawn(name, binary, &[], env, &logs.join(format!("{name}.log")))?);
@@ -222,7 +262,7 @@ async fn start_service(
                 return Err(process.died(status));
             }
         }
-        if healthy(grpc).await {
+        if healthy(grpc, tls).await {
             println!("{name:<10} serving on {grpc} (log {})", logs.join(format!("{name}.log")).display());
             return Ok(());
         }
@@ -235,10 +275,10 @@ async fn start_service(
     }
 }
 
-/// True when the gRPC health check at `grpc` answers SERVING within two seconds.
-async fn healthy(grpc: SocketAddr) -> bool {
+/// True when the gRPC health check at `grpc` (TLS, no client certificate) answers SERVING within two seconds.
+async fn healthy(grpc: SocketAddr, tls: &ClientTlsSettings) -> bool {
     let check = async {
-        let Ok(channel) = Channel::from_shared(format!("http://{grpc}")) else {
+        let Ok(channel) = tls.endpoint(&format!("https://{grpc}")) else {
             return false;
         };
         let Ok(channel) = channel.connect().await else {
@@ -265,21 +305,28 @@ async fn wait_for_port(addr: &str, running: &mut [Process]) -> anyhow::Result<()
 }
 
 /// The demo: the tax inspection asks the civil registry for a person, through the gateway.
-async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig, args: &CallArgs) -> anyhow::Result<()> {
+async fn demo_exchange(
+    endpoints: &Endpoints,
+    pki: &DevPki,
+    kafka: &KafkaConfig,
+    args: &CallArgs,
+) -> anyhow::Result<()> {
     println!();
     println!("demo exchange");
-    println!("  consumer   {}", args.consumer);
+    println!("  consumer   {} (client certificate)", demo::CONSUMER);
     println!("  service    {}", args.service);
     println!("  applicant  pinfl {}", demo::DEMO_PINFL);
     println!("  items      {}", args.items.join(", "));
     println!("  signed by  {} ({}), key {}", args.officer_name, args.officer_position, args.key_id);
     println!("  for        public service No. {}, applicant request {}", args.public_service, args.applicant_request);
-    let channel = crate::commands::connect(&format!("http://{}", endpoints.gateway)).await?;
+    let files = consumer_files(pki, demo::CONSUMER)?;
+    let channel =
+        crate::commands::connect(&format!("https://{}", endpoints.gateway), &pki.client_tls(Some(&files))).await?;
     let start = Instant::now();
     let response = loop {
         // Signed afresh on each try: the signing time is part of what is signed.
-        let request = args.signed_request()?;
-        match call::call(channel.clone(), &args.consumer, request, args.timeout()).await? {
+        let request = args.signed_request(Some(&files.cert))?;
+        match call::call(channel.clone(), None, request, args.timeout()).await? {
             Ok(response) => break response,
             // The gateway learns the demo grant from registry.events; on a first start that may take a moment.
             Err(_) if start.elapsed() < Duration::from_secs(30) => {
@@ -311,42 +358,52 @@ async fn demo_exchange(endpoints: &Endpoints, kafka: &KafkaConfig, args: &CallAr
     Ok(())
 }
 
-fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, public_service: u64) {
+fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, pki: &DevPki, public_service: u64) -> anyhow::Result<()> {
+    let client = consumer_files(pki, demo::CONSUMER)?;
     println!();
     println!("Ko'prik is running (Ctrl-C stops it):");
     println!("  kafka (Tansu)        {}", endpoints.kafka);
     println!(
-        "  registry gRPC        http://{}    metrics http://{}/metrics",
+        "  registry gRPC        https://{}    metrics http://{}/metrics",
         endpoints.registry,
         Endpoints::metrics(endpoints.registry)
     );
     println!("  public registry      http://{}/public/v1/public-services.json", endpoints.public_http());
     println!(
-        "  gateway gRPC         http://{}    metrics http://{}/metrics",
+        "  gateway gRPC (mTLS)  https://{}    metrics http://{}/metrics",
         endpoints.gateway,
         Endpoints::metrics(endpoints.gateway)
     );
     println!(
-        "  adapter (health)     http://{}    metrics http://{}/metrics",
+        "  adapter (health)     https://{}    metrics http://{}/metrics",
         endpoints.adapter,
         Endpoints::metrics(endpoints.adapter)
     );
+    println!("  development CA       {}", pki.ca_cert().display());
+    println!("  client certificates  {}/clients/ (one per demo consumer)", pki.dir().display());
     println!("  data and logs        {}/", var_dir.display());
     let call = demo_call(&keys_dir(var_dir), public_service);
+    println!("the CLI connects with TLS and, to the gateway, as {} with:", demo::CONSUMER);
+    println!("  export KOPRIK_REGISTRY_URL=https://{}", endpoints.registry);
+    println!("  export KOPRIK_GATEWAY_URL=https://{}", endpoints.gateway);
+    println!("  export KOPRIK_TLS_CA={}", pki.ca_cert().display());
+    println!("  export KOPRIK_TLS_CERT={}", client.cert.display());
+    println!("  export KOPRIK_TLS_KEY={}", client.key.display());
+    println!("and signs requests as the tax inspection's officer with:");
+    println!("  export KOPRIK_OFFICER_KEY={}", call.officer_key.display());
+    println!("  export KOPRIK_OFFICER_KEY_ID={}", call.key_id);
+    println!("  export KOPRIK_OFFICER_NAME={:?}", call.officer_name);
+    println!("  export KOPRIK_OFFICER_POSITION={:?}", call.officer_position);
     println!("try:");
     println!(
-        "  ./target/debug/koprik call --consumer {} --service {} --pinfl 40211921800143 \\\n      --public-service {} \
-         --applicant-request {} --officer-key {} \\\n      --key-id {} --officer-name {:?} --officer-position {:?}",
-        call.consumer,
-        call.service,
+        "  ./target/debug/koprik call --service {} --pinfl 40211921800143 --public-service {} --applicant-request {}",
+        demo::SERVICE,
         call.public_service,
-        call.applicant_request,
-        call.officer_key.display(),
-        call.key_id,
-        call.officer_name,
-        call.officer_position
+        call.applicant_request
     );
+    println!("  ./target/debug/koprik cert list");
     println!("  ./target/debug/koprik audit tail");
+    Ok(())
 }
 
 /// Waits for Ctrl-C or SIGTERM, or for a child to exit on its own (then everything stops).

@@ -26,6 +26,11 @@ pub struct ServerTlsConfig {
     /// PEM CA bundle; when set, clients must present a certificate issued by it.
     #[serde(default)]
     pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: let a client without a certificate complete the handshake (one that presents a
+    /// certificate must still chain to `client_ca`), leaving the refusal to the service, which can then answer
+    /// and audit it (the gateway answers UNAUTHENTICATED), and keeping health checks reachable for probes.
+    #[serde(default)]
+    pub client_auth_optional: bool,
 }
 
 /// TLS of a gRPC client.
@@ -67,7 +72,9 @@ impl ServerTlsConfig {
         let key = read(required(self.key.as_ref(), "tls.key")?, "tls.key")?;
         let mut tls = TonicServerTls::new().identity(Identity::from_pem(cert, key));
         if let Some(ca) = &self.client_ca {
-            tls = tls.client_ca_root(Certificate::from_pem(read(ca, "tls.client_ca")?));
+            tls = tls
+                .client_ca_root(Certificate::from_pem(read(ca, "tls.client_ca")?))
+                .client_auth_optional(self.client_auth_optional);
         }
         Ok(Some(tls))
     }

@@ -86,6 +86,7 @@ fn server_tls(pki: &Pki, client_ca: Option<&Path>) -> ServerTlsConfig {
         cert: Some(pki.path("server.pem")),
         key: Some(pki.path("server.key")),
         client_ca: client_ca.map(Path::to_path_buf),
+        client_auth_optional: false,
     }
 }
 
@@ -126,6 +127,20 @@ async fn mutual_tls_requires_a_client_certificate_from_the_platform_ca() {
 }
 
 #[tokio::test]
+async fn optional_client_authentication_still_refuses_certificates_from_another_ca() {
+    let pki = Pki::new();
+    let tls = ServerTlsConfig { client_auth_optional: true, ..server_tls(&pki, Some(&pki.path("ca.pem"))) };
+    let (addr, shutdown) = serve(tls).await;
+    let uri = format!("https://{addr}");
+    assert_eq!(health(connect(&client(&pki, true), &uri).await).await, Ok(()));
+    assert_eq!(health(connect(&client(&pki, false), &uri).await).await, Ok(()), "no certificate: the service decides");
+    let other = Pki::new();
+    let stranger = ClientTlsSettings { ca: Some(pki.path("ca.pem")), ..client(&other, true) };
+    assert!(health(connect(&stranger, &uri).await).await.is_err(), "a client certificate from another CA");
+    shutdown.cancel();
+}
+
+#[tokio::test]
 async fn missing_key_files_are_named_in_the_error() {
     let config = GrpcServerConfig {
         listen: ([127, 0, 0, 1], 0).into(),
@@ -134,6 +149,7 @@ async fn missing_key_files_are_named_in_the_error() {
             cert: Some("/nonexistent/server.pem".into()),
             key: Some("/nonexistent/server.key".into()),
             client_ca: None,
+            client_auth_optional: false,
         },
     };
     let Err(err) = grpc::router_with_health(&config) else { panic!("an unreadable certificate must be refused") };

@@ -21,6 +21,8 @@ pub struct CallFacts {
     pub received_at: DateTime<Utc>,
     /// The caller, once identified.
     pub consumer: Option<SubsystemId>,
+    /// The serial of the caller's TLS client certificate, once read.
+    pub certificate_serial: String,
     /// The service, once the request named a valid one.
     pub service: Option<ServiceId>,
     /// The requested data item codes.
@@ -89,6 +91,7 @@ pub fn record(gateway: &str, facts: &CallFacts, result: &Result<(), GatewayError
         applicant_request_ref: facts.applicant_request_ref.clone(),
         officer_key_id: facts.officer_key_id.clone(),
         provider_key_id: facts.provider_key_id.clone(),
+        certificate_serial: facts.certificate_serial.clone(),
         ..Default::default()
     }
 }
@@ -130,6 +133,7 @@ mod tests {
             request_id: "r".into(),
             received_at: Utc::now(),
             consumer: None,
+            certificate_serial: "7f01".into(),
             service: None,
             data_items: vec![],
             request_sha256: String::new(),
@@ -140,6 +144,7 @@ mod tests {
         assert_eq!(refused.outcome(), AuditOutcome::Refused);
         assert_eq!(refused.status_code, koprik_proto::tonic::Code::PermissionDenied as i32);
         assert_eq!(refused.reason, "no grant");
+        assert_eq!(refused.certificate_serial, "7f01");
         assert_eq!(record("gw", &facts, &Ok(())).outcome(), AuditOutcome::Delivered);
     }
 }

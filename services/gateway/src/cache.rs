@@ -1,5 +1,5 @@
 //! The gateway's view of the registry, built from `registry.events` and nothing else: which services exist,
-//! which consumer subsystems exist, and which grants are in force. Events carry whole entity states with
+//! which consumer subsystems exist, which grants are in force, and which client certificates identify whom. Events carry whole entity states with
 //! revisions, so applying one twice or out of order never moves an entry backwards.
 
 use std::collections::{HashMap, HashSet};
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{
-    AccessGround, Announcement, AnnouncementKind, CredentialStatus, EntryStatus, Grant, GrantStatus,
+    AccessGround, Announcement, AnnouncementKind, ClientCertificate, CredentialStatus, EntryStatus, Grant, GrantStatus,
     PublicServiceEntry, Service, ServiceStatus, SigningKey, SigningKeyPurpose, Subsystem,
 };
 use koprik_proto::time::datetime;
@@ -84,6 +84,24 @@ pub struct CachedKey {
     pub revision: i64,
 }
 
+/// What the gateway knows of a registered client certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedCertificate {
+    /// The subsystem it identifies.
+    pub subsystem: SubsystemId,
+    /// Active or revoked.
+    pub status: CredentialStatus,
+    /// Why it was revoked.
+    pub revocation_reason: String,
+    /// Hex SHA-256 of the registered certificate: a presented certificate with the same serial but other bytes
+    /// is not the registered one.
+    pub sha256_fingerprint: String,
+    /// The end of its validity.
+    pub not_after: Option<DateTime<Utc>>,
+    /// The registry revision this reflects.
+    pub revision: i64,
+}
+
 /// An announced technical-works window of a service (A1 §23, A2 §22).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceWindow {
@@ -105,6 +123,8 @@ struct State {
     public_services: HashMap<u64, (bool, i64)>,
     /// Technical works per service, by announcement id (announcements are never changed once made).
     maintenance: HashMap<ServiceId, HashMap<String, MaintenanceWindow>>,
+    /// By serial (lower-case hex).
+    certificates: HashMap<String, CachedCertificate>,
 }
 
 /// The registry cache, read by every call and written by the registry feed.
@@ -152,8 +172,7 @@ impl RegistryCache {
             Entity::PublicService(entry) => Ok(apply_public_service(&mut state, entry)),
             Entity::PublicServiceApplication(_) | Entity::PublicServiceInventory(_) => Ok(false),
             Entity::SigningKey(key) => apply_signing_key(&mut state, key),
-            // Certificates: the mTLS work reads them.
-            Entity::Certificate(_) => Ok(false),
+            Entity::Certificate(certificate) => apply_certificate(&mut state, certificate),
         }
     }
 
@@ -193,6 +212,11 @@ impl RegistryCache {
             .cloned()
     }
 
+    /// The registered client certificate with this serial, if any.
+    pub fn certificate(&self, serial: &str) -> Option<CachedCertificate> {
+        self.read().certificates.get(serial).cloned()
+    }
+
     /// Entry counts (services, subsystems, grants), for metrics.
     pub fn sizes(&self) -> (usize, usize, usize) {
         let state = self.read();
@@ -219,6 +243,27 @@ fn apply_service(state: &mut State, service: &Service) -> Result<bool, FieldErro
         revision: rev,
     };
     Ok(upsert(&mut state.services, id, cached, rev, |s| s.revision))
+}
+
+fn apply_certificate(state: &mut State, certificate: &ClientCertificate) -> Result<bool, FieldError> {
+    if certificate.serial.is_empty() {
+        return Err(FieldError::missing("certificate.serial"));
+    }
+    let subsystem: SubsystemId =
+        koprik_proto::field::required(certificate.subsystem.as_ref(), "certificate.subsystem")?;
+    let rev = revision(certificate.meta.as_ref());
+    let cached = CachedCertificate {
+        subsystem,
+        status: certificate.status(),
+        revocation_reason: certificate.revocation_reason.clone(),
+        sha256_fingerprint: certificate.sha256_fingerprint.clone(),
+        not_after: certificate
+            .not_after
+            .as_ref()
+            .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))),
+        revision: rev,
+    };
+    Ok(upsert(&mut state.certificates, certificate.serial.clone(), cached, rev, |c| c.revision))
 }
 
 fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
@@ -344,6 +389,27 @@ mod tests {
         assert!(!cache.apply(&grant(GrantStatus::Active, 1)).expect("valid"));
         assert!(!cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid"));
         assert_eq!(cache.grant(&consumer, &service).map(|g| g.status), Some(GrantStatus::Revoked));
+    }
+
+    #[test]
+    fn a_revocation_replaces_the_active_certificate_and_not_the_reverse() {
+        let (consumer, _) = ids();
+        let certificate = |status: CredentialStatus, revision: i64| {
+            Entity::Certificate(ClientCertificate {
+                serial: "7f01".into(),
+                subsystem: Some((&consumer).into()),
+                status: status as i32,
+                meta: Some(Meta { revision, ..Meta::default() }),
+                ..ClientCertificate::default()
+            })
+        };
+        let cache = RegistryCache::default();
+        assert!(cache.apply(&certificate(CredentialStatus::Active, 1)).expect("valid"));
+        assert!(cache.apply(&certificate(CredentialStatus::Revoked, 2)).expect("valid"));
+        assert!(!cache.apply(&certificate(CredentialStatus::Active, 1)).expect("valid"));
+        let cached = cache.certificate("7f01").expect("cached");
+        assert_eq!((cached.subsystem, cached.status), (consumer, CredentialStatus::Revoked));
+        assert!(cache.certificate("7f02").is_none());
     }
 
     #[test]

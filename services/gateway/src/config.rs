@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
 use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use koprik_runtime::tls::ServerTlsConfig;
 use serde::{Deserialize, Serialize};
+
+use crate::identity::IdentitySource;
 
 /// Everything the gateway needs to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,6 +21,10 @@ pub struct GatewayConfig {
     pub call_timeout: Duration,
     /// The largest request payload accepted, in bytes.
     pub max_payload_bytes: usize,
+    /// Where the caller's identity comes from: `certificate` (the TLS client certificate; needs `grpc.tls` with
+    /// `client_ca`, i.e. mTLS) or `metadata` (the unproven `koprik-consumer` metadata, for development only and
+    /// refused when TLS is enabled).
+    pub identity: IdentitySource,
     /// The consumers' gRPC API (`koprik.exchange.v1.Exchange`, health, reflection).
     pub grpc: GrpcServerConfig,
     /// The Prometheus endpoint.
@@ -34,7 +41,20 @@ impl Default for GatewayConfig {
             instance: "gateway-1".into(),
             call_timeout: Duration::from_secs(10),
             max_payload_bytes: 1024 * 1024,
-            grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50052).into()),
+            identity: IdentitySource::Certificate,
+            // mTLS by default: callers are identified by their client certificates.
+            grpc: GrpcServerConfig {
+                listen: ([127, 0, 0, 1], 50052).into(),
+                tls: ServerTlsConfig {
+                    enabled: true,
+                    cert: Some("/etc/koprik/tls/gateway.pem".into()),
+                    key: Some("/etc/koprik/tls/gateway.key".into()),
+                    client_ca: Some("/etc/koprik/tls/ca.pem".into()),
+                    // Anonymous callers reach the gateway, which refuses them itself: UNAUTHENTICATED, with a
+                    // request id and an audit record. A certificate that does not chain fails the handshake.
+                    client_auth_optional: true,
+                },
+            },
             metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50152).into() },
             telemetry: TelemetryConfig::default(),
             kafka: KafkaConfig::default(),
@@ -54,7 +74,27 @@ impl ServiceConfig for GatewayConfig {
         if self.call_timeout.is_zero() {
             return Err(ConfigError::invalid("call_timeout", "must be more than zero"));
         }
-        Ok(())
+        self.validate_identity()
+    }
+}
+
+impl GatewayConfig {
+    /// The identity source fits the transport: certificates need mTLS; the metadata mode is never combined with
+    /// TLS, so it cannot slip into a deployment that looks secured.
+    fn validate_identity(&self) -> Result<(), ConfigError> {
+        let tls = &self.grpc.tls;
+        match self.identity {
+            IdentitySource::Certificate if !tls.enabled || tls.client_ca.is_none() => Err(ConfigError::invalid(
+                "identity",
+                "\"certificate\" needs mTLS: set grpc.tls.enabled, cert, key and client_ca (the platform CA), or \
+                 identity = \"metadata\" on a development machine",
+            )),
+            IdentitySource::Metadata if tls.enabled => Err(ConfigError::invalid(
+                "identity",
+                "\"metadata\" is for development only and is refused when grpc.tls is enabled",
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -65,5 +105,27 @@ mod tests {
     #[test]
     fn the_sample_configuration_documents_the_defaults() {
         koprik_runtime::config::assert_sample_is_default::<GatewayConfig>("gateway");
+    }
+
+    fn with(identity: IdentitySource, tls: bool, client_ca: bool) -> GatewayConfig {
+        let mut config = GatewayConfig { identity, ..GatewayConfig::default() };
+        config.grpc.tls.enabled = tls;
+        config.grpc.tls.client_ca = client_ca.then(|| "/etc/koprik/tls/ca.pem".into());
+        config
+    }
+
+    #[test]
+    fn certificates_need_mtls_and_the_metadata_mode_never_runs_with_tls() {
+        assert!(with(IdentitySource::Certificate, true, true).validate().is_ok());
+        assert!(with(IdentitySource::Metadata, false, false).validate().is_ok());
+        for refused in [
+            with(IdentitySource::Certificate, false, false),
+            with(IdentitySource::Certificate, true, false),
+            with(IdentitySource::Metadata, true, false),
+            with(IdentitySource::Metadata, true, true),
+        ] {
+            let err = refused.validate().expect_err("refused");
+            assert!(err.to_string().contains("identity"), "{err}");
+        }
     }
 }

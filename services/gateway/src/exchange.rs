@@ -12,13 +12,13 @@ use koprik_kafka::Producer;
 use koprik_proto::events::exchange_reply::Outcome;
 use koprik_proto::events::{ExchangeReply, ExchangeRequest};
 use koprik_proto::exchange::{CallRequest, CallResponse};
-use koprik_proto::ids::SubsystemId;
 use koprik_proto::time::timestamp;
 
 use crate::audit::{self, Auditor, CallFacts};
 use crate::cache::RegistryCache;
 use crate::call::Call;
 use crate::error::GatewayError;
+use crate::identity::{self, Credentials, IdentitySource};
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
 use crate::{access, answer_signature, maintenance_window, mandatory_content, request_signature};
@@ -26,14 +26,13 @@ use crate::{access, answer_signature, maintenance_window, mandatory_content, req
 /// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
 pub const CLIENT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
 
-/// Metadata naming the calling subsystem, until mTLS identities replace it.
-pub const CONSUMER_HEADER: &str = "koprik-consumer";
+pub use crate::identity::CONSUMER_HEADER;
 
 /// A call as the gRPC layer hands it over.
 #[derive(Debug, Clone, Default)]
 pub struct Incoming {
-    /// The `koprik-consumer` metadata value, if sent.
-    pub caller: Option<String>,
+    /// Who the caller proved (or, in development, claimed) to be.
+    pub credentials: Credentials,
     /// The caller's own gRPC deadline, if it set one.
     pub client_timeout: Option<Duration>,
     /// The caller's W3C trace context, if sent.
@@ -63,6 +62,8 @@ pub struct Exchange {
     pub max_payload: usize,
     /// The longest the audit write may take (the broker's delivery timeout).
     pub audit_timeout: Duration,
+    /// Where callers' identities come from (the client certificate, or in development the metadata).
+    pub identity: IdentitySource,
     /// The registry cache.
     pub cache: Arc<RegistryCache>,
     /// Calls waiting for replies.
@@ -75,19 +76,6 @@ pub struct Exchange {
     pub metrics: GatewayMetrics,
 }
 
-/// The consumer's subsystem, from the `koprik-consumer` metadata.
-fn identify(caller: Option<&str>) -> Result<SubsystemId, GatewayError> {
-    let caller = caller.ok_or_else(|| {
-        GatewayError::Unauthenticated(format!(
-            "the caller is not identified: send the {CONSUMER_HEADER} metadata with your subsystem id \
-             (INSTANCE/CLASS/CODE/SUBSYSTEM)"
-        ))
-    })?;
-    caller.parse().map_err(|e: koprik_proto::FieldError| {
-        GatewayError::Unauthenticated(format!("{CONSUMER_HEADER} metadata: {e}"))
-    })
-}
-
 impl Exchange {
     /// Runs one call to the end, audit included.
     pub async fn call(&self, incoming: Incoming) -> Finished {
@@ -96,6 +84,7 @@ impl Exchange {
             request_id: uuid::Uuid::now_v7().to_string(),
             received_at: Utc::now(),
             consumer: None,
+            certificate_serial: String::new(),
             service: None,
             // Filled in once validated: the audit keeps only well-formed item codes, never arbitrary input.
             data_items: Vec::new(),
@@ -142,7 +131,14 @@ impl Exchange {
         incoming: &Incoming,
         traceparent: &str,
     ) -> Result<CallResponse, GatewayError> {
-        let consumer = identify(incoming.caller.as_deref())?;
+        let caller = identity::identify(self.identity, &incoming.credentials, &self.cache, facts.received_at).map_err(
+            |refusal| {
+                facts.certificate_serial = refusal.certificate_serial;
+                refusal.error
+            },
+        )?;
+        facts.certificate_serial = caller.certificate_serial;
+        let consumer = caller.subsystem;
         facts.consumer = Some(consumer.clone());
         let call = Call::validate(&incoming.request, self.max_payload)?;
         facts.service = Some(call.service.clone());
@@ -249,18 +245,5 @@ fn outcome_label(name: &str) -> &'static str {
         "timed_out" => "timed_out",
         "platform_error" => "platform_error",
         _ => "unspecified",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callers_must_name_a_valid_subsystem() {
-        assert!(matches!(identify(None), Err(GatewayError::Unauthenticated(_))));
-        let err = identify(Some("UZ/GOV/123")).expect_err("malformed");
-        assert!(err.to_string().starts_with("koprik-consumer metadata:"), "{err}");
-        assert!(identify(Some("UZ/GOV/200935935/tax-inspection")).is_ok());
     }
 }

@@ -1,5 +1,5 @@
-//! `koprik.exchange.v1.Exchange` over gRPC: reads the caller's metadata, hands the call to [`Exchange`] and
-//! turns the outcome into a response or a status carrying the request id.
+//! `koprik.exchange.v1.Exchange` over gRPC: reads the caller's TLS client certificate and metadata, hands the call
+//! to [`Exchange`] and turns the outcome into a response or a status carrying the request id.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::error::REQUEST_ID_HEADER;
 use crate::exchange::{Exchange, Incoming, CONSUMER_HEADER};
+use crate::identity::Credentials;
 
 /// The gRPC face of the gateway.
 pub struct ExchangeApi {
@@ -50,8 +51,10 @@ impl exchange_server::Exchange for ExchangeApi {
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallResponse>, Status> {
         let metadata = request.metadata();
         let text = |key: &str| metadata.get(key).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
+        // The leaf of the verified chain (rustls checked it against grpc.tls.client_ca in the handshake).
+        let certificate = request.peer_certs().and_then(|chain| chain.first().map(|leaf| leaf.to_vec()));
         let incoming = Incoming {
-            caller: text(CONSUMER_HEADER),
+            credentials: Credentials { certificate, consumer_header: text(CONSUMER_HEADER) },
             client_timeout: text("grpc-timeout").as_deref().and_then(parse_grpc_timeout),
             traceparent: text("traceparent"),
             request: request.into_inner(),

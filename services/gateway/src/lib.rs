@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`config`]: the typed configuration.
+//! - [`identity`]: who is calling, from the TLS client certificate.
 //! - [`call`]: a consumer's request, validated; [`mandatory_content`]: its REG-2 p. 14 particulars.
 //! - [`request_signature`], [`answer_signature`]: the officer's and the adapter's signatures.
 //! - [`access`]: the access rule; [`maintenance_window`]: announced technical works.
@@ -26,6 +27,7 @@ pub mod error;
 pub mod exchange;
 pub mod feeds;
 pub mod grpc;
+pub mod identity;
 pub mod maintenance_window;
 pub mod mandatory_content;
 pub mod metrics;
@@ -97,6 +99,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         instance: config.instance.clone(),
         reply_topic,
         call_timeout: config.call_timeout,
+        identity: config.identity,
         max_payload: config.max_payload_bytes,
         audit_timeout: config.kafka.delivery_timeout,
         cache,

@@ -6,7 +6,7 @@ use koprik_kafka::topics::REGISTRY_EVENTS;
 use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::{Message, Name};
 use koprik_proto::registry::{
-    Announcement, CalendarYear, ConnectionApplication, Grant, InventoryConfirmation, Organization,
+    Announcement, CalendarYear, ClientCertificate, ConnectionApplication, Grant, InventoryConfirmation, Organization,
     PublicServiceApplication, PublicServiceEntry, Service, SigningKey, Subsystem,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
@@ -68,6 +68,7 @@ published!(
     PublicServiceApplication => PublicServiceApplication,
     InventoryConfirmation => PublicServiceInventory,
     SigningKey => SigningKey,
+    ClientCertificate => Certificate,
 );
 
 /// Writes the event for `state` to the outbox, inside the caller's transaction.

@@ -37,6 +37,7 @@ impl RegistryApi {
 
 pub mod announcements;
 pub mod calendar;
+pub mod certificates;
 pub mod onboarding;
 pub mod public_services;
 pub mod signing_keys;

@@ -32,6 +32,7 @@ use anyhow::Context;
 use koprik_kafka::topics::{dead_letters, TopicSpec, BILLING_ACCOUNT_STATUS, REGISTRY_EVENTS};
 use koprik_kafka::Producer;
 use koprik_proto::registry::announcements_server::AnnouncementsServer;
+use koprik_proto::registry::certificates_server::CertificatesServer;
 use koprik_proto::registry::onboarding_server::OnboardingServer;
 use koprik_proto::registry::public_services_server::PublicServicesServer;
 use koprik_proto::registry::registry_server::RegistryServer;
@@ -118,6 +119,7 @@ pub async fn run(
     let announcements = AnnouncementsServer::new(grpc::announcements::AnnouncementsApi::new(repository.clone()));
     let calendar = WorkingCalendarServer::new(grpc::calendar::CalendarApi::new(repository.clone()));
     let signing_keys = SigningKeysServer::new(grpc::signing_keys::SigningKeysApi::new(repository.clone()));
+    let certificates = CertificatesServer::new(grpc::certificates::CertificatesApi::new(repository.clone()));
     let account_status = tokio::spawn(automatic_access::follow_account_status(
         config.kafka.clone(),
         config.access.clone(),
@@ -134,6 +136,7 @@ pub async fn run(
     health.set_serving::<RegistryServer<grpc::RegistryApi>>().await;
     health.set_serving::<OnboardingServer<grpc::onboarding::OnboardingApi>>().await;
     health.set_serving::<PublicServicesServer<grpc::public_services::PublicServicesApi>>().await;
+    health.set_serving::<CertificatesServer<grpc::certificates::CertificatesApi>>().await;
     tracing::info!(
         grpc = %listeners.grpc.local_addr()?,
         public_http = %public_addr,
@@ -146,6 +149,7 @@ pub async fn run(
         .add_service(announcements)
         .add_service(calendar)
         .add_service(signing_keys)
+        .add_service(certificates)
         .add_service(public_services);
     let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
 

@@ -1,6 +1,6 @@
 //! `koprik call`: one request through the gateway, as a consumer's information system would make it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
@@ -16,9 +16,11 @@ use crate::officer::{Officer, Purpose};
 /// What to ask.
 #[derive(Debug, Clone, Args)]
 pub struct CallArgs {
-    /// The calling subsystem, INSTANCE/CLASS/STIR/CODE (sent as `koprik-consumer` metadata).
+    /// Development gateways only (identity = "metadata"): the calling subsystem, INSTANCE/CLASS/STIR/CODE, sent as
+    /// `koprik-consumer` metadata. A gateway with mTLS identifies the caller by the client certificate
+    /// (--tls-cert/--tls-key) and ignores it.
     #[arg(long)]
-    pub consumer: String,
+    pub consumer: Option<String>,
     /// The web service, INSTANCE/CLASS/STIR/SUBSYSTEM/SERVICE/VERSION.
     #[arg(long)]
     pub service: String,
@@ -62,10 +64,19 @@ impl CallArgs {
 }
 
 impl CallArgs {
-    /// The request these arguments describe, with its particulars, signed by the officer.
-    pub fn signed_request(&self) -> anyhow::Result<CallRequest> {
-        let consumer: SubsystemId =
-            self.consumer.parse().map_err(|e| anyhow::anyhow!("--consumer {:?}: {e}", self.consumer))?;
+    /// The request these arguments describe, with its particulars, signed by the officer. The requesting body is
+    /// the member of the subsystem the client certificate `tls_cert` names (or of `--consumer`).
+    pub fn signed_request(&self, tls_cert: Option<&Path>) -> anyhow::Result<CallRequest> {
+        let consumer: SubsystemId = match (&self.consumer, tls_cert) {
+            (Some(consumer), _) => consumer.parse().map_err(|e| anyhow::anyhow!("--consumer {consumer:?}: {e}"))?,
+            (None, Some(cert)) => {
+                let pem = std::fs::read_to_string(cert).map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?;
+                koprik_pki::parse_pem(&pem)
+                    .and_then(|c| c.subsystem())
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?
+            }
+            (None, None) => anyhow::bail!("give --tls-cert (the consumer's client certificate) or --consumer"),
+        };
         let officer = Officer::from_file(&self.officer_key, &self.key_id, &self.officer_name, &self.officer_position)?;
         let purpose = Purpose {
             public_service_number: self.public_service,
@@ -94,18 +105,21 @@ impl CallArgs {
     }
 }
 
-/// Sends `request` to the gateway at `channel` as subsystem `consumer`, waiting at most `timeout`.
+/// Sends `request` to the gateway at `channel` (whose client certificate identifies the caller), waiting at most
+/// `timeout`; `consumer` is sent as metadata for development gateways.
 pub async fn call(
     channel: Channel,
-    consumer: &str,
+    consumer: Option<&str>,
     request: CallRequest,
     timeout: Duration,
 ) -> anyhow::Result<Result<CallResponse, Status>> {
     let mut request = Request::new(request);
     request.set_timeout(timeout);
-    request
-        .metadata_mut()
-        .insert("koprik-consumer", consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
+    if let Some(consumer) = consumer {
+        request
+            .metadata_mut()
+            .insert("koprik-consumer", consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
+    }
     Ok(ExchangeClient::new(channel).call(request).await.map(|r| r.into_inner()))
 }
 

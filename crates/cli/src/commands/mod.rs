@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod call;
+pub mod cert;
 pub mod grounds;
 pub mod keys;
 pub mod onboarding;
@@ -18,8 +19,9 @@ pub fn actor(actor: Option<&str>) -> anyhow::Result<String> {
 }
 
 use koprik_proto::tonic::transport::Channel;
+use koprik_runtime::tls::ClientTlsSettings;
 
-/// A channel to a Ko'prik service at `url`.
-pub async fn connect(url: &str) -> anyhow::Result<Channel> {
-    Channel::from_shared(url.to_owned())?.connect().await.map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))
+/// A channel to a Ko'prik service at `url`, over TLS when `tls` is enabled or the URL is `https://`.
+pub async fn connect(url: &str, tls: &ClientTlsSettings) -> anyhow::Result<Channel> {
+    tls.endpoint(url)?.connect().await.map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))
 }

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod application_form;
+pub mod client_certificate;
 pub mod connection_workflow;
 pub mod data_item_access;
 pub mod ddp_contract;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261123_000002_onboarding;
 mod m20261123_000003_public_services;
+mod m20261124_000004_certificates;
 mod m20261124_000005_signing_keys;
 
 /// All migrations of the registry, oldest first.
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_onboarding::Migration),
             Box::new(m20261123_000003_public_services::Migration),
+            Box::new(m20261124_000004_certificates::Migration),
             Box::new(m20261124_000005_signing_keys::Migration),
         ]
     }

@@ -4,6 +4,7 @@
 mod announcements;
 mod applications;
 mod calendar;
+mod certificates;
 mod grants;
 pub mod mapping;
 mod organizations;

@@ -9,6 +9,8 @@ pub mod application;
 #[allow(missing_docs)]
 pub mod calendar_year;
 #[allow(missing_docs)]
+pub mod client_certificate;
+#[allow(missing_docs)]
 pub mod data_item;
 #[allow(missing_docs)]
 pub mod grant;
