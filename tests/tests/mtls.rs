@@ -17,7 +17,8 @@ async fn call_with(sandbox: &Sandbox, files: &CertFiles) -> Result<String, Statu
         .gateway_client(&sandbox.pki.client_tls(Some(files)))
         .await
         .map_err(|e| Status::unavailable(format!("no connection: {e}")))?;
-    client.call(Request::new(person_request(demo::DEMO_PINFL, &["surname"]))).await.map(|r| r.into_inner().request_id)
+    let request = sandbox.signed(demo::CONSUMER, person_request(demo::DEMO_PINFL, &["surname"]));
+    client.call(Request::new(request)).await.map(|r| r.into_inner().request_id)
 }
 
 #[tokio::test]
