@@ -8,6 +8,7 @@
 //! - [`applicant`]: validated applicant identifiers (PINFL, STIR, cadastral number).
 //! - [`field`]: [`FieldError`], the error every wire-to-domain conversion returns, naming the field and the rule.
 //! - [`time`]: conversions between protobuf timestamps and `chrono`.
+//! - [`audit_chain`]: the audit hash chain: how a link is made and how a topic's chains are verified.
 //!
 //! `tonic`, `prost` and `prost_types` are re-exported so that every crate uses the versions the code was
 //! generated for.
@@ -18,6 +19,7 @@ pub use tonic;
 pub use tonic_health;
 
 pub mod applicant;
+pub mod audit_chain;
 pub mod field;
 pub mod ids;
 pub mod time;

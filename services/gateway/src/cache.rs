@@ -7,7 +7,7 @@ use std::sync::RwLock;
 
 use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
-use koprik_proto::registry::{AccessGround, Grant, GrantStatus, Service, ServiceStatus, Subsystem};
+use koprik_proto::registry::{AccessGround, Grant, GrantStatus, Platform, Service, ServiceStatus, Subsystem};
 use koprik_proto::FieldError;
 
 /// What the gateway knows of a web service.
@@ -35,6 +35,10 @@ pub struct CachedGrant {
     pub ground: String,
     /// The data items the technological instruction permits.
     pub permitted_items: Vec<String>,
+    /// IIP (free) or DDP (paid per request: each delivered exchange produces a usage record).
+    pub platform: Platform,
+    /// The DDP contract's reference, which usage records carry to billing; empty on the IIP.
+    pub contract_reference: String,
     /// The registry revision this reflects.
     pub revision: i64,
 }
@@ -171,6 +175,8 @@ fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
             (ground, None) => ground.as_str_name().trim_start_matches("ACCESS_GROUND_").to_owned(),
         },
         permitted_items: grant.permitted_items.clone(),
+        platform: grant.platform(),
+        contract_reference: grant.contract.as_ref().map(|c| c.reference.clone()).unwrap_or_default(),
         revision: rev,
     };
     let key = (consumer, service);

@@ -1,6 +1,7 @@
 //! One exchange, from receipt to audit: identify the caller, validate the request, check access, forward it to
 //! the provider's request topic, wait for the correlated reply, and record the outcome on `exchange.audit`
-//! before anything is returned. No outcome leaves the gateway unaudited.
+//! before anything is returned. No outcome leaves the gateway unaudited, and no DDP answer leaves it unbilled: the
+//! usage record is acknowledged first, then the audit record, then the answer is returned.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ use crate::call::Call;
 use crate::error::GatewayError;
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
+use crate::usage::{self, UsageWriter};
 
 /// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
 pub const CLIENT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
@@ -71,6 +73,8 @@ pub struct Exchange {
     pub producer: Producer,
     /// Writes the audit trail.
     pub auditor: Auditor,
+    /// Writes usage records of delivered DDP exchanges.
+    pub usage: UsageWriter,
     /// What is counted.
     pub metrics: GatewayMetrics,
 }
@@ -148,6 +152,8 @@ impl Exchange {
         facts.service = Some(call.service.clone());
         facts.data_items = call.data_items.clone();
         access::authorize(&self.cache, &consumer, &call)?;
+        // The grant as authorised: its platform and contract decide the usage record.
+        let grant = self.cache.grant(&consumer, &call.service);
 
         // A caller's own deadline is enforced by the gRPC server from arrival; answering a little before it means
         // the caller gets this gateway's DEADLINE_EXCEEDED, with its request id, rather than a bare cancellation.
@@ -196,7 +202,45 @@ impl Exchange {
             tracing::error!(request_id = %facts.request_id, "reply names another service than the request");
             return Err(GatewayError::Platform("the provider's adapter answered for another service".into()));
         }
-        deliver(facts, reply)
+        let response = deliver(facts, reply)?;
+        if let Some(grant) = grant {
+            self.record_usage(facts, &consumer, &grant, traceparent).await?;
+        }
+        Ok(response)
+    }
+
+    /// DDP: writes the usage record of a delivered exchange and waits for its acknowledgement; a write that fails
+    /// fails the call, so nothing is delivered unbilled.
+    async fn record_usage(
+        &self,
+        facts: &CallFacts,
+        consumer: &SubsystemId,
+        grant: &crate::cache::CachedGrant,
+        traceparent: &str,
+    ) -> Result<(), GatewayError> {
+        let Some(service) = facts.service.as_ref() else { return Ok(()) };
+        let Some(record) = usage::record(
+            &self.instance,
+            &facts.request_id,
+            consumer,
+            service,
+            grant,
+            &facts.data_items,
+            facts.received_at,
+        ) else {
+            return Ok(());
+        };
+        let written = tokio::time::timeout(self.audit_timeout, self.usage.write(consumer, &record, traceparent)).await;
+        let failure = match written {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("not acknowledged within {:?}", self.audit_timeout),
+        };
+        self.metrics.usage_failures.inc();
+        tracing::error!(request_id = %facts.request_id, error = %failure, "usage record not written; the call fails");
+        Err(GatewayError::Platform(
+            "the exchange could not be recorded for billing, so nothing was delivered; try again".into(),
+        ))
     }
 }
 
