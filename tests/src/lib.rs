@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use koprik_adapter::{AdapterConfig, BackendConfig};
 use koprik_gateway::GatewayConfig;
+use koprik_kafka::consumer::{read_range, watermarks, RawRecord};
 use koprik_kafka::topics::EXCHANGE_AUDIT;
 use koprik_proto::common::{applicant_id::Kind, ApplicantId};
 use koprik_proto::events::AuditRecord;
@@ -78,6 +79,7 @@ pub struct Sandbox {
     pub gateway: ExchangeClient<Channel>,
     registry_service: Option<Running>,
     gateway_service: Option<Running>,
+    gateway_addr: SocketAddr,
     adapter_service: Option<Running>,
     _database: TestDatabase,
 }
@@ -106,16 +108,8 @@ impl Sandbox {
         demo::seed(&mut registry).await.expect("demo data seeded");
 
         let adapter_service = start_adapter(&kafka).await;
-        let (grpc, metrics, gateway_addr, metrics_addr) = listeners().await;
-        let config = GatewayConfig {
-            instance: "gateway-test".into(),
-            call_timeout: CALL_TIMEOUT,
-            grpc: GrpcServerConfig::plain(gateway_addr),
-            metrics: MetricsConfig { listen: metrics_addr },
-            kafka,
-            ..GatewayConfig::default()
-        };
-        let gateway_service = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let (gateway_service, gateway_addr) = start_gateway(&kafka, grpc).await;
         let gateway = ExchangeClient::new(channel(gateway_addr).await);
         Self {
             broker,
@@ -123,9 +117,31 @@ impl Sandbox {
             gateway,
             registry_service: Some(registry_service),
             gateway_service: Some(gateway_service),
+            gateway_addr,
             adapter_service: Some(adapter_service),
             _database: database,
         }
+    }
+
+    /// Stops the gateway cleanly (calls in flight finish) and starts it again as the same instance on the same
+    /// address, so existing clients reconnect; returns once it serves again.
+    pub async fn restart_gateway(&mut self) {
+        if let Some(gateway) = self.gateway_service.take() {
+            gateway.stop().await;
+        }
+        let start = Instant::now();
+        let grpc = loop {
+            match TcpListener::bind(self.gateway_addr).await {
+                Ok(listener) => break listener,
+                Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(e) => panic!("cannot bind {} again: {e}", self.gateway_addr),
+            }
+        };
+        let (gateway_service, _) = start_gateway(&self.broker.kafka_config(), grpc).await;
+        self.gateway_service = Some(gateway_service);
+        self.gateway = ExchangeClient::new(channel(self.gateway_addr).await);
     }
 
     /// Starts the demo civil-registry adapter again.
@@ -173,6 +189,19 @@ impl Sandbox {
         .value
     }
 
+    /// Every record on `topic` as it stands now, undecoded, partition by partition in offset order.
+    pub async fn read_topic(&self, topic: &str) -> Vec<RawRecord> {
+        let kafka = self.broker.kafka_config();
+        let mut records = Vec::new();
+        let marks = watermarks(&kafka, "koprik-e2e", topic).await.expect("the topic's watermarks");
+        for (partition, low, high) in marks {
+            read_range(&kafka, "koprik-e2e", topic, partition, low, high, |r| records.push(r))
+                .await
+                .expect("the topic is readable");
+        }
+        records
+    }
+
     /// Stops every service cleanly; a service that fails to stop fails the test.
     pub async fn stop(mut self) {
         for service in [self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()]
@@ -182,6 +211,25 @@ impl Sandbox {
             service.stop().await;
         }
     }
+}
+
+/// The sandbox gateway's instance name (and audit chain id).
+pub const GATEWAY_INSTANCE: &str = "gateway-test";
+
+/// Starts the gateway serving on `grpc`; returns it with its address.
+async fn start_gateway(kafka: &koprik_kafka::KafkaConfig, grpc: TcpListener) -> (Running, SocketAddr) {
+    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let gateway_addr = grpc.local_addr().expect("bound");
+    let config = GatewayConfig {
+        instance: GATEWAY_INSTANCE.into(),
+        call_timeout: CALL_TIMEOUT,
+        grpc: GrpcServerConfig::plain(gateway_addr),
+        metrics: MetricsConfig { listen: metrics.local_addr().expect("bound") },
+        kafka: kafka.clone(),
+        ..GatewayConfig::default()
+    };
+    let running = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
+    (running, gateway_addr)
 }
 
 /// Starts the demo civil-registry adapter and waits until it serves.
@@ -208,6 +256,17 @@ where
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(start(shutdown.clone()));
     Running { shutdown, task }
+}
+
+/// Calls the gateway through `client` as `consumer` (for concurrent callers, each with a clone of the client).
+pub async fn call_as(
+    client: &mut ExchangeClient<Channel>,
+    consumer: &str,
+    request: CallRequest,
+) -> Result<CallResponse, Status> {
+    let mut request = Request::new(request);
+    request.metadata_mut().insert("koprik-consumer", consumer.parse().expect("ASCII metadata"));
+    client.call(request).await.map(|r| r.into_inner())
 }
 
 /// A request for the demo person, asking for `items`.

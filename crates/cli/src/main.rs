@@ -41,12 +41,9 @@ enum Command {
     PublicService(public_services::Command),
     /// Call a web service through the gateway.
     Call(CallArgs),
-    /// Print the audit trail from exchange.audit.
-    AuditTail {
-        /// Keep printing new records until Ctrl-C.
-        #[arg(long)]
-        follow: bool,
-    },
+    /// The audit trail on exchange.audit: print it, verify its hash chains.
+    #[command(subcommand)]
+    Audit(commands::audit::Command),
 }
 
 #[tokio::main]
@@ -92,8 +89,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(status) => anyhow::bail!(commands::call::render_status(&status)),
             }
         }
-        Command::AuditTail { follow } => {
-            commands::audit::tail_audit(&KafkaConfig::with_brokers(cli.kafka), follow).await
-        }
+        Command::Audit(command) => commands::audit::run(command, &KafkaConfig::with_brokers(cli.kafka)).await,
     }
 }
