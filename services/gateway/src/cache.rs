@@ -249,6 +249,19 @@ mod tests {
     }
 
     #[test]
+    fn grants_keep_their_platform_and_contract_reference_for_usage_records() {
+        let cache = RegistryCache::default();
+        let (consumer, service) = ids();
+        let Entity::Grant(mut grant) = grant(GrantStatus::Active, 1) else { unreachable!("a grant") };
+        grant.platform = Platform::Ddp as i32;
+        grant.contract =
+            Some(koprik_proto::registry::Contract { reference: "DDP-2026/17".into(), ..Default::default() });
+        cache.apply(&Entity::Grant(grant)).expect("valid");
+        let cached = cache.grant(&consumer, &service).expect("cached");
+        assert_eq!((cached.platform, cached.contract_reference.as_str()), (Platform::Ddp, "DDP-2026/17"));
+    }
+
+    #[test]
     fn unreadable_events_are_reported() {
         let cache = RegistryCache::default();
         let err = cache.apply(&Entity::Grant(Grant::default())).expect_err("no consumer");
