@@ -7,7 +7,11 @@
 //!    and no gateway logic: callers produce a request keyed by a correlation id and wait for the reply with that
 //!    key; one responder consumes the requests and produces the replies the way the adapter does (produce, wait for
 //!    the acknowledgement, commit, next).
-//! 3. **direct gRPC**: the demo civil registry served as a `koprik.provider.v1.DataProvider` and called directly.
+//!    For comparison (no target), the same loop with a pipelined responder that does not wait for each reply's
+//!    acknowledgement: what the broker allows when the provider side is not one-at-a-time.
+//! 3. For comparison (no target), the gateway again with the demo adapter replaced by a stand-in that handles
+//!    requests concurrently: the gateway's own ceiling when the provider side is not one-at-a-time.
+//! 4. **direct gRPC**: the demo civil registry served as a `koprik.provider.v1.DataProvider` and called directly.
 //!
 //! Also a single caller's latency, and how long a suspension takes to reach the gateway.
 //!
@@ -24,8 +28,11 @@ use koprik_adapter::backend::civil_registry::CivilRegistry;
 use koprik_adapter::backend::Backend;
 use koprik_e2e::{call_as, demo, person_request, Sandbox};
 use koprik_kafka::consumer::{commit, group_consumer, tail_from, Start};
-use koprik_kafka::topics::TopicSpec;
-use koprik_kafka::{KafkaConfig, Producer, RecordHeaders};
+use koprik_kafka::topics::{exchange_requests, TopicSpec};
+use koprik_kafka::{decode, KafkaConfig, Producer, RecordHeaders};
+use koprik_proto::events::exchange_reply::Outcome;
+use koprik_proto::events::{ExchangeReply, ExchangeRequest, ProviderAnswer, ProviderFailure};
+use koprik_proto::ids::MemberId;
 use koprik_proto::provider::data_provider_client::DataProviderClient;
 use koprik_proto::provider::data_provider_server::{DataProvider, DataProviderServer};
 use koprik_proto::provider::{HandleRequest, HandleResponse};
@@ -120,10 +127,15 @@ where
 type Waiting = Arc<Mutex<HashMap<String, oneshot::Sender<()>>>>;
 
 /// The bare Kafka request/reply loop: topics, a responder, a reply reader, and callers correlating by key.
-async fn bare_kafka(kafka: &KafkaConfig, shutdown: CancellationToken) -> Stats {
-    const REQUESTS: &str = "bench.requests";
-    const REPLIES: &str = "bench.replies";
-    koprik_kafka::admin::ensure_topics(kafka, &[TopicSpec::plain(REQUESTS), TopicSpec::plain(REPLIES)])
+/// `pipelined`: the responder does not wait for each reply's acknowledgement before reading the next request (and
+/// so commits before the reply is safe): what the broker can do when the responder is not one-at-a-time.
+async fn bare_kafka(kafka: &KafkaConfig, pipelined: bool, shutdown: CancellationToken) -> Stats {
+    let (name, requests_topic, replies_topic) = if pipelined {
+        ("bare piped", "bench.piped.requests", "bench.piped.replies")
+    } else {
+        ("bare kafka", "bench.requests", "bench.replies")
+    };
+    koprik_kafka::admin::ensure_topics(kafka, &[TopicSpec::plain(requests_topic), TopicSpec::plain(replies_topic)])
         .await
         .expect("bench topics");
     let producer = Producer::new(kafka, "bench-caller").expect("producer");
@@ -132,7 +144,7 @@ async fn bare_kafka(kafka: &KafkaConfig, shutdown: CancellationToken) -> Stats {
     // The responder: like the adapter, one request at a time, reply acknowledged before the offset is committed.
     let responder_producer = Producer::new(kafka, "bench-responder").expect("producer");
     responder_producer.connect().await.expect("connected");
-    let requests = group_consumer(kafka, "bench-responder", &[REQUESTS]).expect("consumer");
+    let requests = group_consumer(kafka, &format!("bench-responder-{pipelined}"), &[requests_topic]).expect("consumer");
     let stop = shutdown.clone();
     tokio::spawn(async move {
         loop {
@@ -143,17 +155,21 @@ async fn bare_kafka(kafka: &KafkaConfig, shutdown: CancellationToken) -> Stats {
             let key = koprik_kafka::rdkafka::Message::key(&record).unwrap_or_default();
             let key = String::from_utf8_lossy(key).into_owned();
             let value = koprik_kafka::rdkafka::Message::payload(&record).unwrap_or_default().to_vec();
-            responder_producer
-                .publish_encoded(REPLIES, &key, &value, RecordHeaders::default())
-                .await
-                .expect("reply produced");
+            let reply = responder_producer
+                .enqueue_encoded(replies_topic, &key, &value, &RecordHeaders::default())
+                .expect("reply enqueued");
+            if pipelined {
+                tokio::spawn(reply);
+            } else {
+                reply.await.expect("reply produced");
+            }
             commit(&requests, &record).expect("committed");
         }
     });
 
     // The reply reader: hands each reply to the caller waiting for its key.
     let waiting: Waiting = Arc::default();
-    let replies = tail_from(kafka, "bench-caller", REPLIES, Start::End).await.expect("reply reader");
+    let replies = tail_from(kafka, "bench-caller", replies_topic, Start::End).await.expect("reply reader");
     let reader_waiting = Arc::clone(&waiting);
     let stop = shutdown.clone();
     tokio::spawn(async move {
@@ -174,19 +190,67 @@ async fn bare_kafka(kafka: &KafkaConfig, shutdown: CancellationToken) -> Stats {
     // A request the size of an ExchangeRequest for the demo person.
     let payload = Arc::new(vec![b'x'; 300]);
     let sequence = Arc::new(AtomicU64::new(0));
-    load("bare kafka", move |caller| {
+    load(name, move |caller| {
         let (producer, waiting, payload) = (producer.clone(), Arc::clone(&waiting), Arc::clone(&payload));
         let key = format!("{caller}-{}", sequence.fetch_add(1, Ordering::Relaxed));
         async move {
             let (tx, rx) = oneshot::channel();
             waiting.lock().expect("not poisoned").insert(key.clone(), tx);
-            if producer.publish_encoded(REQUESTS, &key, &payload, RecordHeaders::default()).await.is_err() {
+            if producer.publish_encoded(requests_topic, &key, &payload, RecordHeaders::default()).await.is_err() {
                 return false;
             }
             tokio::time::timeout(Duration::from_secs(5), rx).await.is_ok_and(|r| r.is_ok())
         }
     })
     .await
+}
+
+/// A stand-in for the demo adapter that handles requests concurrently: reads each request, asks the demo civil
+/// registry and produces the reply in a task of its own, so replies are not produced one at a time. (No commits,
+/// retries or dead letters: for measuring the gateway when the provider side is not the bottleneck.)
+async fn pipelined_adapter(kafka: &KafkaConfig, shutdown: CancellationToken) {
+    let provider: MemberId = demo::PROVIDER.parse().expect("provider id");
+    let topic = exchange_requests(provider.member_code());
+    let requests = tail_from(kafka, "bench-adapter", &topic, Start::End).await.expect("request reader");
+    let producer = Producer::new(kafka, "bench-adapter").expect("producer");
+    producer.connect().await.expect("connected");
+    let backend = Arc::new(CivilRegistry::built_in().expect("the built-in fixture"));
+    tokio::spawn(async move {
+        loop {
+            let record = tokio::select! {
+                () = shutdown.cancelled() => return,
+                record = requests.consumer.recv() => record.expect("a request"),
+            };
+            let request = decode::<ExchangeRequest>(&record).expect("an exchange request").value;
+            let (producer, backend) = (producer.clone(), Arc::clone(&backend));
+            tokio::spawn(async move {
+                let handle = HandleRequest {
+                    request_id: request.request_id.clone(),
+                    consumer: request.consumer.clone(),
+                    service: request.service.clone(),
+                    applicants: request.applicants.clone(),
+                    data_items: request.data_items.clone(),
+                    ..Default::default()
+                };
+                let outcome = match backend.handle(handle).await {
+                    Ok(answer) => Outcome::Answer(ProviderAnswer {
+                        payload: answer.payload,
+                        content_type: answer.content_type,
+                        signature: None,
+                    }),
+                    Err(f) => Outcome::Failure(ProviderFailure { kind: f.kind as i32, message: f.message }),
+                };
+                let reply = ExchangeReply {
+                    request_id: request.request_id.clone(),
+                    service: request.service.clone(),
+                    answered_at: Some(std::time::SystemTime::now().into()),
+                    outcome: Some(outcome),
+                };
+                let event_id = format!("{}-reply", request.request_id);
+                let _ = producer.publish(&request.reply_topic, &request.request_id, &reply, &event_id, None).await;
+            });
+        }
+    });
 }
 
 /// The demo civil registry as an agency would serve it.
@@ -260,12 +324,30 @@ async fn main() {
     })
     .await;
     let shutdown = CancellationToken::new();
-    let bare = bare_kafka(&sandbox.broker.kafka_config(), shutdown.clone()).await;
+    let bare = bare_kafka(&sandbox.broker.kafka_config(), false, shutdown.clone()).await;
+    let piped = bare_kafka(&sandbox.broker.kafka_config(), true, shutdown.clone()).await;
     let grpc = direct_grpc(shutdown.clone()).await;
+
+    // The gateway again, with the demo adapter replaced by the pipelined stand-in: the gateway's own ceiling.
+    sandbox.stop_adapter().await;
+    pipelined_adapter(&sandbox.broker.kafka_config(), shutdown.clone()).await;
+    let client = sandbox.gateway.clone();
+    let gateway_request = request.clone();
+    let gateway_piped = load("gw + piped", move |_| {
+        let (mut client, request) = (client.clone(), gateway_request.clone());
+        async move { call_as(&mut client, demo::DDP_CONSUMER, request).await.is_ok() }
+    })
+    .await;
     shutdown.cancel();
-    for stats in [&gateway, &bare, &grpc] {
+    sandbox.start_adapter().await;
+    for stats in [&gateway, &bare, &piped, &gateway_piped, &grpc] {
         println!("{}", stats.line());
     }
+    println!(
+        "gateway with a pipelined provider side / pipelined bare loop: throughput {:.0} %, p99 {:.1}x",
+        gateway_piped.throughput / piped.throughput.max(1.0) * 100.0,
+        gateway_piped.p99.as_secs_f64() / piped.p99.as_secs_f64().max(1e-9)
+    );
     let ratio = gateway.throughput / bare.throughput.max(1.0);
     println!(
         "gateway / bare kafka: throughput {:.0} %, p50 {:.1}x, p99 {:.1}x",
