@@ -392,6 +392,14 @@ async fn main() {
     if propagation > Duration::from_secs(1) {
         failures.push(format!("suspension took {propagation:?} > 1s"));
     }
+    // Thousands of concurrent calls must still have produced one intact audit chain, in sequence order.
+    let started = Instant::now();
+    let report = koprik_cli::commands::audit::verify(&sandbox.broker.kafka_config()).await.expect("verified");
+    let records: u64 = report.chains.iter().map(|c| c.records).sum();
+    println!("audit verify: {records} records in {:?}, intact: {}", started.elapsed(), report.intact());
+    if !report.intact() {
+        failures.push(format!("audit chain broken: {}", koprik_cli::commands::audit::render(&report)));
+    }
     sandbox.stop().await;
 
     if !failures.is_empty() {

@@ -116,5 +116,8 @@ async fn each_delivered_ddp_exchange_is_billed_once_across_a_gateway_restart() {
         assert_eq!(record.data_items, vec!["surname", "birth_date"]);
         assert!(record.received_at.is_some() && record.answered_at.is_some());
     }
+    // Concurrent callers and a restart leave the audit chain intact: links are assigned in enqueue order.
+    let report = koprik_cli::commands::audit::verify(&sandbox.broker.kafka_config()).await.expect("verified");
+    assert!(report.intact(), "{}", koprik_cli::commands::audit::render(&report));
     sandbox.stop().await;
 }
