@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use koprik_adapter::{AdapterConfig, BackendConfig};
 use koprik_cli::dev_pki::{self, CertFiles, DevPki};
 use koprik_gateway::GatewayConfig;
+use koprik_kafka::consumer::{read_range, watermarks, RawRecord};
 use koprik_kafka::topics::EXCHANGE_AUDIT;
 use koprik_proto::common::{applicant_id::Kind, ApplicantId};
 use koprik_proto::events::AuditRecord;
@@ -152,20 +153,9 @@ impl Sandbox {
             .expect("adapter key written");
 
         let adapter_service = start_adapter(&kafka, key_dir.path()).await;
-        let (grpc, metrics, gateway_addr, metrics_addr) = listeners().await;
-        let server = pki.server("gateway").expect("gateway certificate");
-        let config = GatewayConfig {
-            instance: "gateway-test".into(),
-            call_timeout: CALL_TIMEOUT,
-            grpc: GrpcServerConfig { listen: gateway_addr, tls: pki.server_tls(&server, true) },
-            metrics: MetricsConfig { listen: metrics_addr },
-            kafka,
-            ..GatewayConfig::default()
-        };
-        let gateway_service = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
-        let consumer: SubsystemId = demo::CONSUMER.parse().expect("demo subsystem id");
-        let files = pki.client(&consumer).expect("client certificate");
-        let gateway = ExchangeClient::new(tls_channel(gateway_addr, &pki.client_tls(Some(&files))).await);
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let (gateway_service, gateway_addr) = start_gateway(&kafka, grpc, &pki).await;
+        let gateway = demo_consumer_client(&pki, gateway_addr).await;
         let consumers = HashMap::from([(demo::CONSUMER.to_owned(), gateway.clone())]);
         Self {
             broker,
@@ -215,8 +205,8 @@ impl Sandbox {
     }
 
     /// The gateway client presenting `consumer`'s certificate, issued (and registered, when the registry takes
-    /// it) on first use.
-    async fn consumer_client(&mut self, consumer: &str) -> ExchangeClient<Channel> {
+    /// it) on first use. Requests sent through it directly must be signed (see [`Sandbox::signed`]).
+    pub async fn client_for(&mut self, consumer: &str) -> ExchangeClient<Channel> {
         if let Some(client) = self.consumers.get(consumer) {
             return client.clone();
         }
@@ -227,6 +217,29 @@ impl Sandbox {
         let client = ExchangeClient::new(tls_channel(self.gateway_addr, &self.pki.client_tls(Some(&files))).await);
         self.consumers.insert(consumer.to_owned(), client.clone());
         client
+    }
+
+    /// Stops the gateway cleanly (calls in flight finish) and starts it again as the same instance on the same
+    /// address, so existing clients reconnect; returns once it serves again.
+    pub async fn restart_gateway(&mut self) {
+        if let Some(gateway) = self.gateway_service.take() {
+            gateway.stop().await;
+        }
+        let start = Instant::now();
+        let grpc = loop {
+            match TcpListener::bind(self.gateway_addr).await {
+                Ok(listener) => break listener,
+                Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(e) => panic!("cannot bind {} again: {e}", self.gateway_addr),
+            }
+        };
+        let (gateway_service, _) = start_gateway(&self.broker.kafka_config(), grpc, &self.pki).await;
+        self.gateway_service = Some(gateway_service);
+        self.gateway = demo_consumer_client(&self.pki, self.gateway_addr).await;
+        self.consumers.clear();
+        self.consumers.insert(demo::CONSUMER.to_owned(), self.gateway.clone());
     }
 
     /// Starts the demo civil-registry adapter again.
@@ -270,7 +283,7 @@ impl Sandbox {
             request
         };
         let mut client = match consumer {
-            Some(consumer) => self.consumer_client(consumer).await,
+            Some(consumer) => self.client_for(consumer).await,
             None => ExchangeClient::new(tls_channel(self.gateway_addr, &self.pki.client_tls(None)).await),
         };
         client.call(Request::new(request)).await.map(|r| r.into_inner())
@@ -300,6 +313,19 @@ impl Sandbox {
         .value
     }
 
+    /// Every record on `topic` as it stands now, undecoded, partition by partition in offset order.
+    pub async fn read_topic(&self, topic: &str) -> Vec<RawRecord> {
+        let kafka = self.broker.kafka_config();
+        let mut records = Vec::new();
+        let marks = watermarks(&kafka, "koprik-e2e", topic).await.expect("the topic's watermarks");
+        for (partition, low, high) in marks {
+            read_range(&kafka, "koprik-e2e", topic, partition, low, high, |r| records.push(r))
+                .await
+                .expect("the topic is readable");
+        }
+        records
+    }
+
     /// Stops every service cleanly; a service that fails to stop fails the test.
     pub async fn stop(mut self) {
         for service in [self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()]
@@ -316,6 +342,33 @@ fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The sandbox gateway's instance name (and audit chain id).
+pub const GATEWAY_INSTANCE: &str = "gateway-test";
+
+/// Starts the gateway serving mTLS on `grpc` with a certificate of `pki`; returns it with its address.
+async fn start_gateway(kafka: &koprik_kafka::KafkaConfig, grpc: TcpListener, pki: &DevPki) -> (Running, SocketAddr) {
+    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let gateway_addr = grpc.local_addr().expect("bound");
+    let server = pki.server("gateway").expect("gateway certificate");
+    let config = GatewayConfig {
+        instance: GATEWAY_INSTANCE.into(),
+        call_timeout: CALL_TIMEOUT,
+        grpc: GrpcServerConfig { listen: gateway_addr, tls: pki.server_tls(&server, true) },
+        metrics: MetricsConfig { listen: metrics.local_addr().expect("bound") },
+        kafka: kafka.clone(),
+        ..GatewayConfig::default()
+    };
+    let running = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
+    (running, gateway_addr)
+}
+
+/// A gateway client presenting the demo consumer's client certificate.
+async fn demo_consumer_client(pki: &DevPki, gateway_addr: SocketAddr) -> ExchangeClient<Channel> {
+    let consumer: SubsystemId = demo::CONSUMER.parse().expect("demo subsystem id");
+    let files = pki.client(&consumer).expect("client certificate");
+    ExchangeClient::new(tls_channel(gateway_addr, &pki.client_tls(Some(&files))).await)
 }
 
 /// Starts the demo civil-registry adapter, signing with the adapter key in `key_dir`, and waits until it serves.
@@ -346,6 +399,12 @@ where
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(start(shutdown.clone()));
     Running { shutdown, task }
+}
+
+/// Calls the gateway through `client` (from [`Sandbox::client_for`]: the caller is the subsystem its certificate
+/// names) with a signed `request` (from [`Sandbox::signed`]); for concurrent callers, each with a clone.
+pub async fn call_as(client: &mut ExchangeClient<Channel>, request: CallRequest) -> Result<CallResponse, Status> {
+    client.call(Request::new(request)).await.map(|r| r.into_inner())
 }
 
 /// A request for the demo person, asking for `items`.

@@ -1,5 +1,6 @@
 //! The demo data of the embedded stack, shared by `koprik up` and the end-to-end tests: a civil registry
-//! (provider), a tax inspection system (granted consumer) and a bank's loan system (a consumer without a grant).
+//! (provider), a tax inspection system (granted IIP consumer), a bank's customer-check system (granted DDP consumer,
+//! under a contract, billed per request) and the same bank's loan system (a consumer without a grant).
 //! Names are of real kinds of bodies; the STIRs and every person in the fixture are fictional.
 //!
 //! Seeding is idempotent: what exists already is left as it is, so `koprik up` can run again on the same data.
@@ -11,10 +12,10 @@ use koprik_proto::registry::public_services_client::PublicServicesClient;
 use koprik_proto::registry::registry_client::RegistryClient;
 use koprik_proto::registry::signing_keys_client::SigningKeysClient;
 use koprik_proto::registry::{
-    CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest, DataClassification,
-    DataItem, Grant, ListEntriesRequest, ListGrantsRequest, Organization, OrganizationRole, OrganizationType,
-    RegisterEntryRequest, RegisterSigningKeyRequest, Service, SignatureAlgorithm, SigningKey, SigningKeyPurpose,
-    SubmitEntryRequest, Subsystem,
+    Contract, CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
+    DataClassification, DataItem, Grant, ListEntriesRequest, ListGrantsRequest, Organization, OrganizationRole,
+    OrganizationType, RegisterEntryRequest, RegisterSigningKeyRequest, Service, SignatureAlgorithm, SigningKey,
+    SigningKeyPurpose, SubmitEntryRequest, Subsystem,
 };
 use koprik_proto::signing::PrivateKey;
 use koprik_proto::tonic::transport::Channel;
@@ -32,6 +33,11 @@ pub const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
 pub const CONSUMER: &str = "UZ/GOV/200935935/tax-inspection";
 /// A consumer without a grant: a bank's loan origination system (a DDP consumer).
 pub const UNGRANTED_CONSUMER: &str = "UZ/COM/207028220/loan-origination";
+/// A DDP consumer with a grant under a contract: the same bank's customer due-diligence (KYC) system. Its
+/// delivered exchanges are billed (one usage record each).
+pub const DDP_CONSUMER: &str = "UZ/COM/207028220/kyc-check";
+/// The reference of the demo DDP contract.
+pub const DDP_CONTRACT: &str = "DDP-2026/0001";
 /// A person in the demo civil registry fixture (fictional).
 pub const DEMO_PINFL: &str = "31403850260011";
 /// The tax inspection's officer who signs the demo requests (fictional), and her key id.
@@ -45,6 +51,7 @@ pub const OFFICER_POSITION: &str = "Bosh inspektor (chief inspector)";
 pub const OFFICERS: &[(&str, &str, &str, &str)] = &[
     (CONSUMER, OFFICER_KEY_ID, OFFICER_NAME, OFFICER_POSITION),
     (UNGRANTED_CONSUMER, "loan-origination.officer-1", "Jasur Toshmatov", "Kredit mutaxassisi (loan officer)"),
+    (DDP_CONSUMER, "kyc-check.officer-1", "Nilufar Qodirova", "Komplayens mutaxassisi (compliance officer)"),
 ];
 /// The key id of the civil registry adapter's answer-signing key.
 pub const ADAPTER_KEY_ID: &str = "civil-registry.adapter-1";
@@ -207,6 +214,7 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
     subsystem(client, PROVIDER_SUBSYSTEM, "FHDYo yagona elektron arxivi (civil registry)").await?;
     subsystem(client, CONSUMER, "Soliq tekshiruvi axborot tizimi (tax inspection)").await?;
     subsystem(client, UNGRANTED_CONSUMER, "Kredit berish tizimi (loan origination)").await?;
+    subsystem(client, DDP_CONSUMER, "Mijozni tekshirish tizimi (customer due diligence)").await?;
 
     let service: ServiceId = id(SERVICE);
     existing_ok(
@@ -232,12 +240,30 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
             .await,
     )?;
 
-    let consumer: SubsystemId = id(CONSUMER);
+    let ddp_contract = Contract {
+        reference: DDP_CONTRACT.into(),
+        price_basis_points: 50,
+        valid_from: None,
+        valid_until: Some(koprik_proto::time::timestamp(chrono::Utc::now() + chrono::Duration::days(365))),
+    };
+    grant(client, DDP_CONSUMER, &service, Some(ddp_contract)).await?;
+    grant(client, CONSUMER, &service, None).await
+}
+
+/// Grants `consumer` access to `service` unless a grant in force exists; returns the grant.
+async fn grant(
+    client: &mut RegistryClient<Channel>,
+    consumer: &str,
+    service: &ServiceId,
+    contract: Option<Contract>,
+) -> Result<Grant, Status> {
+    let consumer: SubsystemId = id(consumer);
     match client
         .create_grant(CreateGrantRequest {
             consumer: Some((&consumer).into()),
-            service: Some((&service).into()),
+            service: Some(service.into()),
             actor: "koprik demo-seed".into(),
+            contract,
             ..Default::default()
         })
         .await
@@ -248,7 +274,7 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
                 .list_grants(ListGrantsRequest {
                     page: None,
                     consumer: Some((&consumer).into()),
-                    service: Some((&service).into()),
+                    service: Some(service.into()),
                 })
                 .await?
                 .into_inner()
@@ -334,6 +360,7 @@ mod tests {
         let _: SubsystemId = PROVIDER_SUBSYSTEM.parse().expect("provider subsystem");
         let _: SubsystemId = CONSUMER.parse().expect("consumer");
         let _: SubsystemId = UNGRANTED_CONSUMER.parse().expect("ungranted consumer");
+        let _: SubsystemId = DDP_CONSUMER.parse().expect("DDP consumer");
         let service: ServiceId = SERVICE.parse().expect("service");
         assert_eq!(service.subsystem().to_string(), PROVIDER_SUBSYSTEM);
     }

@@ -59,12 +59,9 @@ enum Command {
     /// The platform CA and client certificates (issue, revoke, list).
     #[command(subcommand)]
     Cert(cert::Command),
-    /// Print the audit trail from exchange.audit.
-    AuditTail {
-        /// Keep printing new records until Ctrl-C.
-        #[arg(long)]
-        follow: bool,
-    },
+    /// The audit trail on exchange.audit: print it, verify its hash chains.
+    #[command(subcommand)]
+    Audit(commands::audit::Command),
 }
 
 #[tokio::main]
@@ -133,8 +130,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 if cert::needs_registry(&command) { Some(commands::connect(&cli.registry, &tls).await?) } else { None };
             cert::run(command, registry, cli.actor.as_deref()).await
         }
-        Command::AuditTail { follow } => {
-            commands::audit::tail_audit(&KafkaConfig::with_brokers(cli.kafka), follow).await
-        }
+        Command::Audit(command) => commands::audit::run(command, &KafkaConfig::with_brokers(cli.kafka)).await,
     }
 }

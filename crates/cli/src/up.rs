@@ -172,6 +172,7 @@ async fn start_and_demo(
         &[
             TopicSpec::compacted(REGISTRY_EVENTS),
             TopicSpec::retained(EXCHANGE_AUDIT, koprik_kafka::topics::AUDIT_RETENTION),
+            TopicSpec::retained(koprik_kafka::topics::EXCHANGE_USAGE, koprik_kafka::topics::USAGE_RETENTION),
             TopicSpec::retained(exchange_replies(GATEWAY_INSTANCE), koprik_kafka::topics::REPLY_RETENTION),
             TopicSpec::retained(exchange_requests(provider.member_code()), koprik_kafka::topics::REQUEST_RETENTION),
         ],

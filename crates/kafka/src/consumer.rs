@@ -109,41 +109,9 @@ pub async fn tail(config: &KafkaConfig, client_id: &str, topic: &str) -> Result<
 
 /// [`tail`] with an explicit start.
 pub async fn tail_from(config: &KafkaConfig, client_id: &str, topic: &str, start: Start) -> Result<Tail, KafkaError> {
-    let consumer: StreamConsumer = config
-        .client(client_id)
-        // librdkafka wants a group id even for manual assignment; nothing is ever committed to it.
-        .set("group.id", format!("{client_id}-{}", uuid::Uuid::new_v4()))
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("fetch.wait.max.ms", config.fetch_wait_max_ms())
-        .create()
-        .map_err(KafkaError::Client)?;
-    let consumer = Arc::new(consumer);
+    let consumer = Arc::new(manual_consumer(config, client_id)?);
     let err = |source| KafkaError::Consume { topic: topic.to_owned(), source };
-
-    let owned_topic = topic.to_owned();
-    let blocking = Arc::clone(&consumer);
-    let watermarks = tokio::task::spawn_blocking(move || {
-        let timeout = Duration::from_secs(10);
-        let metadata = blocking.fetch_metadata(Some(&owned_topic), timeout)?;
-        let partitions: Vec<i32> = metadata
-            .topics()
-            .iter()
-            .filter(|t| t.name() == owned_topic)
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        let mut marks = Vec::with_capacity(partitions.len());
-        for partition in partitions {
-            let (low, high) = blocking.fetch_watermarks(&owned_topic, partition, timeout)?;
-            marks.push((partition, low, high));
-        }
-        Ok::<_, rdkafka::error::KafkaError>(marks)
-    })
-    .await?
-    .map_err(err)?;
-    if watermarks.is_empty() {
-        return Err(KafkaError::MissingTopic { topic: topic.to_owned() });
-    }
+    let watermarks = partition_watermarks(&consumer, topic).await?;
 
     let mut assignment = TopicPartitionList::new();
     let mut targets = HashMap::new();
@@ -159,6 +127,117 @@ pub async fn tail_from(config: &KafkaConfig, client_id: &str, topic: &str, start
     }
     consumer.assign(&assignment).map_err(err)?;
     Ok(Tail { consumer, catch_up: CatchUp { targets } })
+}
+
+/// A record as stored, undecoded: for readers that check the exact value bytes (the audit chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// The key bytes (empty when absent).
+    pub key: Vec<u8>,
+    /// The value bytes exactly as stored.
+    pub value: Vec<u8>,
+}
+
+/// A group-less consumer that is never committed; assign partitions to it by hand.
+fn manual_consumer(config: &KafkaConfig, client_id: &str) -> Result<StreamConsumer, KafkaError> {
+    config
+        .client(client_id)
+        // librdkafka wants a group id even for manual assignment; nothing is ever committed to it.
+        .set("group.id", format!("{client_id}-{}", uuid::Uuid::new_v4()))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("fetch.wait.max.ms", config.fetch_wait_max_ms())
+        .create()
+        .map_err(KafkaError::Client)
+}
+
+/// The partitions of `topic` with their low and high watermarks, in partition order.
+pub async fn watermarks(
+    config: &KafkaConfig,
+    client_id: &str,
+    topic: &str,
+) -> Result<Vec<(i32, i64, i64)>, KafkaError> {
+    let consumer = Arc::new(manual_consumer(config, client_id)?);
+    partition_watermarks(&consumer, topic).await
+}
+
+async fn partition_watermarks(consumer: &Arc<StreamConsumer>, topic: &str) -> Result<Vec<(i32, i64, i64)>, KafkaError> {
+    let owned_topic = topic.to_owned();
+    let blocking = Arc::clone(consumer);
+    let marks = tokio::task::spawn_blocking(move || {
+        let timeout = Duration::from_secs(10);
+        let metadata = blocking.fetch_metadata(Some(&owned_topic), timeout)?;
+        let mut partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == owned_topic)
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        partitions.sort_unstable();
+        let mut marks = Vec::with_capacity(partitions.len());
+        for partition in partitions {
+            let (low, high) = blocking.fetch_watermarks(&owned_topic, partition, timeout)?;
+            marks.push((partition, low, high));
+        }
+        Ok::<_, rdkafka::error::KafkaError>(marks)
+    })
+    .await?
+    .map_err(|source| KafkaError::Consume { topic: topic.to_owned(), source })?;
+    if marks.is_empty() {
+        return Err(KafkaError::MissingTopic { topic: topic.to_owned() });
+    }
+    Ok(marks)
+}
+
+/// Reads the records of one partition from offset `from` up to, not including, `to`, handing each to `each` in
+/// offset order. Fails when the broker sends nothing for ten seconds before `to` is reached.
+pub async fn read_range(
+    config: &KafkaConfig,
+    client_id: &str,
+    topic: &str,
+    partition: i32,
+    from: i64,
+    to: i64,
+    mut each: impl FnMut(RawRecord),
+) -> Result<(), KafkaError> {
+    if from >= to {
+        return Ok(());
+    }
+    let consumer = manual_consumer(config, client_id)?;
+    let err = |source| KafkaError::Consume { topic: topic.to_owned(), source };
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(topic, partition, Offset::Offset(from)).map_err(err)?;
+    consumer.assign(&assignment).map_err(err)?;
+    loop {
+        let record = match tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await {
+            Ok(record) => record.map_err(err)?,
+            Err(_) => {
+                return Err(KafkaError::Consume {
+                    topic: format!("{topic}[{partition}]"),
+                    source: rdkafka::error::KafkaError::MessageConsumption(
+                        rdkafka::types::RDKafkaErrorCode::RequestTimedOut,
+                    ),
+                })
+            }
+        };
+        let offset = record.offset();
+        if offset >= to {
+            return Ok(());
+        }
+        each(RawRecord {
+            partition: record.partition(),
+            offset,
+            key: record.key().unwrap_or_default().to_vec(),
+            value: record.payload().unwrap_or_default().to_vec(),
+        });
+        if offset + 1 >= to {
+            return Ok(());
+        }
+    }
 }
 
 /// Tracks whether a tailing consumer has read everything that was on the topic when it started.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use koprik_proto::prost::{Message, Name};
 use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::Message as _;
 
 use crate::config::KafkaConfig;
@@ -58,6 +59,47 @@ impl Producer {
             traceparent: traceparent.map(str::to_owned),
         };
         self.send(topic, Some(key.as_bytes()), &message.encode_to_vec(), headers.to_owned_headers()).await
+    }
+
+    /// Hands an already encoded value to librdkafka's queue now, synchronously, and returns the future of its
+    /// acknowledgement. Records enqueued one after another under the same key keep that order on the partition
+    /// (the producer is idempotent, so retries never reorder them): a writer that must order records, like the
+    /// audit chain, enqueues inside its critical section and awaits the acknowledgement outside it. A full queue
+    /// is retried for up to a second before it is reported.
+    pub fn enqueue_encoded(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: &[u8],
+        headers: &RecordHeaders,
+    ) -> Result<impl std::future::Future<Output = Result<Delivered, KafkaError>> + Send + 'static, KafkaError> {
+        let mut record = FutureRecord::<[u8], [u8]>::to(topic)
+            .key(key.as_bytes())
+            .payload(payload)
+            .headers(headers.to_owned_headers());
+        let mut attempts = 0;
+        let future = loop {
+            match self.inner.send_result(record) {
+                Ok(future) => break future,
+                Err((rdkafka::error::KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                    if attempts < 1000 =>
+                {
+                    // Holding the caller's lock is intended: the order of enqueueing is the order on the topic.
+                    attempts += 1;
+                    record = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err((source, _)) => return Err(KafkaError::Produce { topic: topic.to_owned(), source }),
+            }
+        };
+        let topic = topic.to_owned();
+        Ok(async move {
+            match future.await {
+                Ok(Ok(delivery)) => Ok(Delivered { partition: delivery.partition, offset: delivery.offset }),
+                Ok(Err((source, _))) => Err(KafkaError::Produce { topic, source }),
+                Err(_) => Err(KafkaError::Produce { topic, source: rdkafka::error::KafkaError::Canceled }),
+            }
+        })
     }
 
     /// Produces an already encoded value with the given headers: for outbox relays, which store the encoded

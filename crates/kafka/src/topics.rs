@@ -6,6 +6,9 @@ use std::time::Duration;
 pub const REGISTRY_EVENTS: &str = "registry.events";
 /// One record per exchange outcome at the gateway (long retention).
 pub const EXCHANGE_AUDIT: &str = "exchange.audit";
+/// One `UsageRecord` per delivered DDP exchange, keyed by the consumer's member (the billed account); read by
+/// billing, which counts each request id once.
+pub const EXCHANGE_USAGE: &str = "exchange.usage";
 /// Whether each DDP account is in good standing (compacted: the latest standing per account), from billing.
 pub const BILLING_ACCOUNT_STATUS: &str = "billing.account-status";
 
@@ -65,6 +68,8 @@ impl TopicSpec {
 pub const REQUEST_RETENTION: Duration = Duration::from_secs(60 * 60);
 /// Replies are only useful while the gateway waits.
 pub const REPLY_RETENTION: Duration = Duration::from_secs(60 * 60);
+/// Usage records are invoices' evidence: kept as long as the audit trail.
+pub const USAGE_RETENTION: Duration = AUDIT_RETENTION;
 /// The audit trail outlives everything else: five years.
 pub const AUDIT_RETENTION: Duration = Duration::from_secs(5 * 365 * 24 * 60 * 60);
 

@@ -8,6 +8,7 @@
 //! - [`applicant`]: validated applicant identifiers (PINFL, STIR, cadastral number).
 //! - [`field`]: [`FieldError`], the error every wire-to-domain conversion returns, naming the field and the rule.
 //! - [`time`]: conversions between protobuf timestamps and `chrono`.
+//! - [`audit_chain`]: the audit hash chain: how a link is made and how a topic's chains are verified.
 //! - [`signing`]: the canonical encodings officers and adapters sign, and Ed25519 signing and verification.
 //!
 //! `tonic`, `prost` and `prost_types` are re-exported so that every crate uses the versions the code was
@@ -19,6 +20,7 @@ pub use tonic;
 pub use tonic_health;
 
 pub mod applicant;
+pub mod audit_chain;
 pub mod field;
 pub mod ids;
 pub mod signing;

@@ -16,6 +16,11 @@ pub struct AnswerSigner {
 }
 
 impl AnswerSigner {
+    /// A signer with `key`, registered as `key_id`.
+    pub fn new(key: PrivateKey, key_id: &str) -> Self {
+        Self { key, key_id: key_id.to_owned() }
+    }
+
     /// Reads the PKCS#8 PEM key at `path`, registered as `key_id`.
     pub fn from_file(path: &Path, key_id: &str) -> anyhow::Result<Self> {
         let pem = std::fs::read_to_string(path).map_err(|e| {

@@ -1,15 +1,18 @@
 //! The audit trail: one `AuditRecord` on `exchange.audit` for every call, whatever its outcome (REG-2 pp. 25-26:
 //! timeliness and reliability are a liability; A1 §29: the operator monitors and reports). Identifiers, codes
-//! and payload hashes only, never payloads.
+//! and payload hashes only, never payloads. Every record is a link of this replica's hash chain
+//! ([`crate::audit_chain`]).
 
 use chrono::{DateTime, Utc};
-use koprik_kafka::topics::EXCHANGE_AUDIT;
-use koprik_kafka::{KafkaError, Producer};
-use koprik_proto::events::{AuditOutcome, AuditRecord};
+use std::sync::Arc;
+
+use koprik_kafka::KafkaError;
+use koprik_proto::events::{AuditOutcome, AuditRecord, AuditStep};
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::time::timestamp;
 use sha2::{Digest, Sha256};
 
+use crate::audit_chain::Chain;
 use crate::error::GatewayError;
 
 /// What the gateway learned about a call as it went, for its audit record.
@@ -67,7 +70,7 @@ pub fn outcome(result: &Result<(), GatewayError>) -> AuditOutcome {
     }
 }
 
-/// The audit record of a finished call.
+/// The audit record of a finished synchronous call (step CALL); the chain fields are set when it is written.
 pub fn record(gateway: &str, facts: &CallFacts, result: &Result<(), GatewayError>) -> AuditRecord {
     let (status_code, reason) = match result {
         Ok(()) => (0, String::new()),
@@ -92,28 +95,28 @@ pub fn record(gateway: &str, facts: &CallFacts, result: &Result<(), GatewayError
         officer_key_id: facts.officer_key_id.clone(),
         provider_key_id: facts.provider_key_id.clone(),
         certificate_serial: facts.certificate_serial.clone(),
+        step: AuditStep::Call as i32,
         ..Default::default()
     }
 }
 
-/// Writes audit records, waiting for the broker's acknowledgement.
+/// Writes audit records into this replica's chain, waiting for the broker's acknowledgement.
 #[derive(Clone)]
 pub struct Auditor {
-    producer: Producer,
+    chain: Arc<Chain>,
 }
 
 impl Auditor {
-    /// An auditor producing with `producer`.
-    pub fn new(producer: Producer) -> Self {
-        Self { producer }
+    /// An auditor appending to `chain`.
+    pub fn new(chain: Arc<Chain>) -> Self {
+        Self { chain }
     }
 
-    /// Publishes `record` keyed by its request id.
+    /// Publishes `record` as the next link of the chain, keyed by the chain id (the `chain`, `sequence` and
+    /// `previous_sha256` fields are set here; whatever the caller put there is replaced). Any step may be written
+    /// (CALL, SUBMITTED, ANSWERED, ESCALATED): the chain orders them all.
     pub async fn write(&self, record: &AuditRecord, traceparent: &str) -> Result<(), KafkaError> {
-        self.producer
-            .publish(EXCHANGE_AUDIT, &record.request_id, record, &record.event_id, Some(traceparent))
-            .await
-            .map(|_| ())
+        self.chain.append(record, traceparent).await
     }
 }
 
@@ -146,5 +149,6 @@ mod tests {
         assert_eq!(refused.reason, "no grant");
         assert_eq!(refused.certificate_serial, "7f01");
         assert_eq!(record("gw", &facts, &Ok(())).outcome(), AuditOutcome::Delivered);
+        assert_eq!(refused.step(), AuditStep::Call);
     }
 }

@@ -10,7 +10,7 @@ use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{
     AccessGround, Announcement, AnnouncementKind, ClientCertificate, CredentialStatus, EntryStatus, Grant, GrantStatus,
-    PublicServiceEntry, Service, ServiceStatus, SigningKey, SigningKeyPurpose, Subsystem,
+    Platform, PublicServiceEntry, Service, ServiceStatus, SigningKey, SigningKeyPurpose, Subsystem,
 };
 use koprik_proto::time::datetime;
 use koprik_proto::FieldError;
@@ -40,6 +40,10 @@ pub struct CachedGrant {
     pub ground: String,
     /// The data items the technological instruction permits.
     pub permitted_items: Vec<String>,
+    /// IIP (free) or DDP (paid per request: each delivered exchange produces a usage record).
+    pub platform: Platform,
+    /// The DDP contract's reference, which usage records carry to billing; empty on the IIP.
+    pub contract_reference: String,
     /// The registry revision this reflects.
     pub revision: i64,
 }
@@ -282,6 +286,8 @@ fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
             (ground, None) => ground.as_str_name().trim_start_matches("ACCESS_GROUND_").to_owned(),
         },
         permitted_items: grant.permitted_items.clone(),
+        platform: grant.platform(),
+        contract_reference: grant.contract.as_ref().map(|c| c.reference.clone()).unwrap_or_default(),
         revision: rev,
     };
     let key = (consumer, service);
@@ -410,6 +416,19 @@ mod tests {
         let cached = cache.certificate("7f01").expect("cached");
         assert_eq!((cached.subsystem, cached.status), (consumer, CredentialStatus::Revoked));
         assert!(cache.certificate("7f02").is_none());
+    }
+
+    #[test]
+    fn grants_keep_their_platform_and_contract_reference_for_usage_records() {
+        let cache = RegistryCache::default();
+        let (consumer, service) = ids();
+        let Entity::Grant(mut grant) = grant(GrantStatus::Active, 1) else { unreachable!("a grant") };
+        grant.platform = Platform::Ddp as i32;
+        grant.contract =
+            Some(koprik_proto::registry::Contract { reference: "DDP-2026/17".into(), ..Default::default() });
+        cache.apply(&Entity::Grant(grant)).expect("valid");
+        let cached = cache.grant(&consumer, &service).expect("cached");
+        assert_eq!((cached.platform, cached.contract_reference.as_str()), (Platform::Ddp, "DDP-2026/17"));
     }
 
     #[test]

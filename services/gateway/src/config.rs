@@ -13,8 +13,9 @@ use crate::identity::IdentitySource;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
-    /// This replica's name; its replies arrive on `exchange.replies.<instance>`. Lower-case letters, digits and
-    /// '-'. Give each replica its own (the Helm chart uses the pod name).
+    /// This replica's name; its replies arrive on `exchange.replies.<instance>` and it names the replica's audit
+    /// chain. Lower-case letters, digits and '-'. Give each replica its own (the Helm chart uses the pod name) and
+    /// keep it across restarts: the chain continues from its last record.
     pub instance: String,
     /// The longest a call waits for the provider's answer. A shorter gRPC deadline from the caller wins.
     #[serde(with = "humantime_serde")]

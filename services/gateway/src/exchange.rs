@@ -1,6 +1,7 @@
 //! One exchange, from receipt to audit: identify the caller, validate the request, check access, forward it to
 //! the provider's request topic, wait for the correlated reply, and record the outcome on `exchange.audit`
-//! before anything is returned. No outcome leaves the gateway unaudited.
+//! before anything is returned. No outcome leaves the gateway unaudited, and no DDP answer leaves it unbilled: the
+//! usage record is acknowledged first, then the audit record, then the answer is returned.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use koprik_kafka::Producer;
 use koprik_proto::events::exchange_reply::Outcome;
 use koprik_proto::events::{ExchangeReply, ExchangeRequest};
 use koprik_proto::exchange::{CallRequest, CallResponse};
+use koprik_proto::ids::SubsystemId;
 use koprik_proto::time::timestamp;
 
 use crate::audit::{self, Auditor, CallFacts};
@@ -21,6 +23,7 @@ use crate::error::GatewayError;
 use crate::identity::{self, Credentials, IdentitySource};
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
+use crate::usage::{self, UsageWriter};
 use crate::{access, answer_signature, maintenance_window, mandatory_content, request_signature};
 
 /// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
@@ -72,6 +75,8 @@ pub struct Exchange {
     pub producer: Producer,
     /// Writes the audit trail.
     pub auditor: Auditor,
+    /// Writes usage records of delivered DDP exchanges.
+    pub usage: UsageWriter,
     /// What is counted.
     pub metrics: GatewayMetrics,
 }
@@ -155,6 +160,8 @@ impl Exchange {
         mandatory_content::check_public_service(&self.cache, particulars.public_service_number)?;
         access::authorize(&self.cache, &consumer, &call)?;
         maintenance_window::check(&self.cache, &call.service, facts.received_at)?;
+        // The grant as authorised: its platform and contract decide the usage record.
+        let grant = self.cache.grant(&consumer, &call.service);
 
         // A caller's own deadline is enforced by the gRPC server from arrival; answering a little before it means
         // the caller gets this gateway's DEADLINE_EXCEEDED, with its request id, rather than a bare cancellation.
@@ -204,7 +211,45 @@ impl Exchange {
             tracing::error!(request_id = %facts.request_id, "reply names another service than the request");
             return Err(GatewayError::Platform("the provider's adapter answered for another service".into()));
         }
-        deliver(&self.cache, &call.service, facts, reply)
+        let response = deliver(&self.cache, &call.service, facts, reply)?;
+        if let Some(grant) = grant {
+            self.record_usage(facts, &consumer, &grant, traceparent).await?;
+        }
+        Ok(response)
+    }
+
+    /// DDP: writes the usage record of a delivered exchange and waits for its acknowledgement; a write that fails
+    /// fails the call, so nothing is delivered unbilled.
+    async fn record_usage(
+        &self,
+        facts: &CallFacts,
+        consumer: &SubsystemId,
+        grant: &crate::cache::CachedGrant,
+        traceparent: &str,
+    ) -> Result<(), GatewayError> {
+        let Some(service) = facts.service.as_ref() else { return Ok(()) };
+        let Some(record) = usage::record(
+            &self.instance,
+            &facts.request_id,
+            consumer,
+            service,
+            grant,
+            &facts.data_items,
+            facts.received_at,
+        ) else {
+            return Ok(());
+        };
+        let written = tokio::time::timeout(self.audit_timeout, self.usage.write(consumer, &record, traceparent)).await;
+        let failure = match written {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("not acknowledged within {:?}", self.audit_timeout),
+        };
+        self.metrics.usage_failures.inc();
+        tracing::error!(request_id = %facts.request_id, error = %failure, "usage record not written; the call fails");
+        Err(GatewayError::Platform(
+            "the exchange could not be recorded for billing, so nothing was delivered; try again".into(),
+        ))
     }
 }
 

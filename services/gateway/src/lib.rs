@@ -14,12 +14,15 @@
 //! - [`pending`]: calls waiting for replies.
 //! - [`exchange`]: one exchange from receipt to audit.
 //! - [`audit`]: audit records.
+//! - [`audit_chain`]: this replica's audit hash chain.
+//! - [`usage`]: usage records of delivered DDP exchanges.
 //! - [`grpc`]: the `koprik.exchange.v1.Exchange` service (translation only).
 //! - [`error`], [`metrics`].
 
 pub mod access;
 pub mod answer_signature;
 pub mod audit;
+pub mod audit_chain;
 pub mod cache;
 pub mod call;
 pub mod config;
@@ -33,12 +36,14 @@ pub mod mandatory_content;
 pub mod metrics;
 pub mod pending;
 pub mod request_signature;
+pub mod usage;
 
 use std::sync::Arc;
 
 use koprik_kafka::consumer::{tail, tail_from, Start};
 use koprik_kafka::topics::{
-    exchange_replies, TopicSpec, AUDIT_RETENTION, EXCHANGE_AUDIT, REGISTRY_EVENTS, REPLY_RETENTION,
+    exchange_replies, TopicSpec, AUDIT_RETENTION, EXCHANGE_AUDIT, EXCHANGE_USAGE, REGISTRY_EVENTS, REPLY_RETENTION,
+    USAGE_RETENTION,
 };
 use koprik_kafka::Producer;
 use koprik_proto::exchange::exchange_server::ExchangeServer;
@@ -60,6 +65,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         &[
             TopicSpec::compacted(REGISTRY_EVENTS),
             TopicSpec::retained(EXCHANGE_AUDIT, AUDIT_RETENTION),
+            TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION),
             TopicSpec::retained(&reply_topic, REPLY_RETENTION),
         ],
     )
@@ -67,6 +73,8 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     let client_id = format!("koprik-gateway.{}", config.instance);
     let producer = Producer::new(&config.kafka, &client_id)?;
     producer.connect().await?;
+    // Before serving: every record of this replica must link to its last one on the topic.
+    let chain = audit_chain::Chain::resume(producer.clone(), &config.kafka, &config.instance).await?;
     let metrics = Metrics::new("gateway");
     let gateway_metrics = metrics::GatewayMetrics::register(&metrics);
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
@@ -105,7 +113,8 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         cache,
         pending,
         producer: producer.clone(),
-        auditor: audit::Auditor::new(producer.clone()),
+        auditor: audit::Auditor::new(chain),
+        usage: usage::UsageWriter::new(producer.clone()),
         metrics: gateway_metrics,
     });
     let (router, health) = server::router_with_health(&config.grpc)?;

@@ -26,6 +26,8 @@ pub struct GatewayMetrics {
     pub unclaimed_replies: Counter,
     /// Audit records that could not be written (each failed its call).
     pub audit_failures: Counter,
+    /// Usage records that could not be written (each failed its call).
+    pub usage_failures: Counter,
     /// Cached services.
     pub cached_services: Gauge,
     /// Cached subsystems.
@@ -44,6 +46,7 @@ impl GatewayMetrics {
             registry_events_rejected: Counter::default(),
             unclaimed_replies: Counter::default(),
             audit_failures: Counter::default(),
+            usage_failures: Counter::default(),
             cached_services: Gauge::default(),
             cached_subsystems: Gauge::default(),
             cached_grants: Gauge::default(),
@@ -59,6 +62,7 @@ impl GatewayMetrics {
             );
             r.register("unclaimed_replies", "Replies after their call ended", this.unclaimed_replies.clone());
             r.register("audit_failures", "Audit records not written", this.audit_failures.clone());
+            r.register("usage_failures", "Usage records not written", this.usage_failures.clone());
             r.register("cached_services", "Services in the registry cache", this.cached_services.clone());
             r.register("cached_subsystems", "Subsystems in the registry cache", this.cached_subsystems.clone());
             r.register("cached_grants", "Grants in the registry cache", this.cached_grants.clone());
