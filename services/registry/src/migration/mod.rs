@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261123_000002_onboarding;
 mod m20261123_000003_public_services;
+mod m20261124_000006_exchange_limits;
 
 /// All migrations of the registry, oldest first.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_onboarding::Migration),
             Box::new(m20261123_000003_public_services::Migration),
+            Box::new(m20261124_000006_exchange_limits::Migration),
         ]
     }
 }
