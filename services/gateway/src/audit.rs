@@ -47,7 +47,9 @@ pub fn outcome(result: &Result<(), GatewayError>) -> AuditOutcome {
         Err(GatewayError::Unauthenticated(_) | GatewayError::UnknownService(_) | GatewayError::Refused(_)) => {
             AuditOutcome::Refused
         }
-        Err(GatewayError::ServiceUnavailable(_)) => AuditOutcome::Refused,
+        Err(GatewayError::ServiceUnavailable(_) | GatewayError::QuotaExhausted(_) | GatewayError::NotFound(_)) => {
+            AuditOutcome::Refused
+        }
         Err(GatewayError::Provider { .. }) => AuditOutcome::ProviderError,
         Err(GatewayError::TimedOut { .. }) => AuditOutcome::TimedOut,
         Err(GatewayError::Platform(_)) => AuditOutcome::PlatformError,

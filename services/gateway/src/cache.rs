@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
+use koprik_calendar::{Calendar, CalendarYear};
 use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{AccessGround, Grant, GrantStatus, Service, ServiceStatus, Subsystem};
@@ -17,6 +18,8 @@ pub struct CachedService {
     pub status: ServiceStatus,
     /// The codes of its data items.
     pub data_items: HashSet<String>,
+    /// An archive service: its asynchronous answers have no legal deadline (REG-2 p. 17).
+    pub archive: bool,
     /// The registry revision this reflects.
     pub revision: i64,
 }
@@ -35,6 +38,8 @@ pub struct CachedGrant {
     pub ground: String,
     /// The data items the technological instruction permits.
     pub permitted_items: Vec<String>,
+    /// The monthly maximum of requests the consumer declared (A1 Ap2, A2 Ap2); 0 for none.
+    pub max_requests_per_month: u32,
     /// The registry revision this reflects.
     pub revision: i64,
 }
@@ -61,6 +66,8 @@ struct State {
     services: HashMap<ServiceId, CachedService>,
     subsystems: HashMap<SubsystemId, i64>,
     grants: HashMap<(SubsystemId, ServiceId), CachedGrant>,
+    /// The working-day calendar: the built-in years, replaced or extended by `calendar_year` events.
+    calendar: Calendar,
 }
 
 /// The registry cache, read by every call and written by the registry feed.
@@ -102,7 +109,13 @@ impl RegistryCache {
             Entity::Service(service) => apply_service(&mut state, service),
             Entity::Grant(grant) => apply_grant(&mut state, grant),
             // Workflow records and announcements do not change what may be called; the grants they lead to do.
-            Entity::Application(_) | Entity::Announcement(_) | Entity::CalendarYear(_) => Ok(false),
+            Entity::Application(_) | Entity::Announcement(_) => Ok(false),
+            // The years operators loaded replace the built-in ones, as in the registry's calendar in force.
+            Entity::CalendarYear(year) => {
+                let year = CalendarYear::try_from(year).map_err(|e| FieldError::new("calendar_year", e.to_string()))?;
+                state.calendar.insert(year);
+                Ok(true)
+            }
             // The Unified Registry of Public Services is for people and the portal, not for routing.
             Entity::PublicService(_) | Entity::PublicServiceApplication(_) | Entity::PublicServiceInventory(_) => {
                 Ok(false)
@@ -125,6 +138,11 @@ impl RegistryCache {
     /// The grant of `consumer` on `service`, if any.
     pub fn grant(&self, consumer: &SubsystemId, service: &ServiceId) -> Option<CachedGrant> {
         self.read().grants.get(&(consumer.clone(), service.clone())).cloned()
+    }
+
+    /// The working-day calendar in force.
+    pub fn calendar(&self) -> Calendar {
+        self.read().calendar.clone()
     }
 
     /// Entry counts (services, subsystems, grants), for metrics.
@@ -150,6 +168,7 @@ fn apply_service(state: &mut State, service: &Service) -> Result<bool, FieldErro
     let cached = CachedService {
         status: service.status(),
         data_items: service.data_items.iter().map(|d| d.code.clone()).collect(),
+        archive: service.archive,
         revision: rev,
     };
     Ok(upsert(&mut state.services, id, cached, rev, |s| s.revision))
@@ -171,6 +190,7 @@ fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
             (ground, None) => ground.as_str_name().trim_start_matches("ACCESS_GROUND_").to_owned(),
         },
         permitted_items: grant.permitted_items.clone(),
+        max_requests_per_month: grant.max_requests_per_month,
         revision: rev,
     };
     let key = (consumer, service);
@@ -240,6 +260,23 @@ mod tests {
         assert!(!cache.apply(&grant(GrantStatus::Active, 1)).expect("valid"));
         assert!(!cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid"));
         assert_eq!(cache.grant(&consumer, &service).map(|g| g.status), Some(GrantStatus::Revoked));
+    }
+
+    #[test]
+    fn loaded_calendar_years_replace_the_built_in_ones() {
+        use koprik_proto::registry::{CalendarDay, CalendarYear as Year};
+        let cache = RegistryCache::default();
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        assert_eq!(cache.calendar().is_working_day(monday), Ok(true));
+        let year = Year {
+            year: 2026,
+            days_off: vec![CalendarDay { date: "2026-11-23".into(), name: "declared day off".into() }],
+            ..Year::default()
+        };
+        assert!(cache.apply(&Entity::CalendarYear(year)).expect("valid"));
+        assert_eq!(cache.calendar().is_working_day(monday), Ok(false));
+        let bad = Year { year: 2026, days_off: vec![CalendarDay { date: "x".into(), name: "y".into() }], ..Year::default() };
+        assert_eq!(cache.apply(&Entity::CalendarYear(bad)).expect_err("bad").field, "calendar_year");
     }
 
     #[test]

@@ -19,6 +19,12 @@ pub enum GatewayError {
     /// The platform refuses access; the reason is stated.
     #[error("{0}")]
     Refused(String),
+    /// The consumer used up the monthly maximum of requests it declared; the limit and its reset are stated.
+    #[error("{0}")]
+    QuotaExhausted(String),
+    /// No submitted request of this caller has the id asked for.
+    #[error("{0}")]
+    NotFound(String),
     /// The web service exists but is not answering requests now.
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -54,7 +60,8 @@ impl GatewayError {
         match self {
             Self::Unauthenticated(_) => Code::Unauthenticated,
             Self::Invalid(_) => Code::InvalidArgument,
-            Self::UnknownService(_) => Code::NotFound,
+            Self::UnknownService(_) | Self::NotFound(_) => Code::NotFound,
+            Self::QuotaExhausted(_) => Code::ResourceExhausted,
             Self::Refused(_) => Code::PermissionDenied,
             Self::ServiceUnavailable(_) | Self::Platform(_) => Code::Unavailable,
             Self::TimedOut { .. } => Code::DeadlineExceeded,
