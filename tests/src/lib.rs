@@ -76,10 +76,15 @@ pub struct Sandbox {
     pub registry: RegistryClient<Channel>,
     /// A gateway client.
     pub gateway: ExchangeClient<Channel>,
+    /// The gateway's `/metrics` address.
+    pub gateway_metrics: SocketAddr,
     registry_service: Option<Running>,
     gateway_service: Option<Running>,
     adapter_service: Option<Running>,
+    /// More gateway replicas (sharing the broker and the gateway database), from [`Sandbox::start_gateway`].
+    more_gateways: Vec<Running>,
     _database: TestDatabase,
+    gateway_database: TestDatabase,
 }
 
 impl Sandbox {
@@ -106,26 +111,34 @@ impl Sandbox {
         demo::seed(&mut registry).await.expect("demo data seeded");
 
         let adapter_service = start_adapter(&kafka).await;
-        let (grpc, metrics, gateway_addr, metrics_addr) = listeners().await;
-        let config = GatewayConfig {
-            instance: "gateway-test".into(),
-            call_timeout: CALL_TIMEOUT,
-            grpc: GrpcServerConfig::plain(gateway_addr),
-            metrics: MetricsConfig { listen: metrics_addr },
-            kafka,
-            ..GatewayConfig::default()
-        };
-        let gateway_service = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
-        let gateway = ExchangeClient::new(channel(gateway_addr).await);
+        let gateway_database = TestDatabase::create().await;
+        let (gateway_service, gateway, gateway_metrics) =
+            start_gateway(&kafka, &gateway_database, "gateway-test", |_| {}).await;
         Self {
             broker,
             registry,
             gateway,
+            gateway_metrics,
             registry_service: Some(registry_service),
             gateway_service: Some(gateway_service),
             adapter_service: Some(adapter_service),
+            more_gateways: Vec::new(),
             _database: database,
+            gateway_database,
         }
+    }
+
+    /// Starts another gateway replica named `instance`, sharing the broker and the gateway database, with its
+    /// configuration adjusted by `tune`; returns a client and its metrics address.
+    pub async fn start_gateway(
+        &mut self,
+        instance: &str,
+        tune: impl FnOnce(&mut GatewayConfig),
+    ) -> (ExchangeClient<Channel>, SocketAddr) {
+        let (running, client, metrics) =
+            start_gateway(&self.broker.kafka_config(), &self.gateway_database, instance, tune).await;
+        self.more_gateways.push(running);
+        (client, metrics)
     }
 
     /// Starts the demo civil-registry adapter again.
@@ -175,13 +188,36 @@ impl Sandbox {
 
     /// Stops every service cleanly; a service that fails to stop fails the test.
     pub async fn stop(mut self) {
-        for service in [self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()]
-            .into_iter()
+        let gateways = std::mem::take(&mut self.more_gateways).into_iter().map(Some);
+        for service in gateways
+            .chain([self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()])
             .flatten()
         {
             service.stop().await;
         }
     }
+}
+
+/// Starts a gateway replica on `database` and waits until it serves.
+async fn start_gateway(
+    kafka: &koprik_kafka::KafkaConfig,
+    database: &TestDatabase,
+    instance: &str,
+    tune: impl FnOnce(&mut GatewayConfig),
+) -> (Running, ExchangeClient<Channel>, SocketAddr) {
+    let (grpc, metrics, gateway_addr, metrics_addr) = listeners().await;
+    let mut config = GatewayConfig {
+        instance: instance.into(),
+        call_timeout: CALL_TIMEOUT,
+        grpc: GrpcServerConfig::plain(gateway_addr),
+        metrics: MetricsConfig { listen: metrics_addr },
+        kafka: kafka.clone(),
+        database: database.config(),
+        ..GatewayConfig::default()
+    };
+    tune(&mut config);
+    let running = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
+    (running, ExchangeClient::new(channel(gateway_addr).await), metrics_addr)
 }
 
 /// Starts the demo civil-registry adapter and waits until it serves.

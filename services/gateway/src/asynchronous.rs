@@ -173,7 +173,9 @@ impl Exchange {
         loop {
             match tokio::time::timeout(self.audit_timeout, self.auditor.write(record, traceparent)).await {
                 Ok(Ok(())) => return,
-                Ok(Err(e)) => tracing::error!(request_id = %record.request_id, error = %e, "audit record not written; retrying"),
+                Ok(Err(e)) => {
+                    tracing::error!(request_id = %record.request_id, error = %e, "audit record not written; retrying")
+                }
                 Err(_) => tracing::error!(request_id = %record.request_id, "audit record not acknowledged; retrying"),
             }
             self.metrics.audit_failures.inc();

@@ -275,7 +275,8 @@ mod tests {
         };
         assert!(cache.apply(&Entity::CalendarYear(year)).expect("valid"));
         assert_eq!(cache.calendar().is_working_day(monday), Ok(false));
-        let bad = Year { year: 2026, days_off: vec![CalendarDay { date: "x".into(), name: "y".into() }], ..Year::default() };
+        let bad =
+            Year { year: 2026, days_off: vec![CalendarDay { date: "x".into(), name: "y".into() }], ..Year::default() };
         assert_eq!(cache.apply(&Entity::CalendarYear(bad)).expect_err("bad").field, "calendar_year");
     }
 

@@ -91,7 +91,10 @@ impl ServiceConfig for GatewayConfig {
             return Err(ConfigError::invalid("instance", "must be 1-63 lower-case letters, digits or '-'"));
         }
         if self.instance == koprik_kafka::topics::ASYNC_REPLIES_INSTANCE {
-            return Err(ConfigError::invalid("instance", "\"async\" is reserved: exchange.replies.async carries submitted requests' answers"));
+            return Err(ConfigError::invalid(
+                "instance",
+                "\"async\" is reserved: exchange.replies.async carries submitted requests' answers",
+            ));
         }
         if self.asynchronous.sweep_interval.is_zero() {
             return Err(ConfigError::invalid("asynchronous.sweep_interval", "must be more than zero"));

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-
 use chrono::Utc;
 use koprik_kafka::headers::child_traceparent;
 use koprik_kafka::topics::exchange_requests;
@@ -195,7 +194,9 @@ impl Exchange {
         };
         published.map_err(|e| {
             tracing::error!(request_id = %request.request_id, error = %e, "request not forwarded");
-            GatewayError::Platform(format!("the request could not be forwarded to the provider of {service}; try again later"))
+            GatewayError::Platform(format!(
+                "the request could not be forwarded to the provider of {service}; try again later"
+            ))
         })
     }
 

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use koprik_kafka::consumer::{commit, Tail};
-use koprik_kafka::rdkafka::consumer::StreamConsumer;
 use koprik_kafka::decode;
+use koprik_kafka::rdkafka::consumer::StreamConsumer;
 use koprik_kafka::rdkafka::Message as _;
 use koprik_proto::events::{ExchangeReply, RegistryEvent};
 use tokio::sync::watch;

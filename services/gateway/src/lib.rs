@@ -59,12 +59,30 @@ pub use config::GatewayConfig;
 
 pub use koprik_runtime::main_support::Listeners;
 
+/// Opens the gateway database and migrates it. Replicas share the database and may start together: when two
+/// migrate at once one fails (the schema is already being created), so a failed migration is retried a few times,
+/// by which time the other's is done and there is nothing left to apply.
+async fn open_database(config: &GatewayConfig) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let mut attempt = 1;
+    loop {
+        match db::connect_and_migrate::<migration::Migrator>(&config.database).await {
+            Ok(database) => return Ok(database),
+            Err(e) if attempt < 5 => {
+                tracing::warn!(error = %e, attempt, "database migration failed; retrying (another replica migrating?)");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("opening database {}", db::redacted(&config.database.url)))
+            }
+        }
+    }
+}
+
 /// Runs the gateway until `shutdown` is cancelled. It starts answering only once its registry cache has caught
 /// up with `registry.events`, so it never refuses a call for lack of knowledge.
 pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let database = db::connect_and_migrate::<migration::Migrator>(&config.database)
-        .await
-        .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
+    let database = open_database(&config).await?;
     let reply_topic = exchange_replies(&config.instance);
     koprik_kafka::admin::ensure_topics(
         &config.kafka,

@@ -55,9 +55,8 @@ pub async fn take(
         return Ok(());
     }
     let (month, resets_at) = month_of(at);
-    let counted = count_one(db, &consumer.to_string(), &service.to_string(), &month, i64::from(max))
-        .await
-        .map_err(|e| {
+    let counted =
+        count_one(db, &consumer.to_string(), &service.to_string(), &month, i64::from(max)).await.map_err(|e| {
             tracing::error!(error = %e, "request count not updated");
             GatewayError::Platform("the request could not be counted against its monthly maximum; try again".into())
         })?;
@@ -70,7 +69,13 @@ pub async fn take(
 
 /// One statement: insert the month's first request, or add one to the count while it is below `max`. True when
 /// counted (one row changed), false when the count had reached `max`.
-async fn count_one(db: &DatabaseConnection, consumer: &str, service: &str, month: &str, max: i64) -> Result<bool, DbErr> {
+async fn count_one(
+    db: &DatabaseConnection,
+    consumer: &str,
+    service: &str,
+    month: &str,
+    max: i64,
+) -> Result<bool, DbErr> {
     use crate::store::request_count::Entity;
     let count = || Expr::col((Entity, Column::Count));
     let statement = Query::insert()

@@ -9,7 +9,9 @@ use koprik_proto::exchange::{GetResponse, RequestState};
 use koprik_proto::ids::ServiceId;
 use koprik_proto::time::timestamp;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::audit;
 use crate::error::GatewayError;
@@ -77,10 +79,9 @@ pub fn settle(outcome: Option<&Outcome>) -> (RequestState, Result<(), GatewayErr
             };
             (state, Err(GatewayError::Provider { kind: failure.kind(), message: failure.message.clone() }))
         }
-        None => (
-            RequestState::Failed,
-            Err(GatewayError::Platform("the provider's adapter sent an empty reply".into())),
-        ),
+        None => {
+            (RequestState::Failed, Err(GatewayError::Platform("the provider's adapter sent an empty reply".into())))
+        }
     }
 }
 
@@ -157,11 +158,7 @@ pub async fn purge(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
 
 /// The request `request_id` if `consumer` submitted it: nobody else learns that it exists.
 pub async fn find_for(db: &DatabaseConnection, request_id: &str, consumer: &str) -> Result<Option<Model>, DbErr> {
-    Entity::find()
-        .filter(Column::RequestId.eq(request_id))
-        .filter(Column::ConsumerId.eq(consumer))
-        .one(db)
-        .await
+    Entity::find().filter(Column::RequestId.eq(request_id)).filter(Column::ConsumerId.eq(consumer)).one(db).await
 }
 
 /// The Get response for a stored request.
