@@ -1,7 +1,7 @@
 //! `koprik`: the embedded stack launcher (`koprik up`) and operator commands.
 
 use clap::{Parser, Subcommand};
-use koprik_cli::commands::{self, call::CallArgs, onboarding, public_services, registry};
+use koprik_cli::commands::{self, call::CallArgs, onboarding, public_services, registry, submit::GetArgs};
 use koprik_cli::up::{self, UpArgs};
 use koprik_kafka::KafkaConfig;
 
@@ -41,6 +41,10 @@ enum Command {
     PublicService(public_services::Command),
     /// Call a web service through the gateway.
     Call(CallArgs),
+    /// Submit an asynchronous request through the gateway; prints its id and the answer's legal deadline.
+    Submit(CallArgs),
+    /// The state of a submitted request, and its answer once there is one.
+    Get(GetArgs),
     /// Print the audit trail from exchange.audit.
     AuditTail {
         /// Keep printing new records until Ctrl-C.
@@ -92,6 +96,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(status) => anyhow::bail!(commands::call::render_status(&status)),
             }
         }
+        Command::Submit(args) => {
+            let request = args.request()?;
+            let channel = commands::connect(&cli.gateway).await?;
+            match commands::submit::submit(channel, &args.consumer, request).await? {
+                Ok(response) => {
+                    println!("{}", commands::submit::render_submitted(&response));
+                    Ok(())
+                }
+                Err(status) => anyhow::bail!(commands::call::render_status(&status)),
+            }
+        }
+        Command::Get(args) => match commands::submit::get(commands::connect(&cli.gateway).await?, &args).await? {
+            Ok(response) => {
+                println!("{}", commands::submit::render_get(&response));
+                Ok(())
+            }
+            Err(status) => anyhow::bail!(commands::call::render_status(&status)),
+        },
         Command::AuditTail { follow } => {
             commands::audit::tail_audit(&KafkaConfig::with_brokers(cli.kafka), follow).await
         }

@@ -7,6 +7,7 @@ pub mod grounds;
 pub mod onboarding;
 pub mod public_services;
 pub mod registry;
+pub mod submit;
 
 /// The actor every workflow step records, from `--actor` or `KOPRIK_ACTOR`.
 pub fn actor(actor: Option<&str>) -> anyhow::Result<String> {
