@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use koprik_calendar::Calendar;
 
 use crate::error::GatewayError;
@@ -21,7 +21,7 @@ pub fn due(
         return Ok(None);
     }
     if let Some(after) = test_override {
-        return Ok(Some(received_at + after));
+        return Ok(Some((received_at + after).trunc_subsecs(6)));
     }
     calendar.end_of_next_working_day(received_at).map(Some).map_err(|e| {
         tracing::error!(error = %e, "no deadline: the calendar lacks the year");

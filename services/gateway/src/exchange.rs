@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use koprik_kafka::headers::child_traceparent;
 use koprik_kafka::topics::exchange_requests;
 use koprik_kafka::Producer;
@@ -97,7 +97,8 @@ pub(crate) fn identify(caller: Option<&str>) -> Result<SubsystemId, GatewayError
 pub(crate) fn received(request: &CallRequest) -> CallFacts {
     CallFacts {
         request_id: uuid::Uuid::now_v7().to_string(),
-        received_at: Utc::now(),
+        // Microseconds: what PostgreSQL keeps, so a submitted request reads back with the instant it was given.
+        received_at: Utc::now().trunc_subsecs(6),
         consumer: None,
         service: None,
         // Filled in once validated: the audit keeps only well-formed item codes, never arbitrary input.
