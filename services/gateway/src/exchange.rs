@@ -277,6 +277,7 @@ pub(crate) fn forwarded(
         payload: request.payload.clone(),
         content_type: request.content_type.clone(),
         received_at: Some(timestamp(facts.received_at)),
+        particulars: request.particulars.clone(),
         ..Default::default()
     }
 }
