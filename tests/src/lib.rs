@@ -110,6 +110,13 @@ pub struct Sandbox {
     key_dir: tempfile::TempDir,
     _database: TestDatabase,
     pki_dir: tempfile::TempDir,
+    /// The gateway's `/metrics` address.
+    pub gateway_metrics: SocketAddr,
+    /// More gateway replicas (sharing the broker and the gateway database), from [`Sandbox::start_gateway`].
+    more_gateways: Vec<Running>,
+    gateway_database: TestDatabase,
+    /// Officers registered by [`Sandbox::add_officer`] for subsystems beyond the demo ones.
+    officers: HashMap<String, koprik_cli::officer::Officer>,
 }
 
 impl Sandbox {
@@ -153,8 +160,10 @@ impl Sandbox {
             .expect("adapter key written");
 
         let adapter_service = start_adapter(&kafka, key_dir.path()).await;
+        let gateway_database = TestDatabase::create().await;
         let grpc = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let (gateway_service, gateway_addr) = start_gateway(&kafka, grpc, &pki).await;
+        let (gateway_service, gateway_addr, gateway_metrics) =
+            start_gateway(&kafka, &gateway_database, GATEWAY_INSTANCE, grpc, &pki, |_| {}).await;
         let gateway = demo_consumer_client(&pki, gateway_addr).await;
         let consumers = HashMap::from([(demo::CONSUMER.to_owned(), gateway.clone())]);
         Self {
@@ -174,7 +183,66 @@ impl Sandbox {
             key_dir,
             _database: database,
             pki_dir,
+            gateway_metrics,
+            more_gateways: Vec::new(),
+            gateway_database,
+            officers: HashMap::new(),
         }
+    }
+
+    /// Starts another gateway replica named `instance`, sharing the broker and the gateway database, with its
+    /// configuration adjusted by `tune`; returns its gRPC address (see [`Sandbox::client_at`]) and its metrics
+    /// address.
+    pub async fn start_gateway(
+        &mut self,
+        instance: &str,
+        tune: impl FnOnce(&mut GatewayConfig),
+    ) -> (SocketAddr, SocketAddr) {
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let (running, addr, metrics) =
+            start_gateway(&self.broker.kafka_config(), &self.gateway_database, instance, grpc, &self.pki, tune).await;
+        self.more_gateways.push(running);
+        (addr, metrics)
+    }
+
+    /// A client of the gateway replica at `gateway` presenting `consumer`'s client certificate (registered when
+    /// the registry takes it).
+    pub async fn client_at(&self, gateway: SocketAddr, consumer: &str) -> ExchangeClient<Channel> {
+        let subsystem: SubsystemId = consumer.parse().expect("a valid subsystem id");
+        let files = self.pki.client(&subsystem).expect("client certificate");
+        let _ = dev_pki::register(self.registry_channel.clone(), &files.pem().expect("readable"), "sandbox").await;
+        ExchangeClient::new(tls_channel(gateway, &self.pki.client_tls(Some(&files))).await)
+    }
+
+    /// Registers an officer's signing key (the demo officer's key pair) for `consumer`, a subsystem the test
+    /// registered, so [`Sandbox::signed`] can sign its requests.
+    pub async fn add_officer(&mut self, consumer: &str) {
+        let subsystem: SubsystemId = consumer.parse().expect("a valid subsystem id");
+        let key_id = format!("{}.officer-1", subsystem.subsystem_code());
+        let officer = koprik_cli::officer::Officer {
+            key: self.keys.officer.clone(),
+            key_id: key_id.clone(),
+            name: demo::OFFICER_NAME.into(),
+            position: demo::OFFICER_POSITION.into(),
+        };
+        let key = koprik_proto::registry::SigningKey {
+            key_id,
+            subsystem: Some((&subsystem).into()),
+            purpose: koprik_proto::registry::SigningKeyPurpose::Officer as i32,
+            algorithm: koprik_proto::registry::SignatureAlgorithm::Ed25519 as i32,
+            public_key: officer.key.public_key(),
+            holder_name: officer.name.clone(),
+            holder_position: officer.position.clone(),
+            ..Default::default()
+        };
+        koprik_proto::registry::signing_keys_client::SigningKeysClient::new(self.registry_channel.clone())
+            .register_signing_key(koprik_proto::registry::RegisterSigningKeyRequest {
+                key: Some(key),
+                actor: "sandbox".into(),
+            })
+            .await
+            .expect("officer key registered");
+        self.officers.insert(consumer.to_owned(), officer);
     }
 
     /// A channel to the registry, for its other services (signing keys, public services, ...).
@@ -235,7 +303,15 @@ impl Sandbox {
                 Err(e) => panic!("cannot bind {} again: {e}", self.gateway_addr),
             }
         };
-        let (gateway_service, _) = start_gateway(&self.broker.kafka_config(), grpc, &self.pki).await;
+        let (gateway_service, _, _) = start_gateway(
+            &self.broker.kafka_config(),
+            &self.gateway_database,
+            GATEWAY_INSTANCE,
+            grpc,
+            &self.pki,
+            |_| {},
+        )
+        .await;
         self.gateway_service = Some(gateway_service);
         self.gateway = demo_consumer_client(&self.pki, self.gateway_addr).await;
         self.consumers.clear();
@@ -259,10 +335,12 @@ impl Sandbox {
     /// signed now.
     pub fn signed(&self, consumer: &str, request: CallRequest) -> CallRequest {
         let consumer: SubsystemId = consumer.parse().expect("a valid consumer id");
-        self.keys
-            .officer_for(&consumer.to_string())
-            .prepare(request, &consumer, &demo::purpose(self.public_service))
-            .expect("prepared")
+        let purpose = demo::purpose(self.public_service);
+        match self.officers.get(&consumer.to_string()) {
+            Some(officer) => officer.prepare(request, &consumer, &purpose),
+            None => self.keys.officer_for(&consumer.to_string()).prepare(request, &consumer, &purpose),
+        }
+        .expect("prepared")
     }
 
     /// Stops the adapter, as when the provider's side goes down.
@@ -328,8 +406,9 @@ impl Sandbox {
 
     /// Stops every service cleanly; a service that fails to stop fails the test.
     pub async fn stop(mut self) {
-        for service in [self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()]
-            .into_iter()
+        let gateways = std::mem::take(&mut self.more_gateways).into_iter().map(Some);
+        for service in gateways
+            .chain([self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()])
             .flatten()
         {
             service.stop().await;
@@ -347,21 +426,31 @@ fn uuid_like() -> String {
 /// The sandbox gateway's instance name (and audit chain id).
 pub const GATEWAY_INSTANCE: &str = "gateway-test";
 
-/// Starts the gateway serving mTLS on `grpc` with a certificate of `pki`; returns it with its address.
-async fn start_gateway(kafka: &koprik_kafka::KafkaConfig, grpc: TcpListener, pki: &DevPki) -> (Running, SocketAddr) {
+/// Starts a gateway replica named `instance` on `database`, serving mTLS on `grpc` with a certificate of `pki`, with
+/// its configuration adjusted by `tune`; returns it with its gRPC and metrics addresses.
+async fn start_gateway(
+    kafka: &koprik_kafka::KafkaConfig,
+    database: &TestDatabase,
+    instance: &str,
+    grpc: TcpListener,
+    pki: &DevPki,
+    tune: impl FnOnce(&mut GatewayConfig),
+) -> (Running, SocketAddr, SocketAddr) {
     let metrics = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-    let gateway_addr = grpc.local_addr().expect("bound");
+    let (gateway_addr, metrics_addr) = (grpc.local_addr().expect("bound"), metrics.local_addr().expect("bound"));
     let server = pki.server("gateway").expect("gateway certificate");
-    let config = GatewayConfig {
-        instance: GATEWAY_INSTANCE.into(),
+    let mut config = GatewayConfig {
+        instance: instance.into(),
         call_timeout: CALL_TIMEOUT,
         grpc: GrpcServerConfig { listen: gateway_addr, tls: pki.server_tls(&server, true) },
-        metrics: MetricsConfig { listen: metrics.local_addr().expect("bound") },
+        metrics: MetricsConfig { listen: metrics_addr },
         kafka: kafka.clone(),
+        database: database.config(),
         ..GatewayConfig::default()
     };
+    tune(&mut config);
     let running = spawn(|s| koprik_gateway::run(config, koprik_gateway::Listeners { grpc, metrics }, s));
-    (running, gateway_addr)
+    (running, gateway_addr, metrics_addr)
 }
 
 /// A gateway client presenting the demo consumer's client certificate.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use koprik_cli::commands::{self, call::CallArgs, cert, keys, onboarding, public_services, registry};
+use koprik_cli::commands::{self, call::CallArgs, cert, keys, onboarding, public_services, registry, submit::GetArgs};
 use koprik_cli::up::{self, UpArgs};
 use koprik_kafka::KafkaConfig;
 
@@ -62,6 +62,10 @@ enum Command {
     /// The audit trail on exchange.audit: print it, verify its hash chains.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// Submit an asynchronous request through the gateway; prints its id and the answer's legal deadline.
+    Submit(CallArgs),
+    /// The state of a submitted request, and its answer once there is one.
+    Get(GetArgs),
 }
 
 #[tokio::main]
@@ -130,6 +134,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 if cert::needs_registry(&command) { Some(commands::connect(&cli.registry, &tls).await?) } else { None };
             cert::run(command, registry, cli.actor.as_deref()).await
         }
+        Command::Submit(args) => {
+            let request = args.signed_request(cli.tls_cert.as_deref())?;
+            let channel = commands::connect(&cli.gateway, &tls).await?;
+            match commands::submit::submit(channel, args.consumer.as_deref(), request).await? {
+                Ok(response) => {
+                    println!("{}", commands::submit::render_submitted(&response));
+                    Ok(())
+                }
+                Err(status) => anyhow::bail!(commands::call::render_status(&status)),
+            }
+        }
+        Command::Get(args) => match commands::submit::get(commands::connect(&cli.gateway, &tls).await?, &args).await? {
+            Ok(response) => {
+                println!("{}", commands::submit::render_get(&response));
+                Ok(())
+            }
+            Err(status) => anyhow::bail!(commands::call::render_status(&status)),
+        },
         Command::Audit(command) => commands::audit::run(command, &KafkaConfig::with_brokers(cli.kafka)).await,
     }
 }

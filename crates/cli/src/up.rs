@@ -216,6 +216,7 @@ async fn start_and_demo(
     let mut env = common_env(&endpoints.kafka, endpoints.gateway, &tls("gateway", true)?);
     env.push(("KOPRIK_INSTANCE", GATEWAY_INSTANCE.to_owned()));
     env.push(("KOPRIK_IDENTITY", "certificate".to_owned()));
+    env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("gateway.db").display())));
     start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &client_tls, running).await?;
 
     demo_exchange(endpoints, pki, &kafka, &demo_call(&keys_dir, public_service)).await?;

@@ -22,6 +22,16 @@ pub fn exchange_replies(gateway_instance: &str) -> String {
     format!("exchange.replies.{gateway_instance}")
 }
 
+/// The reply "instance" of submitted (asynchronous) requests: their answers go to `exchange.replies.async`,
+/// read by every gateway replica in one consumer group. No gateway replica may be named so.
+pub const ASYNC_REPLIES_INSTANCE: &str = "async";
+
+/// Where the answers to submitted (asynchronous) requests go.
+pub const EXCHANGE_REPLIES_ASYNC: &str = "exchange.replies.async";
+
+/// Answers to submitted requests wait on the topic until a gateway stored them; a day covers a gateway outage.
+pub const ASYNC_REPLY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// True when `topic` is a reply topic `exchange.replies.<instance>` with a well-formed instance name (1-63
 /// lower-case letters, digits or '-'): an adapter produces replies nowhere else.
 pub fn is_exchange_replies(topic: &str) -> bool {

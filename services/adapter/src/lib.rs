@@ -64,15 +64,19 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
     tracing::info!(provider = %provider, topic = %topic, group = %group, "adapter serving");
     // The worker is the adapter: if it stops on its own, the adapter must not look healthy while answering
     // nothing, so it stops too (and its orchestrator restarts it).
-    let worker_stopped_early = tokio::select! {
+    let worker_stopped = tokio::select! {
         served = server::serve(router, listeners.grpc, shutdown.clone()) => { served?; false }
         joined = &mut worker_task => { joined?; true }
     };
+    // On shutdown the worker may well stop before the server: only a worker that stopped on its own is an error.
+    let worker_stopped_early = worker_stopped && !shutdown.is_cancelled();
     shutdown.cancel();
     if worker_stopped_early {
         anyhow::bail!("the request worker stopped unexpectedly");
     }
-    worker_task.await?;
+    if !worker_stopped {
+        worker_task.await?;
+    }
     metrics_task.await??;
     producer.flush(std::time::Duration::from_secs(5));
     tracing::info!("adapter stopped");

@@ -4,6 +4,10 @@
 //! nobody waits any more), or a dead letter (it cannot be decoded or has no valid reply topic). Offsets are
 //! committed only after that, so a crash replays the request; replies are keyed by request id and the gateway
 //! ignores a second one.
+//!
+//! A submitted (asynchronous) request is never skipped: its deadline is the legal one (REG-2 p. 17), a late
+//! answer is still delivered (the lateness is counted against the provider), and an archive service's request
+//! has no deadline at all.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +28,10 @@ use tokio_util::sync::CancellationToken;
 use crate::answer_signing::AnswerSigner;
 use crate::backend::{Backend, BackendFailure};
 use crate::metrics::AdapterMetrics;
+
+/// The longest the backend may take for one submitted (asynchronous) request; a backend that takes longer
+/// answers UNAVAILABLE and the consumer may submit again.
+pub const ASYNC_BACKEND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Processes one provider's requests.
 pub struct Worker {
@@ -79,17 +87,23 @@ impl Worker {
             Err(e) => return self.dead_letter(record, &e.to_string(), shutdown).await,
         };
         let request = received.value;
-        let Some(deadline) = request.deadline.as_ref().and_then(koprik_proto::time::datetime) else {
+        let deadline = request.deadline.as_ref().and_then(koprik_proto::time::datetime);
+        if deadline.is_none() && !request.asynchronous {
             return self.dead_letter(record, "the request has no valid deadline", shutdown).await;
-        };
+        }
         if request.request_id.is_empty() || !is_exchange_replies(&request.reply_topic) {
             let reason = "the request has no request id or no exchange.replies.* reply topic";
             return self.dead_letter(record, reason, shutdown).await;
         }
-        let Ok(remaining) = (deadline - Utc::now()).to_std() else {
-            tracing::info!(request_id = %request.request_id, "request expired before it was read; nobody waits for it");
-            self.metrics.count("expired");
-            return true;
+        let remaining = match deadline.map(|d| (d - Utc::now()).to_std()) {
+            // Asynchronous: answered however late (the gateway escalates a missed deadline, it does not give up).
+            _ if request.asynchronous => ASYNC_BACKEND_TIMEOUT,
+            Some(Ok(remaining)) => remaining,
+            _ => {
+                tracing::info!(request_id = %request.request_id, "request expired before it was read; nobody waits for it");
+                self.metrics.count("expired");
+                return true;
+            }
         };
 
         let traceparent = child_traceparent(received.headers.traceparent.as_deref());
@@ -109,8 +123,7 @@ impl Worker {
             answered_at: Some(answered_at),
             outcome: Some(outcome),
         };
-        self.send_reply(&request, &reply, deadline, &traceparent).await;
-        true
+        self.send_reply(&request, &reply, deadline, &traceparent, shutdown).await
     }
 
     /// Asks the backend, bounded by the time the consumer still waits.
@@ -151,14 +164,17 @@ impl Worker {
         }
     }
 
-    /// Produces the reply, retrying while the consumer still waits.
+    /// Produces the reply, retrying while the consumer still waits (a submitted request's consumer always does:
+    /// its reply is retried until it is out or shutdown interrupts, and then the request is read again). False
+    /// when the request must not be committed.
     async fn send_reply(
         &self,
         request: &ExchangeRequest,
         reply: &ExchangeReply,
-        deadline: chrono::DateTime<Utc>,
+        deadline: Option<chrono::DateTime<Utc>>,
         traceparent: &str,
-    ) {
+        shutdown: &CancellationToken,
+    ) -> bool {
         let event_id = uuid::Uuid::now_v7().to_string();
         loop {
             let sent = self
@@ -168,15 +184,22 @@ impl Worker {
             match sent {
                 Ok(_) => {
                     tracing::debug!(request_id = %request.request_id, "reply produced");
-                    return;
+                    return true;
                 }
-                Err(e) if Utc::now() < deadline => {
+                Err(e) if request.asynchronous => {
+                    tracing::warn!(request_id = %request.request_id, error = %e, "cannot produce the answer, retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        () = shutdown.cancelled() => return false,
+                    }
+                }
+                Err(e) if deadline.is_some_and(|d| Utc::now() < d) => {
                     tracing::warn!(request_id = %request.request_id, error = %e, "cannot produce the reply, retrying");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => {
                     tracing::error!(request_id = %request.request_id, error = %e, "reply lost: the consumer stopped waiting");
-                    return;
+                    return true;
                 }
             }
         }

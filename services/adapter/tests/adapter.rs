@@ -242,3 +242,24 @@ async fn expired_requests_are_skipped_and_garbage_is_dead_lettered() {
     assert!(metrics.contains("koprik_adapter_requests_total{outcome=\"dead_lettered\"} 1"), "{metrics}");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn submitted_requests_are_answered_after_their_deadline_and_without_one() {
+    let agency = start_agency().await;
+    let h = start(format!("http://{agency}")).await;
+
+    // REG-2 p. 17: a late answer to a submitted request is still delivered (the gateway counts the lateness).
+    let late = ExchangeRequest { asynchronous: true, ..request("31403850260011", chrono::Duration::seconds(-60)) };
+    h.send(&late).await;
+    assert!(matches!(h.reply_to(&late).await.outcome, Some(Outcome::Answer(_))), "answered although late");
+
+    // An archive service's request carries no deadline at all.
+    let archive =
+        ExchangeRequest { asynchronous: true, deadline: None, ..request("31403850260011", chrono::Duration::zero()) };
+    h.send(&archive).await;
+    assert!(matches!(h.reply_to(&archive).await.outcome, Some(Outcome::Answer(_))), "answered without a deadline");
+
+    let metrics = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
+    assert!(!metrics.contains("outcome=\"expired\""), "nothing skipped: {metrics}");
+    h.stop().await;
+}

@@ -63,7 +63,9 @@ pub fn outcome(result: &Result<(), GatewayError>) -> AuditOutcome {
             | GatewayError::Refused(_)
             | GatewayError::BadSignature(_),
         ) => AuditOutcome::Refused,
-        Err(GatewayError::ServiceUnavailable(_)) => AuditOutcome::Refused,
+        Err(GatewayError::ServiceUnavailable(_) | GatewayError::QuotaExhausted(_) | GatewayError::NotFound(_)) => {
+            AuditOutcome::Refused
+        }
         Err(GatewayError::Provider { .. } | GatewayError::UnverifiedAnswer(_)) => AuditOutcome::ProviderError,
         Err(GatewayError::TimedOut { .. }) => AuditOutcome::TimedOut,
         Err(GatewayError::Platform(_)) => AuditOutcome::PlatformError,

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
+use koprik_calendar::{Calendar, CalendarYear};
 use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{
@@ -22,6 +23,8 @@ pub struct CachedService {
     pub status: ServiceStatus,
     /// The codes of its data items.
     pub data_items: HashSet<String>,
+    /// An archive service: its asynchronous answers have no legal deadline (REG-2 p. 17).
+    pub archive: bool,
     /// The registry revision this reflects.
     pub revision: i64,
 }
@@ -44,6 +47,8 @@ pub struct CachedGrant {
     pub platform: Platform,
     /// The DDP contract's reference, which usage records carry to billing; empty on the IIP.
     pub contract_reference: String,
+    /// The monthly maximum of requests the consumer declared (A1 Ap2, A2 Ap2); 0 for none.
+    pub max_requests_per_month: u32,
     /// The registry revision this reflects.
     pub revision: i64,
 }
@@ -129,6 +134,8 @@ struct State {
     maintenance: HashMap<ServiceId, HashMap<String, MaintenanceWindow>>,
     /// By serial (lower-case hex).
     certificates: HashMap<String, CachedCertificate>,
+    /// The working-day calendar: the built-in years, replaced or extended by `calendar_year` events.
+    calendar: Calendar,
 }
 
 /// The registry cache, read by every call and written by the registry feed.
@@ -170,7 +177,13 @@ impl RegistryCache {
             Entity::Service(service) => apply_service(&mut state, service),
             Entity::Grant(grant) => apply_grant(&mut state, grant),
             // Workflow records do not change what may be called; the grants they lead to do.
-            Entity::Application(_) | Entity::CalendarYear(_) => Ok(false),
+            Entity::Application(_) => Ok(false),
+            // The years operators loaded replace the built-in ones, as in the registry's calendar in force.
+            Entity::CalendarYear(year) => {
+                let year = CalendarYear::try_from(year).map_err(|e| FieldError::new("calendar_year", e.to_string()))?;
+                state.calendar.insert(year);
+                Ok(true)
+            }
             Entity::Announcement(announcement) => apply_announcement(&mut state, announcement),
             // A request names the public service it is made for: it must be registered and not abolished.
             Entity::PublicService(entry) => Ok(apply_public_service(&mut state, entry)),
@@ -221,6 +234,11 @@ impl RegistryCache {
         self.read().certificates.get(serial).cloned()
     }
 
+    /// The working-day calendar in force.
+    pub fn calendar(&self) -> Calendar {
+        self.read().calendar.clone()
+    }
+
     /// Entry counts (services, subsystems, grants), for metrics.
     pub fn sizes(&self) -> (usize, usize, usize) {
         let state = self.read();
@@ -244,6 +262,7 @@ fn apply_service(state: &mut State, service: &Service) -> Result<bool, FieldErro
     let cached = CachedService {
         status: service.status(),
         data_items: service.data_items.iter().map(|d| d.code.clone()).collect(),
+        archive: service.archive,
         revision: rev,
     };
     Ok(upsert(&mut state.services, id, cached, rev, |s| s.revision))
@@ -288,6 +307,7 @@ fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
         permitted_items: grant.permitted_items.clone(),
         platform: grant.platform(),
         contract_reference: grant.contract.as_ref().map(|c| c.reference.clone()).unwrap_or_default(),
+        max_requests_per_month: grant.max_requests_per_month,
         revision: rev,
     };
     let key = (consumer, service);
@@ -429,6 +449,24 @@ mod tests {
         cache.apply(&Entity::Grant(grant)).expect("valid");
         let cached = cache.grant(&consumer, &service).expect("cached");
         assert_eq!((cached.platform, cached.contract_reference.as_str()), (Platform::Ddp, "DDP-2026/17"));
+    }
+
+    #[test]
+    fn loaded_calendar_years_replace_the_built_in_ones() {
+        use koprik_proto::registry::{CalendarDay, CalendarYear as Year};
+        let cache = RegistryCache::default();
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        assert_eq!(cache.calendar().is_working_day(monday), Ok(true));
+        let year = Year {
+            year: 2026,
+            days_off: vec![CalendarDay { date: "2026-11-23".into(), name: "declared day off".into() }],
+            ..Year::default()
+        };
+        assert!(cache.apply(&Entity::CalendarYear(year)).expect("valid"));
+        assert_eq!(cache.calendar().is_working_day(monday), Ok(false));
+        let bad =
+            Year { year: 2026, days_off: vec![CalendarDay { date: "x".into(), name: "y".into() }], ..Year::default() };
+        assert_eq!(cache.apply(&Entity::CalendarYear(bad)).expect_err("bad").field, "calendar_year");
     }
 
     #[test]

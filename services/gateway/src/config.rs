@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
-use koprik_runtime::config::{ConfigError, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use koprik_runtime::config::{
+    ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
+};
 use koprik_runtime::tls::ServerTlsConfig;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,41 @@ pub struct GatewayConfig {
     pub telemetry: TelemetryConfig,
     /// The broker.
     pub kafka: KafkaConfig,
+    /// The gateway's own database: request counts for quotas and submitted (asynchronous) requests. Shared by
+    /// every replica, so quotas and escalations hold across them.
+    pub database: DatabaseConfig,
+    /// Submitted (asynchronous) requests.
+    pub asynchronous: AsynchronousConfig,
+}
+
+/// Submitted requests: how their deadlines are watched and how long their answers are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AsynchronousConfig {
+    /// The consumer group of every replica reading `exchange.replies.async` (each answer is stored once).
+    pub group: String,
+    /// How often pending requests past their deadline are looked for (escalation) and expired answers purged.
+    #[serde(with = "humantime_serde")]
+    pub sweep_interval: Duration,
+    /// How long an answer (the provider's payload, personal data) is kept for the consumer to fetch with Get,
+    /// counted from its arrival; the request and its answer are deleted after it.
+    #[serde(with = "humantime_serde")]
+    pub answer_retention: Duration,
+    /// Tests only: every deadline is receipt plus this, instead of the end of the next working day. Unset in
+    /// production.
+    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub deadline_override: Option<Duration>,
+}
+
+impl Default for AsynchronousConfig {
+    fn default() -> Self {
+        Self {
+            group: "koprik-gateway".into(),
+            sweep_interval: Duration::from_secs(30),
+            answer_retention: Duration::from_secs(72 * 3600),
+            deadline_override: None,
+        }
+    }
 }
 
 impl Default for GatewayConfig {
@@ -59,6 +96,8 @@ impl Default for GatewayConfig {
             metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50152).into() },
             telemetry: TelemetryConfig::default(),
             kafka: KafkaConfig::default(),
+            database: DatabaseConfig::with_url("sqlite://var/gateway.db"),
+            asynchronous: AsynchronousConfig::default(),
         }
     }
 }
@@ -71,6 +110,18 @@ impl ServiceConfig for GatewayConfig {
             && self.instance.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !instance_ok {
             return Err(ConfigError::invalid("instance", "must be 1-63 lower-case letters, digits or '-'"));
+        }
+        if self.instance == koprik_kafka::topics::ASYNC_REPLIES_INSTANCE {
+            return Err(ConfigError::invalid(
+                "instance",
+                "\"async\" is reserved: exchange.replies.async carries submitted requests' answers",
+            ));
+        }
+        if self.asynchronous.sweep_interval.is_zero() {
+            return Err(ConfigError::invalid("asynchronous.sweep_interval", "must be more than zero"));
+        }
+        if self.asynchronous.answer_retention.is_zero() {
+            return Err(ConfigError::invalid("asynchronous.answer_retention", "must be more than zero"));
         }
         if self.call_timeout.is_zero() {
             return Err(ConfigError::invalid("call_timeout", "must be more than zero"));

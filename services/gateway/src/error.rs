@@ -25,6 +25,12 @@ pub enum GatewayError {
     /// The provider's answer arrived but its adapter signature does not verify, so it was not delivered.
     #[error("{0}")]
     UnverifiedAnswer(String),
+    /// The consumer used up the monthly maximum of requests it declared; the limit and its reset are stated.
+    #[error("{0}")]
+    QuotaExhausted(String),
+    /// No submitted request of this caller has the id asked for.
+    #[error("{0}")]
+    NotFound(String),
     /// The web service exists but is not answering requests now.
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -60,7 +66,8 @@ impl GatewayError {
         match self {
             Self::Unauthenticated(_) | Self::BadSignature(_) => Code::Unauthenticated,
             Self::Invalid(_) => Code::InvalidArgument,
-            Self::UnknownService(_) => Code::NotFound,
+            Self::UnknownService(_) | Self::NotFound(_) => Code::NotFound,
+            Self::QuotaExhausted(_) => Code::ResourceExhausted,
             Self::Refused(_) => Code::PermissionDenied,
             Self::ServiceUnavailable(_) | Self::Platform(_) | Self::UnverifiedAnswer(_) => Code::Unavailable,
             Self::TimedOut { .. } => Code::DeadlineExceeded,

@@ -6,25 +6,25 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use koprik_kafka::headers::child_traceparent;
 use koprik_kafka::topics::exchange_requests;
 use koprik_kafka::Producer;
 use koprik_proto::events::exchange_reply::Outcome;
-use koprik_proto::events::{ExchangeReply, ExchangeRequest};
+use koprik_proto::events::{AuditStep, ExchangeReply, ExchangeRequest};
 use koprik_proto::exchange::{CallRequest, CallResponse};
-use koprik_proto::ids::SubsystemId;
+use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::time::timestamp;
 
 use crate::audit::{self, Auditor, CallFacts};
-use crate::cache::RegistryCache;
+use crate::cache::{CachedGrant, RegistryCache};
 use crate::call::Call;
 use crate::error::GatewayError;
 use crate::identity::{self, Credentials, IdentitySource};
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
 use crate::usage::{self, UsageWriter};
-use crate::{access, answer_signature, maintenance_window, mandatory_content, request_signature};
+use crate::{access, answer_signature, maintenance_window, mandatory_content, request_quota, request_signature};
 
 /// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
 pub const CLIENT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
@@ -79,54 +79,43 @@ pub struct Exchange {
     pub usage: UsageWriter,
     /// What is counted.
     pub metrics: GatewayMetrics,
+    /// The gateway database: request counts and submitted requests.
+    pub db: sea_orm::DatabaseConnection,
+    /// Submitted requests: answer retention and the test deadline override.
+    pub asynchronous: crate::config::AsynchronousConfig,
+}
+
+/// The facts known on receipt of `request`: a new request id and the legal time of receipt.
+pub(crate) fn received(request: &CallRequest) -> CallFacts {
+    CallFacts {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        // Microseconds: what PostgreSQL keeps, so a submitted request reads back with the instant it was given.
+        received_at: Utc::now().trunc_subsecs(6),
+        // The rest is filled in as the checks pass: the audit keeps only well-formed item codes, never arbitrary
+        // input.
+        request_sha256: audit::sha256_hex(&request.payload),
+        ..CallFacts::default()
+    }
+}
+
+/// A request that passed every check before forwarding: who asks, and what.
+pub(crate) struct Admitted {
+    /// The calling subsystem.
+    pub consumer: SubsystemId,
+    /// The validated request.
+    pub call: Call,
+    /// The grant as authorised: its platform and contract decide the usage record.
+    pub grant: Option<CachedGrant>,
 }
 
 impl Exchange {
     /// Runs one call to the end, audit included.
     pub async fn call(&self, incoming: Incoming) -> Finished {
         let started = Instant::now();
-        let mut facts = CallFacts {
-            request_id: uuid::Uuid::now_v7().to_string(),
-            received_at: Utc::now(),
-            consumer: None,
-            certificate_serial: String::new(),
-            service: None,
-            // Filled in once validated: the audit keeps only well-formed item codes, never arbitrary input.
-            data_items: Vec::new(),
-            request_sha256: audit::sha256_hex(&incoming.request.payload),
-            ..CallFacts::default()
-        };
+        let mut facts = received(&incoming.request);
         let traceparent = child_traceparent(incoming.traceparent.as_deref());
-        let mut result = self.exchange(&mut facts, &incoming, &traceparent).await;
-
-        let summary = result.as_ref().map(|_| ()).map_err(Clone::clone);
-        let record = audit::record(&self.instance, &facts, &summary);
-        // Bounded like any produce: a broker that does not acknowledge fails the call instead of holding it.
-        let written = tokio::time::timeout(self.audit_timeout, self.auditor.write(&record, &traceparent)).await;
-        let failure = match written {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(_) => Some(format!("not acknowledged within {:?}", self.audit_timeout)),
-        };
-        if let Some(e) = failure {
-            self.metrics.audit_failures.inc();
-            tracing::error!(request_id = %facts.request_id, error = %e, "audit record not written; the call fails");
-            result = Err(GatewayError::Platform(
-                "the exchange could not be recorded in the audit trail, so nothing was delivered; try again".into(),
-            ));
-        }
-        let outcome = audit::outcome(&result.as_ref().map(|_| ()).map_err(Clone::clone));
-        let label = outcome.as_str_name().trim_start_matches("AUDIT_OUTCOME_").to_ascii_lowercase();
-        self.metrics.calls.get_or_create(&vec![("outcome", outcome_label(&label))]).inc();
-        self.metrics.call_seconds.observe(started.elapsed().as_secs_f64());
-        tracing::info!(
-            request_id = %facts.request_id,
-            consumer = facts.consumer.as_ref().map(ToString::to_string).unwrap_or_default(),
-            service = facts.service.as_ref().map(ToString::to_string).unwrap_or_default(),
-            outcome = %label,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "exchange finished"
-        );
+        let result = self.exchange(&mut facts, &incoming, &traceparent).await;
+        let result = self.conclude(started, &facts, result, Step::CALL, &traceparent).await;
         Finished { request_id: facts.request_id, result }
     }
 
@@ -136,6 +125,46 @@ impl Exchange {
         incoming: &Incoming,
         traceparent: &str,
     ) -> Result<CallResponse, GatewayError> {
+        let Admitted { consumer, call, grant } = self.admit(facts, incoming).await?;
+
+        // A caller's own deadline is enforced by the gRPC server from arrival; answering a little before it means
+        // the caller gets this gateway's DEADLINE_EXCEEDED, with its request id, rather than a bare cancellation.
+        let timeout = incoming
+            .client_timeout
+            .map_or(self.call_timeout, |t| t.saturating_sub(CLIENT_DEADLINE_MARGIN).min(self.call_timeout));
+        let started = Instant::now();
+        let deadline = facts.received_at + timeout;
+        let timed_out =
+            || GatewayError::TimedOut { service: call.service.to_string(), waited_ms: started.elapsed().as_millis() };
+        let request = ExchangeRequest {
+            deadline: Some(timestamp(deadline)),
+            reply_topic: self.reply_topic.clone(),
+            ..forwarded(facts, &consumer, &call, &incoming.request)
+        };
+        // Registered before sending, so that even an instant reply finds this call.
+        let mut waiter = self.pending.register(&facts.request_id);
+        self.forward(&request, &call.service, timeout, traceparent).await?;
+        let remaining = timeout.saturating_sub(started.elapsed());
+        let reply = match tokio::time::timeout(remaining, &mut waiter.reply).await {
+            Ok(Ok(reply)) => reply,
+            _ => return Err(timed_out()),
+        };
+        if reply.service.as_ref() != request.service.as_ref() {
+            tracing::error!(request_id = %facts.request_id, "reply names another service than the request");
+            return Err(GatewayError::Platform("the provider's adapter answered for another service".into()));
+        }
+        let response = deliver(&self.cache, &call.service, facts, reply)?;
+        if let Some(grant) = grant {
+            self.record_usage(facts, &consumer, &grant, traceparent).await?;
+        }
+        Ok(response)
+    }
+
+    /// Every check before anything is forwarded, the same for Call and Submit: the caller's identity (client
+    /// certificate), the request's form, its REG-2 p. 14 particulars and the officer's signature, the public
+    /// service, the access rule, announced technical works, and last the declared monthly maximum (which counts
+    /// the request when everything else passed).
+    pub(crate) async fn admit(&self, facts: &mut CallFacts, incoming: &Incoming) -> Result<Admitted, GatewayError> {
         let caller = identity::identify(self.identity, &incoming.credentials, &self.cache, facts.received_at).map_err(
             |refusal| {
                 facts.certificate_serial = refusal.certificate_serial;
@@ -160,62 +189,10 @@ impl Exchange {
         mandatory_content::check_public_service(&self.cache, particulars.public_service_number)?;
         access::authorize(&self.cache, &consumer, &call)?;
         maintenance_window::check(&self.cache, &call.service, facts.received_at)?;
-        // The grant as authorised: its platform and contract decide the usage record.
         let grant = self.cache.grant(&consumer, &call.service);
-
-        // A caller's own deadline is enforced by the gRPC server from arrival; answering a little before it means
-        // the caller gets this gateway's DEADLINE_EXCEEDED, with its request id, rather than a bare cancellation.
-        let timeout = incoming
-            .client_timeout
-            .map_or(self.call_timeout, |t| t.saturating_sub(CLIENT_DEADLINE_MARGIN).min(self.call_timeout));
-        let started = Instant::now();
-        let deadline = facts.received_at + timeout;
-        let timed_out =
-            || GatewayError::TimedOut { service: call.service.to_string(), waited_ms: started.elapsed().as_millis() };
-        let request = ExchangeRequest {
-            request_id: facts.request_id.clone(),
-            consumer: Some((&consumer).into()),
-            service: Some((&call.service).into()),
-            applicants: incoming.request.applicants.clone(),
-            data_items: call.data_items.clone(),
-            payload: incoming.request.payload.clone(),
-            content_type: incoming.request.content_type.clone(),
-            received_at: Some(timestamp(facts.received_at)),
-            deadline: Some(timestamp(deadline)),
-            reply_topic: self.reply_topic.clone(),
-            particulars: incoming.request.particulars.clone(),
-            ..Default::default()
-        };
-        // Registered before sending, so that even an instant reply finds this call.
-        let mut waiter = self.pending.register(&facts.request_id);
-        let topic = exchange_requests(call.service.provider().member_code());
-        let event_id = uuid::Uuid::now_v7().to_string();
-        let publish = self.producer.publish(&topic, &facts.request_id, &request, &event_id, Some(traceparent));
-        let published = match tokio::time::timeout(timeout, publish).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("the broker did not acknowledge within {timeout:?}")),
-        };
-        if let Err(e) = published {
-            tracing::error!(request_id = %facts.request_id, error = %e, "request not forwarded");
-            return Err(GatewayError::Platform(format!(
-                "the request could not be forwarded to the provider of {}; try again later",
-                call.service
-            )));
-        }
-        let remaining = timeout.saturating_sub(started.elapsed());
-        let reply = match tokio::time::timeout(remaining, &mut waiter.reply).await {
-            Ok(Ok(reply)) => reply,
-            _ => return Err(timed_out()),
-        };
-        if reply.service.as_ref() != request.service.as_ref() {
-            tracing::error!(request_id = %facts.request_id, "reply names another service than the request");
-            return Err(GatewayError::Platform("the provider's adapter answered for another service".into()));
-        }
-        let response = deliver(&self.cache, &call.service, facts, reply)?;
-        if let Some(grant) = grant {
-            self.record_usage(facts, &consumer, &grant, traceparent).await?;
-        }
-        Ok(response)
+        let max = grant.as_ref().map_or(0, |grant| grant.max_requests_per_month);
+        request_quota::take(&self.db, &consumer, &call.service, max, facts.received_at).await?;
+        Ok(Admitted { consumer, call, grant })
     }
 
     /// DDP: writes the usage record of a delivered exchange and waits for its acknowledgement; a write that fails
@@ -224,7 +201,7 @@ impl Exchange {
         &self,
         facts: &CallFacts,
         consumer: &SubsystemId,
-        grant: &crate::cache::CachedGrant,
+        grant: &CachedGrant,
         traceparent: &str,
     ) -> Result<(), GatewayError> {
         let Some(service) = facts.service.as_ref() else { return Ok(()) };
@@ -251,12 +228,115 @@ impl Exchange {
             "the exchange could not be recorded for billing, so nothing was delivered; try again".into(),
         ))
     }
+
+    /// Produces `request` on the provider's request topic, bounded by `timeout`.
+    pub(crate) async fn forward(
+        &self,
+        request: &ExchangeRequest,
+        service: &ServiceId,
+        timeout: Duration,
+        traceparent: &str,
+    ) -> Result<(), GatewayError> {
+        let topic = exchange_requests(service.provider().member_code());
+        let event_id = uuid::Uuid::now_v7().to_string();
+        let publish = self.producer.publish(&topic, &request.request_id, request, &event_id, Some(traceparent));
+        let published = match tokio::time::timeout(timeout, publish).await {
+            Ok(result) => result.map(|_| ()).map_err(|e| e.to_string()),
+            Err(_) => Err(format!("the broker did not acknowledge within {timeout:?}")),
+        };
+        published.map_err(|e| {
+            tracing::error!(request_id = %request.request_id, error = %e, "request not forwarded");
+            GatewayError::Platform(format!(
+                "the request could not be forwarded to the provider of {service}; try again later"
+            ))
+        })
+    }
+
+    /// Records the outcome of a Call or Submit on `exchange.audit` before anything is returned (a result that
+    /// cannot be audited becomes a platform error), counts it and logs it.
+    pub(crate) async fn conclude<T>(
+        &self,
+        started: Instant,
+        facts: &CallFacts,
+        mut result: Result<T, GatewayError>,
+        step: Step,
+        traceparent: &str,
+    ) -> Result<T, GatewayError> {
+        let summary = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        let mut record = audit::record(&self.instance, facts, &summary);
+        record.step = step.audit_step as i32;
+        record.deadline = step.deadline.map(timestamp);
+        // Bounded like any produce: a broker that does not acknowledge fails the call instead of holding it.
+        let written = tokio::time::timeout(self.audit_timeout, self.auditor.write(&record, traceparent)).await;
+        let failure = match written {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("not acknowledged within {:?}", self.audit_timeout)),
+        };
+        if let Some(e) = failure {
+            self.metrics.audit_failures.inc();
+            tracing::error!(request_id = %facts.request_id, error = %e, "audit record not written; the call fails");
+            result = Err(GatewayError::Platform(
+                "the exchange could not be recorded in the audit trail, so nothing was delivered; try again".into(),
+            ));
+        }
+        let outcome = audit::outcome(&result.as_ref().map(|_| ()).map_err(Clone::clone));
+        let label = outcome.as_str_name().trim_start_matches("AUDIT_OUTCOME_").to_ascii_lowercase();
+        let counter = if step.audit_step == AuditStep::Submitted { &self.metrics.submits } else { &self.metrics.calls };
+        counter.get_or_create(&vec![("outcome", outcome_label(&label))]).inc();
+        self.metrics.call_seconds.observe(started.elapsed().as_secs_f64());
+        tracing::info!(
+            request_id = %facts.request_id,
+            consumer = facts.consumer.as_ref().map(ToString::to_string).unwrap_or_default(),
+            service = facts.service.as_ref().map(ToString::to_string).unwrap_or_default(),
+            step = step.audit_step.as_str_name(),
+            outcome = %label,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "exchange finished"
+        );
+        result
+    }
+}
+
+/// Which step an audit record is about, and the deadline it states.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step {
+    /// CALL, SUBMITTED, ANSWERED or ESCALATED.
+    pub audit_step: AuditStep,
+    /// The legal deadline of a submitted request's answer.
+    pub deadline: Option<chrono::DateTime<Utc>>,
+}
+
+impl Step {
+    /// A synchronous call.
+    pub const CALL: Self = Self { audit_step: AuditStep::Call, deadline: None };
+}
+
+/// The request as forwarded to the provider, without the reply routing (topic, deadline, asynchronous).
+pub(crate) fn forwarded(
+    facts: &CallFacts,
+    consumer: &SubsystemId,
+    call: &Call,
+    request: &CallRequest,
+) -> ExchangeRequest {
+    ExchangeRequest {
+        request_id: facts.request_id.clone(),
+        consumer: Some(consumer.into()),
+        service: Some((&call.service).into()),
+        applicants: request.applicants.clone(),
+        data_items: call.data_items.clone(),
+        payload: request.payload.clone(),
+        content_type: request.content_type.clone(),
+        received_at: Some(timestamp(facts.received_at)),
+        particulars: request.particulars.clone(),
+        ..Default::default()
+    }
 }
 
 /// The consumer's response for a reply; an answer is delivered only once its adapter signature verifies.
 fn deliver(
     cache: &RegistryCache,
-    service: &koprik_proto::ids::ServiceId,
+    service: &ServiceId,
     facts: &mut CallFacts,
     reply: ExchangeReply,
 ) -> Result<CallResponse, GatewayError> {

@@ -1,16 +1,19 @@
-//! The two streams the gateway reads: `registry.events` into the cache, and its own reply topic into the
-//! waiting calls. Neither uses a consumer group: every replica reads all of both.
+//! The streams the gateway reads: `registry.events` into the cache and its own reply topic into the waiting
+//! calls (no consumer group: every replica reads all of both), and `exchange.replies.async` into the database
+//! (one consumer group: each answer to a submitted request is stored by one replica).
 
 use std::sync::Arc;
 
-use koprik_kafka::consumer::Tail;
+use koprik_kafka::consumer::{commit, Tail};
 use koprik_kafka::decode;
+use koprik_kafka::rdkafka::consumer::StreamConsumer;
 use koprik_kafka::rdkafka::Message as _;
 use koprik_proto::events::{ExchangeReply, RegistryEvent};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::RegistryCache;
+use crate::exchange::Exchange;
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
 
@@ -92,6 +95,50 @@ pub async fn replies(tail: Tail, pending: Arc<Pending>, metrics: GatewayMetrics,
                 tracing::warn!(error = %e, "cannot read the reply topic");
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
+        }
+    }
+}
+
+/// Stores the answers to submitted requests from `exchange.replies.async`, read by every replica in one consumer
+/// group so each answer is stored once. The offset is committed only after the answer is stored and audited;
+/// a database error leaves it uncommitted and the record is read again.
+pub async fn async_replies(consumer: StreamConsumer, exchange: Arc<Exchange>, shutdown: CancellationToken) {
+    loop {
+        let record = tokio::select! {
+            () = shutdown.cancelled() => return,
+            record = consumer.recv() => record,
+        };
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read exchange.replies.async");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        match decode::<ExchangeReply>(&record) {
+            Ok(received) => {
+                if let Err(e) = exchange.store_answer(&received.value, received.headers.traceparent.as_deref()).await {
+                    tracing::warn!(request_id = %received.value.request_id, error = %e, "answer not stored; read again");
+                    // Retrying the record in hand keeps the order and needs no seek.
+                    let mut backoff = std::time::Duration::from_millis(200);
+                    loop {
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        match exchange.store_answer(&received.value, received.headers.traceparent.as_deref()).await {
+                            Ok(()) => break,
+                            Err(e) => tracing::warn!(error = %e, "answer still not stored"),
+                        }
+                        backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "answer not decodable; skipped"),
+        }
+        if let Err(e) = commit(&consumer, &record) {
+            tracing::warn!(error = %e, "cannot commit an answer's offset; it may be read again (stored once)");
         }
     }
 }

@@ -1,15 +1,15 @@
-//! `koprik.exchange.v1.Exchange` over gRPC: reads the caller's TLS client certificate and metadata, hands the call
-//! to [`Exchange`] and turns the outcome into a response or a status carrying the request id.
+//! `koprik.exchange.v1.Exchange` over gRPC: reads the caller's TLS client certificate and metadata, hands Call,
+//! Submit and Get to [`Exchange`] and turns the outcome into a response or a status carrying the request id.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use koprik_proto::exchange::exchange_server;
-use koprik_proto::exchange::{CallRequest, CallResponse};
+use koprik_proto::exchange::{CallRequest, CallResponse, GetRequest, GetResponse, SubmitResponse};
 use koprik_proto::tonic::{self, Request, Response, Status};
 use tokio_util::task::TaskTracker;
 
-use crate::error::REQUEST_ID_HEADER;
+use crate::error::{GatewayError, REQUEST_ID_HEADER};
 use crate::exchange::{Exchange, Incoming, CONSUMER_HEADER};
 use crate::identity::Credentials;
 
@@ -49,47 +49,67 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 #[tonic::async_trait]
 impl exchange_server::Exchange for ExchangeApi {
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallResponse>, Status> {
-        let metadata = request.metadata();
-        let text = |key: &str| metadata.get(key).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
-        // The leaf of the verified chain (rustls checked it against grpc.tls.client_ca in the handshake).
-        let certificate = request.peer_certs().and_then(|chain| chain.first().map(|leaf| leaf.to_vec()));
-        let incoming = Incoming {
-            credentials: Credentials { certificate, consumer_header: text(CONSUMER_HEADER) },
-            client_timeout: text("grpc-timeout").as_deref().and_then(parse_grpc_timeout),
-            traceparent: text("traceparent"),
-            request: request.into_inner(),
-        };
+        let incoming = incoming(request);
         // Its own task: if the caller goes away mid-call, the exchange still finishes and is audited.
         let exchange = Arc::clone(&self.exchange);
         let finished = self.tasks.spawn(async move { exchange.call(incoming).await }).await.map_err(|e| {
             tracing::error!(error = %e, "exchange task failed");
             Status::internal("internal error in the gateway")
         })?;
-        match finished.result {
-            Ok(answer) => {
-                let mut response = Response::new(answer);
-                if let Ok(value) = finished.request_id.parse() {
-                    response.metadata_mut().insert(REQUEST_ID_HEADER, value);
-                }
-                Ok(response)
+        respond(finished.result, &finished.request_id)
+    }
+
+    async fn submit(&self, request: Request<CallRequest>) -> Result<Response<SubmitResponse>, Status> {
+        let incoming = incoming(request);
+        // Its own task, like a call: once accepted, the request is stored, forwarded and audited whatever the
+        // caller does.
+        let exchange = Arc::clone(&self.exchange);
+        let submitted = self.tasks.spawn(async move { exchange.submit(incoming).await }).await.map_err(|e| {
+            tracing::error!(error = %e, "submit task failed");
+            Status::internal("internal error in the gateway")
+        })?;
+        respond(submitted.result, &submitted.request_id)
+    }
+
+    async fn get(&self, request: Request<GetRequest>) -> Result<Response<GetResponse>, Status> {
+        let credentials = credentials(&request);
+        let request_id = request.into_inner().request_id;
+        respond(self.exchange.get(&credentials, &request_id).await, &request_id)
+    }
+}
+
+/// The call as the exchange engine takes it, from the request and its metadata.
+fn incoming(request: Request<CallRequest>) -> Incoming {
+    let metadata = request.metadata();
+    let text = |key: &str| metadata.get(key).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
+    Incoming {
+        credentials: credentials(&request),
+        client_timeout: text("grpc-timeout").as_deref().and_then(parse_grpc_timeout),
+        traceparent: text("traceparent"),
+        request: request.into_inner(),
+    }
+}
+
+/// What the caller presented: the leaf of its verified certificate chain (rustls checked it against
+/// grpc.tls.client_ca in the handshake) and, for development gateways, the `koprik-consumer` metadata.
+fn credentials<T>(request: &Request<T>) -> Credentials {
+    let certificate = request.peer_certs().and_then(|chain| chain.first().map(|leaf| leaf.to_vec()));
+    let consumer_header =
+        request.metadata().get(CONSUMER_HEADER).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
+    Credentials { certificate, consumer_header }
+}
+
+/// A response or status, carrying the request id either way.
+fn respond<T>(result: Result<T, GatewayError>, request_id: &str) -> Result<Response<T>, Status> {
+    match result {
+        Ok(answer) => {
+            let mut response = Response::new(answer);
+            if let Ok(value) = request_id.parse() {
+                response.metadata_mut().insert(REQUEST_ID_HEADER, value);
             }
-            Err(error) => Err(error.into_status(&finished.request_id)),
+            Ok(response)
         }
-    }
-
-    // Asynchronous requests are being built (issue 4); until then they are refused as not implemented.
-    async fn submit(
-        &self,
-        _request: Request<koprik_proto::exchange::CallRequest>,
-    ) -> Result<Response<koprik_proto::exchange::SubmitResponse>, Status> {
-        Err(Status::unimplemented("Submit is not available yet"))
-    }
-
-    async fn get(
-        &self,
-        _request: Request<koprik_proto::exchange::GetRequest>,
-    ) -> Result<Response<koprik_proto::exchange::GetResponse>, Status> {
-        Err(Status::unimplemented("Get is not available yet"))
+        Err(error) => Err(error.into_status(request_id)),
     }
 }
 

@@ -12,7 +12,13 @@
 //! - [`cache`]: the registry cache built from `registry.events`.
 //! - [`feeds`]: the registry feed and the reply feed.
 //! - [`pending`]: calls waiting for replies.
-//! - [`exchange`]: one exchange from receipt to audit.
+//! - [`exchange`]: one exchange from receipt to audit, and the checks Call and Submit share.
+//! - [`request_quota`]: the declared monthly maximum of requests (A1 Ap2, A2 Ap2).
+//! - [`asynchronous`]: Submit and Get; answers stored, deadlines escalated.
+//! - [`answer_deadline`]: the legal deadline of a submitted request's answer (REG-2 p. 17).
+//! - [`submitted`]: submitted requests in the gateway database.
+//! - [`sweep`]: the periodic escalation and purge of submitted requests.
+//! - [`migration`], [`store`]: the gateway database's schema and entities.
 //! - [`audit`]: audit records.
 //! - [`audit_chain`]: this replica's audit hash chain.
 //! - [`usage`]: usage records of delivered DDP exchanges.
@@ -20,7 +26,9 @@
 //! - [`error`], [`metrics`].
 
 pub mod access;
+pub mod answer_deadline;
 pub mod answer_signature;
+pub mod asynchronous;
 pub mod audit;
 pub mod audit_chain;
 pub mod cache;
@@ -34,21 +42,27 @@ pub mod identity;
 pub mod maintenance_window;
 pub mod mandatory_content;
 pub mod metrics;
+pub mod migration;
 pub mod pending;
+pub mod request_quota;
 pub mod request_signature;
+pub mod store;
+pub mod submitted;
+pub mod sweep;
 pub mod usage;
 
 use std::sync::Arc;
 
-use koprik_kafka::consumer::{tail, tail_from, Start};
+use anyhow::Context;
+use koprik_kafka::consumer::{group_consumer, tail, tail_from, Start};
 use koprik_kafka::topics::{
-    exchange_replies, TopicSpec, AUDIT_RETENTION, EXCHANGE_AUDIT, EXCHANGE_USAGE, REGISTRY_EVENTS, REPLY_RETENTION,
-    USAGE_RETENTION,
+    exchange_replies, TopicSpec, ASYNC_REPLY_RETENTION, AUDIT_RETENTION, EXCHANGE_AUDIT, EXCHANGE_REPLIES_ASYNC,
+    EXCHANGE_USAGE, REGISTRY_EVENTS, REPLY_RETENTION, USAGE_RETENTION,
 };
 use koprik_kafka::Producer;
 use koprik_proto::exchange::exchange_server::ExchangeServer;
 use koprik_runtime::metrics::Metrics;
-use koprik_runtime::{grpc as server, CancellationToken};
+use koprik_runtime::{db, grpc as server, CancellationToken};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
@@ -56,9 +70,30 @@ pub use config::GatewayConfig;
 
 pub use koprik_runtime::main_support::Listeners;
 
+/// Opens the gateway database and migrates it. Replicas share the database and may start together: when two
+/// migrate at once one fails (the schema is already being created), so a failed migration is retried a few times,
+/// by which time the other's is done and there is nothing left to apply.
+async fn open_database(config: &GatewayConfig) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let mut attempt = 1;
+    loop {
+        match db::connect_and_migrate::<migration::Migrator>(&config.database).await {
+            Ok(database) => return Ok(database),
+            Err(e) if attempt < 5 => {
+                tracing::warn!(error = %e, attempt, "database migration failed; retrying (another replica migrating?)");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("opening database {}", db::redacted(&config.database.url)))
+            }
+        }
+    }
+}
+
 /// Runs the gateway until `shutdown` is cancelled. It starts answering only once its registry cache has caught
 /// up with `registry.events`, so it never refuses a call for lack of knowledge.
 pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let database = open_database(&config).await?;
     let reply_topic = exchange_replies(&config.instance);
     koprik_kafka::admin::ensure_topics(
         &config.kafka,
@@ -67,6 +102,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
             TopicSpec::retained(EXCHANGE_AUDIT, AUDIT_RETENTION),
             TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION),
             TopicSpec::retained(&reply_topic, REPLY_RETENTION),
+            TopicSpec::retained(EXCHANGE_REPLIES_ASYNC, ASYNC_REPLY_RETENTION),
         ],
     )
     .await?;
@@ -116,7 +152,16 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         auditor: audit::Auditor::new(chain),
         usage: usage::UsageWriter::new(producer.clone()),
         metrics: gateway_metrics,
+        db: database,
+        asynchronous: config.asynchronous.clone(),
     });
+    // Answers to submitted requests and the deadline sweep need the cache (and the calendar in it) caught up too.
+    let async_feed = tokio::spawn(feeds::async_replies(
+        group_consumer(&config.kafka, &config.asynchronous.group, &[EXCHANGE_REPLIES_ASYNC])?,
+        Arc::clone(&exchange),
+        feeds_stop.clone(),
+    ));
+    let sweep = tokio::spawn(sweep::run(Arc::clone(&exchange), config.asynchronous.sweep_interval, feeds_stop.clone()));
     let (router, health) = server::router_with_health(&config.grpc)?;
     health.set_serving::<ExchangeServer<grpc::ExchangeApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, instance = %config.instance, "gateway serving");
@@ -131,6 +176,8 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     served?;
     registry_feed.await?;
     reply_feed.await?;
+    async_feed.await?;
+    sweep.await?;
     metrics_task.await??;
     producer.flush(std::time::Duration::from_secs(5));
     tracing::info!("gateway stopped");

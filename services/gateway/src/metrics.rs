@@ -16,6 +16,10 @@ pub type CallLabels = Vec<(&'static str, &'static str)>;
 pub struct GatewayMetrics {
     /// Calls by outcome.
     pub calls: Family<CallLabels, Counter>,
+    /// Submits by outcome (delivered: forwarded).
+    pub submits: Family<CallLabels, Counter>,
+    /// Submitted requests whose legal deadline passed unanswered, by provider member (REG-2 p. 17).
+    pub deadline_breaches: Family<Vec<(&'static str, String)>, Counter>,
     /// Call duration from receipt to response, in seconds.
     pub call_seconds: Histogram,
     /// Registry events applied to the cache.
@@ -41,6 +45,8 @@ impl GatewayMetrics {
     pub fn register(metrics: &Metrics) -> Self {
         let this = Self {
             calls: Family::default(),
+            submits: Family::default(),
+            deadline_breaches: Family::default(),
             call_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             registry_events: Counter::default(),
             registry_events_rejected: Counter::default(),
@@ -53,6 +59,12 @@ impl GatewayMetrics {
         };
         metrics.register(|r| {
             r.register("calls", "Exchange calls by outcome", this.calls.clone());
+            r.register("submits", "Submitted requests by outcome", this.submits.clone());
+            r.register(
+                "deadline_breaches",
+                "Submitted requests escalated for passing their legal deadline",
+                this.deadline_breaches.clone(),
+            );
             r.register("call_seconds", "Exchange call duration", this.call_seconds.clone());
             r.register("registry_events", "Registry events applied", this.registry_events.clone());
             r.register(

@@ -150,6 +150,7 @@ impl Registry for RegistryApi {
             contract: request.contract,
             application_id: String::new(),
             actor: actor(&request.actor).map_err(RegistryError::from)?,
+            max_requests_per_month: request.max_requests_per_month,
         };
         Ok(Response::new(self.repository.create_grant(grant).await?))
     }

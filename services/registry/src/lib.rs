@@ -14,7 +14,7 @@
 //! - [`migration`], [`store`]: schema and sea-orm entities.
 
 pub mod automatic_access;
-pub mod calendar;
+pub use koprik_calendar as calendar;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -217,6 +217,7 @@ async fn an_iip_application_goes_from_submission_to_connection_with_every_deadli
     assert_eq!(grant.platform(), Platform::Iip);
     assert_eq!(grant.permitted_items, ["surname"]);
     assert_eq!(grant.application_id, submitted.id);
+    assert_eq!(grant.max_requests_per_month, 20_000, "the monthly maximum declared in the application (A1 Ap2)");
 
     // Steps out of order are refused.
     expect_code(onboarding(&h).approve_application(action(&submitted.id)).await, Code::FailedPrecondition, "CONNECTED");

@@ -11,9 +11,9 @@ use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::prost::Name;
 use koprik_proto::registry::{
     AccessGround, CreateGrantRequest, CreateOrganizationRequest, CreateServiceRequest, CreateSubsystemRequest,
-    DataClassification, DataItem, GetServiceRequest, Grant, GrantStatus, ListGrantsRequest, ListOrganizationsRequest,
-    Organization, OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest,
-    UpdateOrganizationRequest,
+    DataClassification, DataItem, GetGrantRequest, GetServiceRequest, Grant, GrantStatus, ListGrantsRequest,
+    ListOrganizationsRequest, Organization, OrganizationRole, OrganizationType, Service, Subsystem, UpdateGrantRequest,
+    UpdateOrganizationRequest, UpdateServiceRequest,
 };
 use koprik_proto::tonic::Code;
 use koprik_testkit::kafka::wait_for_record;
@@ -133,6 +133,55 @@ async fn a_grant_is_stored_listed_and_published() {
     assert_eq!(event.headers.event_type.as_deref(), Some(RegistryEvent::full_name().as_str()));
     assert_eq!(event.headers.event_id.as_deref(), Some(event.value.event_id.as_str()));
     assert_eq!(event.value.entity, Some(Entity::Grant(grant)));
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn the_declared_monthly_maximum_and_the_archive_mark_are_stored_and_published() {
+    let mut h = start().await;
+    seed(&mut h).await;
+    let mut service =
+        h.client.get_service(GetServiceRequest { id: Some(service_id()) }).await.expect("got").into_inner();
+    assert!(!service.archive, "not an archive service unless said so");
+    service.archive = true;
+    let expected_revision = service.meta.as_ref().map_or(0, |m| m.revision);
+    let updated = h
+        .client
+        .update_service(UpdateServiceRequest { service: Some(service), expected_revision })
+        .await
+        .expect("updated")
+        .into_inner();
+    assert!(updated.archive, "REG-2 p. 17: archive services have no deadline");
+    let read = h.client.get_service(GetServiceRequest { id: Some(service_id()) }).await.expect("got").into_inner();
+    assert!(read.archive);
+
+    let grant = h
+        .client
+        .create_grant(CreateGrantRequest {
+            consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
+            service: Some(service_id()),
+            actor: "operator".into(),
+            max_requests_per_month: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("grant created")
+        .into_inner();
+    assert_eq!(grant.max_requests_per_month, 500);
+    let stored = h.client.get_grant(GetGrantRequest { id: grant.id.clone() }).await.expect("got").into_inner();
+    assert_eq!(stored.max_requests_per_month, 500);
+
+    let config = h.broker.kafka_config();
+    let key = format!("grant/{}", grant.id);
+    let event =
+        wait_for_record::<RegistryEvent, _>(&config, REGISTRY_EVENTS, Duration::from_secs(10), |r| r.key == key).await;
+    assert!(matches!(event.value.entity, Some(Entity::Grant(g)) if g.max_requests_per_month == 500));
+    let service_key = format!("service/{}", koprik_proto::ids::ServiceId::try_from(&service_id()).expect("id"));
+    let event = wait_for_record::<RegistryEvent, _>(&config, REGISTRY_EVENTS, Duration::from_secs(10), |r| {
+        r.key == service_key && matches!(&r.value.entity, Some(Entity::Service(s)) if s.archive)
+    })
+    .await;
+    assert!(matches!(event.value.entity, Some(Entity::Service(s)) if s.archive));
     stop(h).await;
 }
 

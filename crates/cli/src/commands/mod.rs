@@ -9,6 +9,7 @@ pub mod keys;
 pub mod onboarding;
 pub mod public_services;
 pub mod registry;
+pub mod submit;
 
 /// The actor every workflow step records, from `--actor` or `KOPRIK_ACTOR`.
 pub fn actor(actor: Option<&str>) -> anyhow::Result<String> {

@@ -196,7 +196,7 @@ pub enum Command {
     },
     /// Load (or replace) a working-day calendar year from its TOML file.
     CalendarLoad {
-        /// The year file (format: services/registry/calendar/2026.toml).
+        /// The year file (format: crates/calendar/years/2026.toml).
         file: std::path::PathBuf,
     },
     /// Show the calendar years in force.

@@ -35,6 +35,8 @@ pub struct ServiceInput {
     pub data_items: Vec<DataItemInput>,
     /// Available unless said otherwise.
     pub status: ServiceStatus,
+    /// An archive service (REG-2 p. 17): no legal deadline for its answers.
+    pub archive: bool,
 }
 
 fn data_item(wire: &DataItem) -> Result<DataItemInput, FieldError> {
@@ -93,6 +95,7 @@ impl TryFrom<&Service> for ServiceInput {
             description: text::description(&wire.description, "description")?,
             data_items,
             status,
+            archive: wire.archive,
         })
     }
 }

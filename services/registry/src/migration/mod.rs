@@ -7,6 +7,7 @@ mod m20261123_000002_onboarding;
 mod m20261123_000003_public_services;
 mod m20261124_000004_certificates;
 mod m20261124_000005_signing_keys;
+mod m20261124_000006_exchange_limits;
 
 /// All migrations of the registry, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_public_services::Migration),
             Box::new(m20261124_000004_certificates::Migration),
             Box::new(m20261124_000005_signing_keys::Migration),
+            Box::new(m20261124_000006_exchange_limits::Migration),
         ]
     }
 }

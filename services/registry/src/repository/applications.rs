@@ -401,9 +401,19 @@ impl Repository {
         let consumer: koprik_proto::ids::SubsystemId =
             koprik_proto::field::required(document.form.as_ref().and_then(|f| f.consumer.as_ref()), "consumer")?;
         let permissions = document.instruction.clone().unwrap_or_default().permissions;
+        let requested = document.form.as_ref().map(|f| f.services.clone()).unwrap_or_default();
         let mut grant_ids = Vec::with_capacity(permissions.len());
         for permission in permissions {
-            let service = koprik_proto::field::required(permission.service.as_ref(), "service")?;
+            let service: koprik_proto::ids::ServiceId =
+                koprik_proto::field::required(permission.service.as_ref(), "service")?;
+            // The maximum the consumer declared for this service in its application (A1 Ap2, A2 Ap2).
+            let max_requests_per_month = requested
+                .iter()
+                .find(|r| {
+                    r.service.as_ref().and_then(|s| koprik_proto::ids::ServiceId::try_from(s).ok()).as_ref()
+                        == Some(&service)
+                })
+                .map_or(0, |r| r.max_requests_per_month);
             let grant = insert_grant(
                 &txn,
                 GrantRequest {
@@ -414,6 +424,7 @@ impl Repository {
                     contract: contract.clone(),
                     application_id: row.id.clone(),
                     actor: request.actor.clone(),
+                    max_requests_per_month,
                 },
             )
             .await?;

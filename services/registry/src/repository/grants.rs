@@ -42,6 +42,8 @@ pub struct GrantRequest {
     pub application_id: String,
     /// Who grants it.
     pub actor: String,
+    /// The monthly maximum of requests the consumer declared (A1 Ap2, A2 Ap2); 0 for none.
+    pub max_requests_per_month: u32,
 }
 
 /// The platform a consumer organisation is on, from its role.
@@ -139,6 +141,7 @@ pub(super) async fn insert_grant(txn: &DatabaseTransaction, request: GrantReques
         application_id: Set(request.application_id.clone()),
         ground: Set(String::new()),
         valid_until: Set(valid_until),
+        max_requests_per_month: Set(i64::from(request.max_requests_per_month)),
         terms: Set(Some(terms(approvals, contract, None, vec![created]))),
         revision: Set(1),
         created_at: Set(now),

@@ -85,7 +85,7 @@ pub fn service(row: &service::Model, items: &[data_item::Model]) -> Result<Servi
             .collect(),
         status: ServiceStatus::from_str_name(&row.status).unwrap_or_default() as i32,
         meta: Some(meta(row.revision, row.created_at, row.updated_at)),
-        archive: false,
+        archive: row.archive,
     })
 }
 
@@ -110,6 +110,6 @@ pub fn grant(row: &grant::Model) -> Result<Grant, RegistryError> {
         status: GrantStatus::from_str_name(&row.status).unwrap_or_default() as i32,
         reason: row.reason.clone(),
         meta: Some(meta(row.revision, row.created_at, row.updated_at)),
-        max_requests_per_month: 0,
+        max_requests_per_month: u32::try_from(row.max_requests_per_month).unwrap_or(u32::MAX),
     })
 }

@@ -39,6 +39,7 @@ impl Repository {
             name: Set(input.name),
             description: Set(input.description),
             status: Set(input.status.as_str_name().to_owned()),
+            archive: Set(input.archive),
             revision: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -88,7 +89,8 @@ impl Repository {
         let changes = Entity::update_many()
             .col_expr(Column::Name, Expr::value(input.name))
             .col_expr(Column::Description, Expr::value(input.description))
-            .col_expr(Column::Status, Expr::value(input.status.as_str_name()));
+            .col_expr(Column::Status, Expr::value(input.status.as_str_name()))
+            .col_expr(Column::Archive, Expr::value(input.archive));
         let row = update_versioned(&txn, &id, expected_revision, current.revision, changes).await?;
         let items = replace_data_items(&txn, &id, &input.data_items).await?;
         let service = mapping::service(&row, &items)?;

@@ -27,6 +27,8 @@ pub struct Model {
     pub ground: String,
     /// When the DDP contract ends; the expiry sweep terminates the grant then.
     pub valid_until: Option<DateTimeUtc>,
+    /// The monthly maximum of requests the consumer declared in its application; 0 for none.
+    pub max_requests_per_month: i64,
     /// The encoded terms and record: a `Grant` carrying only approvals, contract, notice and history.
     pub terms: Option<Vec<u8>>,
     pub revision: i64,

@@ -17,6 +17,8 @@ pub struct Model {
     pub description: String,
     /// Protobuf name of the `ServiceStatus`.
     pub status: String,
+    /// An archive service (REG-2 p. 17): asynchronous requests to it have no deadline.
+    pub archive: bool,
     pub revision: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -4,7 +4,11 @@
 //! Deadlines are legal days in Tashkent time (UTC+5, no daylight saving): "within N working days" ends at the
 //! last moment of the N-th working day after the day of the event. A date in a year no file covers is an error,
 //! never a guess: operators load the next year's file before it starts.
+//!
+//! Shared by the registry (which keeps the years operators load) and the gateway (which computes the deadlines of
+//! asynchronous requests from the same years, received as `calendar_year` registry events).
 
+pub mod message;
 pub mod year_file;
 
 use std::collections::BTreeMap;
@@ -19,8 +23,8 @@ pub const TASHKENT: FixedOffset = match FixedOffset::east_opt(5 * 3600) {
     None => panic!("UTC+5 is a valid offset"),
 };
 
-/// The years shipped with the registry (`services/registry/calendar/`).
-const BUILTIN: &[&str] = &[include_str!("../../calendar/2026.toml"), include_str!("../../calendar/2027.toml")];
+/// The years shipped with the platform (`crates/calendar/years/`).
+const BUILTIN: &[&str] = &[include_str!("../years/2026.toml"), include_str!("../years/2027.toml")];
 
 /// The longest deadline computed, in working days: far beyond any legal one, so a loop cannot run away.
 const MAX_WORKING_DAYS: u32 = 366;

@@ -19,23 +19,25 @@ pub struct CalendarYear {
     pub working_days: BTreeMap<NaiveDate, String>,
 }
 
+/// A year as written, before its checks.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawYear {
-    year: i32,
+pub(crate) struct RawYear {
+    pub(crate) year: i32,
     #[serde(default)]
-    source: String,
+    pub(crate) source: String,
     #[serde(default)]
-    days_off: Vec<RawDay>,
+    pub(crate) days_off: Vec<RawDay>,
     #[serde(default)]
-    working_days: Vec<RawDay>,
+    pub(crate) working_days: Vec<RawDay>,
 }
 
+/// One listed day as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDay {
-    date: String,
-    name: String,
+pub(crate) struct RawDay {
+    pub(crate) date: String,
+    pub(crate) name: String,
 }
 
 /// Why a year file was refused; the message names the entry and the rule.
@@ -50,6 +52,11 @@ impl CalendarYear {
     /// Parses and checks a year file.
     pub fn parse(text: &str) -> Result<Self, YearFileError> {
         let raw: RawYear = toml::from_str(text).map_err(|e| YearFileError(e.message().to_owned()))?;
+        Self::check(raw)
+    }
+
+    /// Checks a year however it was written (a file, or a `calendar_year` registry event).
+    pub(crate) fn check(raw: RawYear) -> Result<Self, YearFileError> {
         if !YEARS.contains(&raw.year) {
             return Err(YearFileError(format!("year: must be between {} and {}", YEARS.start(), YEARS.end())));
         }
@@ -111,7 +118,7 @@ mod tests {
 
     #[test]
     fn shipped_years_parse() {
-        for text in [include_str!("../../calendar/2026.toml"), include_str!("../../calendar/2027.toml")] {
+        for text in [include_str!("../years/2026.toml"), include_str!("../years/2027.toml")] {
             let year = CalendarYear::parse(text).expect("shipped file");
             assert!(year.days_off.len() >= 9, "{}: {:?}", year.year, year.days_off);
         }
