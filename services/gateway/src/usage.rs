@@ -81,6 +81,7 @@ mod tests {
             permitted_items: vec!["surname".into()],
             platform,
             contract_reference: "DDP-2026/17".into(),
+            max_requests_per_month: 0,
             revision: 1,
         }
     }
