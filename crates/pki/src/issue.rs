@@ -32,14 +32,12 @@ impl Issued {
     }
 }
 
-/// A random positive 16-byte serial number (RFC 5280 §4.1.2.2: positive, at most 20 octets); the first byte is
-/// never zero, so the serial always has 16 significant bytes.
+/// A random positive 16-byte serial number (RFC 5280 §4.1.2.2: positive, at most 20 octets). The first byte is
+/// kept between 0x10 and 0x7f, so the serial is positive and its hex form always has 32 digits (a first byte
+/// below 0x10 would lose a leading zero digit in the registry's form).
 pub fn random_serial() -> SerialNumber {
     let mut bytes: [u8; 16] = rand::random();
-    bytes[0] &= 0x7f;
-    if bytes[0] == 0 {
-        bytes[0] = 1;
-    }
+    bytes[0] = (bytes[0] & 0x7f) | 0x10;
     SerialNumber::from_slice(&bytes)
 }
 
