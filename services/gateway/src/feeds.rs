@@ -7,6 +7,7 @@ use std::sync::Arc;
 use koprik_kafka::consumer::{commit, Tail};
 use koprik_kafka::decode;
 use koprik_kafka::rdkafka::consumer::StreamConsumer;
+use koprik_kafka::rdkafka::message::BorrowedMessage;
 use koprik_kafka::rdkafka::Message as _;
 use koprik_proto::events::{ExchangeReply, RegistryEvent};
 use tokio::sync::watch;
@@ -16,6 +17,27 @@ use crate::cache::RegistryCache;
 use crate::exchange::Exchange;
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
+
+/// The next record of `consumer`, or `None` once `shutdown` is cancelled; read errors are logged and retried.
+async fn next_record<'a>(
+    consumer: &'a StreamConsumer,
+    topic: &str,
+    shutdown: &CancellationToken,
+) -> Option<BorrowedMessage<'a>> {
+    loop {
+        let record = tokio::select! {
+            () = shutdown.cancelled() => return None,
+            record = consumer.recv() => record,
+        };
+        match record {
+            Ok(record) => return Some(record),
+            Err(e) => {
+                tracing::warn!(error = %e, topic, "cannot read the topic");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
 
 /// Applies `registry.events` to the cache from the beginning, and sets `ready` once everything that was on the
 /// topic at start-up has been applied. A record the gateway cannot read is logged and skipped: the registry is
@@ -32,19 +54,7 @@ pub async fn registry(
         tracing::info!("registry.events is empty; registry cache ready");
         ready.send_replace(true);
     }
-    loop {
-        let record = tokio::select! {
-            () = shutdown.cancelled() => return,
-            record = consumer.recv() => record,
-        };
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read registry.events");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                continue;
-            }
-        };
+    while let Some(record) = next_record(&consumer, "registry.events", &shutdown).await {
         match decode::<RegistryEvent>(&record) {
             Ok(received) => match received.value.entity.as_ref().map(|e| cache.apply(e)) {
                 Some(Ok(_)) => {
@@ -75,26 +85,16 @@ pub async fn registry(
 
 /// Hands each reply on this instance's reply topic to the call waiting for it.
 pub async fn replies(tail: Tail, pending: Arc<Pending>, metrics: GatewayMetrics, shutdown: CancellationToken) {
-    loop {
-        let record = tokio::select! {
-            () = shutdown.cancelled() => return,
-            record = tail.consumer.recv() => record,
-        };
-        match record {
-            Ok(record) => match decode::<ExchangeReply>(&record) {
-                Ok(received) => {
-                    let request_id = received.value.request_id.clone();
-                    if !pending.resolve(received.value) {
-                        metrics.unclaimed_replies.inc();
-                        tracing::info!(request_id = %request_id, "reply arrived after its call ended");
-                    }
+    while let Some(record) = next_record(&tail.consumer, "the reply topic", &shutdown).await {
+        match decode::<ExchangeReply>(&record) {
+            Ok(received) => {
+                let request_id = received.value.request_id.clone();
+                if !pending.resolve(received.value) {
+                    metrics.unclaimed_replies.inc();
+                    tracing::info!(request_id = %request_id, "reply arrived after its call ended");
                 }
-                Err(e) => tracing::error!(error = %e, "reply not decodable"),
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the reply topic");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
+            Err(e) => tracing::error!(error = %e, "reply not decodable"),
         }
     }
 }
@@ -103,19 +103,7 @@ pub async fn replies(tail: Tail, pending: Arc<Pending>, metrics: GatewayMetrics,
 /// group so each answer is stored once. The offset is committed only after the answer is stored and audited;
 /// a database error leaves it uncommitted and the record is read again.
 pub async fn async_replies(consumer: StreamConsumer, exchange: Arc<Exchange>, shutdown: CancellationToken) {
-    loop {
-        let record = tokio::select! {
-            () = shutdown.cancelled() => return,
-            record = consumer.recv() => record,
-        };
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read exchange.replies.async");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                continue;
-            }
-        };
+    while let Some(record) = next_record(&consumer, "exchange.replies.async", &shutdown).await {
         match decode::<ExchangeReply>(&record) {
             Ok(received) => {
                 if let Err(e) = exchange.store_answer(&received.value, received.headers.traceparent.as_deref()).await {
