@@ -388,8 +388,9 @@ async fn main() {
         })
         .await
         .expect("suspended");
+    // The demo grant is the tax inspection's (IIP): its requests are signed by its own officer (`call` signs them).
     loop {
-        match sandbox.call(Some(demo::CONSUMER), request.clone()).await {
+        match sandbox.call(Some(demo::CONSUMER), person_request(demo::DEMO_PINFL, &["surname"])).await {
             Err(status) if status.code() == Code::PermissionDenied => break,
             _ if start.elapsed() > Duration::from_secs(5) => break,
             _ => {}
