@@ -32,7 +32,7 @@ pub struct Received<M> {
 }
 
 /// Decodes a record as `M`, refusing records whose `koprik-type` header names another message.
-pub fn decode<M: Message + Name + Default>(record: &BorrowedMessage<'_>) -> Result<Received<M>, DecodeError> {
+pub fn decode<M: Message + Name + Default>(record: &impl rdkafka::Message) -> Result<Received<M>, DecodeError> {
     let fail = |reason: String| DecodeError {
         topic: record.topic().to_owned(),
         partition: record.partition(),

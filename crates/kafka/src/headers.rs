@@ -2,7 +2,7 @@
 //! idempotency key) and `koprik-type` (the full protobuf name of the value).
 
 use rand::Rng;
-use rdkafka::message::{BorrowedHeaders, Header, Headers, OwnedHeaders};
+use rdkafka::message::{Header, Headers, OwnedHeaders};
 
 /// Header with the W3C trace context of the operation that produced the record.
 pub const TRACEPARENT: &str = "traceparent";
@@ -24,7 +24,7 @@ pub struct RecordHeaders {
 
 impl RecordHeaders {
     /// Reads the Ko'prik headers, ignoring any others.
-    pub fn read(headers: Option<&BorrowedHeaders>) -> Self {
+    pub fn read(headers: Option<&impl Headers>) -> Self {
         let mut out = Self::default();
         let Some(headers) = headers else { return out };
         for header in headers.iter() {

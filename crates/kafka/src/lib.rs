@@ -8,6 +8,7 @@
 //! - [`admin`]: idempotent topic creation.
 //! - [`producer`]: typed, idempotent producer, and dead-lettering.
 //! - [`consumer`]: group consumers with manual commits, and group-less tailing consumers with catch-up tracking.
+//! - [`offsets`]: committing offsets when records finish out of order.
 //! - [`headers`]: the Ko'prik record headers and W3C trace context.
 //! - [`error`]: errors with topic, partition and offset.
 //! - [`tansu`]: locating the development broker.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod headers;
+pub mod offsets;
 pub mod producer;
 pub mod tansu;
 pub mod topics;

@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use koprik_proto::prost::{Message, Name};
-use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
+use rdkafka::message::{Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::Message as _;
 
 use crate::config::KafkaConfig;
 use crate::error::KafkaError;
@@ -116,7 +115,7 @@ impl Producer {
 
     /// Copies a record this service could not process to `<topic>.dlq`, with its original key, value and
     /// headers, plus `koprik-dlq-reason` and `koprik-dlq-source` (`topic[partition]@offset`).
-    pub async fn dead_letter(&self, record: &BorrowedMessage<'_>, reason: &str) -> Result<Delivered, KafkaError> {
+    pub async fn dead_letter(&self, record: &impl rdkafka::Message, reason: &str) -> Result<Delivered, KafkaError> {
         let source = format!("{}[{}]@{}", record.topic(), record.partition(), record.offset());
         let mut headers = OwnedHeaders::new();
         if let Some(original) = record.headers() {

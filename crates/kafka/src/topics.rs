@@ -11,6 +11,10 @@ pub const EXCHANGE_AUDIT: &str = "exchange.audit";
 pub const EXCHANGE_USAGE: &str = "exchange.usage";
 /// Whether each DDP account is in good standing (compacted: the latest standing per account), from billing.
 pub const BILLING_ACCOUNT_STATUS: &str = "billing.account-status";
+/// Invoice events (issued, paid, overdue, voided) for finance systems, keyed by account; from billing.
+pub const BILLING_INVOICES: &str = "billing.invoices";
+/// Payment events (received, matched, refunded), keyed by account; from billing.
+pub const BILLING_PAYMENTS: &str = "billing.payments";
 
 /// Requests for the services of one provider member, read only by that provider's adapter.
 pub fn exchange_requests(provider_member_code: &str) -> String {

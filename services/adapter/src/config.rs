@@ -15,6 +15,9 @@ pub struct AdapterConfig {
     /// The provider member this adapter serves, canonical form (`UZ/GOV/201122919`): it reads
     /// `exchange.requests.<member code>` and answers only for services of this member.
     pub provider: String,
+    /// How many requests are worked on at once (at least 1). Offsets are committed only up to the oldest request
+    /// still in work, so a restart replays every unfinished request.
+    pub max_in_flight: usize,
     /// Where the provider's data comes from.
     pub backend: BackendConfig,
     /// gRPC health (and reflection) for probes; the adapter has no API of its own.
@@ -64,6 +67,7 @@ impl Default for AdapterConfig {
     fn default() -> Self {
         Self {
             provider: "UZ/GOV/201122919".into(),
+            max_in_flight: 64,
             backend: BackendConfig::DemoCivilRegistry { fixture: None },
             grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50053).into()),
             metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50153).into() },
@@ -86,6 +90,9 @@ koprik_runtime::service_sections!(AdapterConfig);
 impl ServiceConfig for AdapterConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         self.provider_id()?;
+        if self.max_in_flight == 0 {
+            return Err(ConfigError::invalid("max_in_flight", "must be at least 1"));
+        }
         if let BackendConfig::Grpc { endpoint, .. } = &self.backend {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
                 return Err(ConfigError::invalid("backend.endpoint", "must start with http:// or https://"));

@@ -5,7 +5,7 @@
 //! # Layout
 //! - [`config`]: the typed configuration, with the backend choice.
 //! - [`backend`]: the backends: an agency's gRPC `DataProvider`, or the demo civil registry.
-//! - [`worker`]: the request loop (read, answer, reply, commit).
+//! - [`worker`]: the request loop (read, answer, reply, commit), several requests at once.
 //! - [`metrics`]: what it counts.
 
 pub mod answer_signing;
@@ -57,7 +57,7 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
     let signer = Arc::new(answer_signing::AnswerSigner::from_file(&config.signing.key_file, &config.signing.key_id)?);
     let worker = worker::Worker::new(provider.clone(), backend, signer, producer.clone(), adapter_metrics);
-    let mut worker_task = tokio::spawn(worker.run(consumer, shutdown.clone()));
+    let mut worker_task = tokio::spawn(worker.run(consumer, config.max_in_flight, shutdown.clone()));
 
     let (router, health) = server::router_with_health(&config.grpc)?;
     health.set_service_status("", koprik_proto::tonic_health::ServingStatus::Serving).await;

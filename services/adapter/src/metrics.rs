@@ -2,6 +2,7 @@
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
 use koprik_runtime::metrics::Metrics;
@@ -17,15 +18,21 @@ pub struct AdapterMetrics {
     pub requests: Family<OutcomeLabels, Counter>,
     /// Time the backend took to answer, in seconds.
     pub backend_seconds: Histogram,
+    /// Requests read and not yet finished (answered, skipped or dead-lettered).
+    pub in_flight: Gauge,
 }
 
 impl AdapterMetrics {
     /// The metrics, registered in `metrics`.
     pub fn register(metrics: &Metrics) -> Self {
-        let this =
-            Self { requests: Family::default(), backend_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)) };
+        let this = Self {
+            requests: Family::default(),
+            backend_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
+            in_flight: Gauge::default(),
+        };
         metrics.register(|registry| {
             registry.register("requests", "Requests read from the provider's request topic", this.requests.clone());
+            registry.register("in_flight", "Requests read and not yet finished", this.in_flight.clone());
             registry.register(
                 "backend_seconds",
                 "Time the provider's backend took to answer",

@@ -1,28 +1,32 @@
-//! The request loop: read a request, ask the backend, produce the reply, then commit the offset.
+//! The request loop: read requests, ask the backend for several at once, produce each reply, then commit.
 //!
 //! Every request read ends in exactly one of: a reply (data or a provider failure), a skip (its deadline passed:
-//! nobody waits any more), or a dead letter (it cannot be decoded or has no valid reply topic). Offsets are
-//! committed only after that, so a crash replays the request; replies are keyed by request id and the gateway
-//! ignores a second one.
+//! nobody waits any more), or a dead letter (it cannot be decoded or has no valid reply topic). Up to
+//! `max_in_flight` requests are in work at once, so one slow backend call does not hold up the others; a
+//! partition's offset is committed only up to its oldest request still in work ([`InFlight`]), so a crash replays
+//! every unfinished request. Replies are keyed by request id and the gateway ignores a second one.
 //!
 //! A submitted (asynchronous) request is never skipped: its deadline is the legal one (REG-2 p. 17), a late
 //! answer is still delivered (the lateness is counted against the provider), and an archive service's request
 //! has no deadline at all.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use koprik_kafka::consumer::commit;
 use koprik_kafka::headers::child_traceparent;
+use koprik_kafka::offsets::{commit_offsets, InFlight};
 use koprik_kafka::rdkafka::consumer::StreamConsumer;
-use koprik_kafka::rdkafka::message::BorrowedMessage;
+use koprik_kafka::rdkafka::message::OwnedMessage;
+use koprik_kafka::rdkafka::Message as _;
 use koprik_kafka::topics::is_exchange_replies;
 use koprik_kafka::{decode, Producer};
 use koprik_proto::events::exchange_reply::Outcome;
 use koprik_proto::events::{ExchangeReply, ExchangeRequest, FailureKind, ProviderAnswer, ProviderFailure};
 use koprik_proto::ids::{MemberId, ServiceId};
 use koprik_proto::provider::HandleRequest;
+use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::answer_signing::AnswerSigner;
@@ -54,34 +58,64 @@ impl Worker {
         Self { signer, provider, backend, producer, metrics }
     }
 
-    /// Reads and answers requests until `shutdown`.
-    pub async fn run(self, consumer: StreamConsumer, shutdown: CancellationToken) {
+    /// Reads and answers requests, up to `max_in_flight` at once, until `shutdown`; then lets the requests in work
+    /// finish (a synchronous one is bounded by its deadline) and commits what they finished.
+    pub async fn run(self, consumer: StreamConsumer, max_in_flight: usize, shutdown: CancellationToken) {
+        let worker = Arc::new(self);
+        let mut in_flight = InFlight::new();
+        let mut tasks: JoinSet<Finished> = JoinSet::new();
         loop {
-            let record = tokio::select! {
-                () = shutdown.cancelled() => return,
-                record = consumer.recv() => record,
-            };
-            match record {
-                Ok(record) => {
-                    if !self.process(&record, &shutdown).await {
-                        // Shutting down with a record neither answered nor dead-lettered: leave it uncommitted so
-                        // the next start reads it again.
-                        return;
+            let room = tasks.len() < max_in_flight.max(1);
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                Some(joined) = tasks.join_next() => worker.finished(&consumer, &mut in_flight, joined),
+                record = consumer.recv(), if room => match record {
+                    Ok(record) => {
+                        let record = record.detach();
+                        in_flight.start(record.topic(), record.partition(), record.offset());
+                        worker.metrics.in_flight.set(in_flight.len() as i64);
+                        let (worker, shutdown) = (Arc::clone(&worker), shutdown.clone());
+                        tasks.spawn(async move {
+                            let done = worker.process(&record, &shutdown).await;
+                            Finished { topic: record.topic().to_owned(), partition: record.partition(), offset: record.offset(), done }
+                        });
                     }
-                    if let Err(e) = commit(&consumer, &record) {
-                        tracing::warn!(error = %e, "cannot commit; the request may be answered again after a restart");
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the request topic");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
                     }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the request topic");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
+                },
             }
+        }
+        while let Some(joined) = tasks.join_next().await {
+            worker.finished(&consumer, &mut in_flight, joined);
         }
     }
 
+    /// Commits what a finished request allows. A request left unfinished (shutdown interrupted it) stays open, so
+    /// its offset is never committed and the next start reads it again.
+    fn finished(&self, consumer: &StreamConsumer, in_flight: &mut InFlight, joined: Result<Finished, JoinError>) {
+        let finished = match joined {
+            Ok(finished) => finished,
+            Err(e) => {
+                tracing::error!(error = %e, "a request task failed; its offset stays uncommitted");
+                return;
+            }
+        };
+        if !finished.done {
+            return;
+        }
+        if let Some(next) = in_flight.finish(&finished.topic, finished.partition, finished.offset) {
+            let offsets = BTreeMap::from([((finished.topic, finished.partition), next)]);
+            if let Err(e) = commit_offsets(consumer, &offsets) {
+                tracing::warn!(error = %e, "cannot commit; the request may be answered again after a restart");
+            }
+        }
+        self.metrics.in_flight.set(in_flight.len() as i64);
+    }
+
     /// Deals with one record; false when it could not be (shutdown while dead-lettering) and must not be committed.
-    async fn process(&self, record: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
+    async fn process(&self, record: &OwnedMessage, shutdown: &CancellationToken) -> bool {
         let received = match decode::<ExchangeRequest>(record) {
             Ok(received) => received,
             Err(e) => return self.dead_letter(record, &e.to_string(), shutdown).await,
@@ -207,7 +241,7 @@ impl Worker {
 
     /// Copies the record to the dead-letter topic, retrying until it is there: a record that cannot be processed
     /// must not be lost either. False only when shutdown interrupted the retries.
-    async fn dead_letter(&self, record: &BorrowedMessage<'_>, reason: &str, shutdown: &CancellationToken) -> bool {
+    async fn dead_letter(&self, record: &OwnedMessage, reason: &str, shutdown: &CancellationToken) -> bool {
         let mut backoff = Duration::from_millis(100);
         loop {
             match self.producer.dead_letter(record, reason).await {
@@ -224,6 +258,14 @@ impl Worker {
             backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     }
+}
+
+/// A request task's end: where its record is, and whether it was dealt with (false: shutdown interrupted it).
+struct Finished {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    done: bool,
 }
 
 fn failure(e: BackendFailure) -> Outcome {
