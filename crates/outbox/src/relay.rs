@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::OutboxConfig;
-use crate::store::outbox;
+use crate::store as outbox;
 
 /// Metrics of the relay.
 #[derive(Clone, Default)]
@@ -25,6 +25,18 @@ pub struct RelayMetrics {
     pub failures: Counter,
     /// Events waiting in the outbox at the last look.
     pub backlog: Gauge,
+}
+
+impl RelayMetrics {
+    /// Registers the metrics as `outbox_published`, `outbox_failures` and `outbox_backlog`; `events` names what
+    /// is published in their help texts ("Registry events").
+    pub fn register(&self, metrics: &koprik_runtime::metrics::Metrics, events: &str) {
+        metrics.register(|registry| {
+            registry.register("outbox_published", format!("{events} published"), self.published.clone());
+            registry.register("outbox_failures", "Failed outbox publish attempts", self.failures.clone());
+            registry.register("outbox_backlog", format!("{events} waiting to be published"), self.backlog.clone());
+        });
+    }
 }
 
 /// Publishes outbox rows until `shutdown`, waking on `wake` (a commit) or every poll interval. On shutdown it
@@ -87,7 +99,7 @@ async fn drain(
             let delivered = producer.publish_encoded(&row.topic, &row.key, &row.payload, headers).await?;
             outbox::Entity::delete_by_id(row.id).exec(db).await?;
             metrics.published.inc();
-            tracing::debug!(key = %row.key, offset = delivered.offset, "registry event published");
+            tracing::debug!(topic = %row.topic, key = %row.key, offset = delivered.offset, "outbox event published");
         }
     }
 }

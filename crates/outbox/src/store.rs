@@ -10,7 +10,9 @@ pub struct Model {
     /// Publication order.
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// The topic to publish to.
     pub topic: String,
+    /// The record key.
     pub key: String,
     /// The `koprik-event-id` header.
     pub event_id: String,
@@ -20,9 +22,11 @@ pub struct Model {
     pub traceparent: Option<String>,
     /// The encoded protobuf value.
     pub payload: Vec<u8>,
+    /// When the event was written.
     pub created_at: DateTimeUtc,
 }
 
+/// No relations are declared; queries join by hand.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
+pub use koprik_outbox::OutboxConfig;
 use koprik_runtime::config::{
     ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
 };
@@ -52,18 +53,6 @@ pub struct PublicHttpConfig {
     pub listen: SocketAddr,
 }
 
-/// The outbox relay: changes are published right after their transaction commits; polling is the safety net
-/// for events left by a crash or written by another replica.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutboxConfig {
-    /// How often the relay looks for unpublished events when nothing woke it.
-    #[serde(with = "humantime_serde")]
-    pub poll_interval: Duration,
-    /// How many events it reads per round.
-    pub batch_size: u64,
-}
-
 impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
@@ -72,7 +61,7 @@ impl Default for RegistryConfig {
             telemetry: TelemetryConfig::default(),
             database: DatabaseConfig::with_url("sqlite://var/registry.db"),
             kafka: KafkaConfig::default(),
-            outbox: OutboxConfig { poll_interval: Duration::from_secs(1), batch_size: 100 },
+            outbox: OutboxConfig::default(),
             access: AccessConfig {
                 account_status_group: "koprik-registry-account-status".into(),
                 expiry_sweep_interval: Duration::from_secs(60),

@@ -4,14 +4,11 @@
 use chrono::Utc;
 use koprik_kafka::topics::REGISTRY_EVENTS;
 use koprik_proto::events::{registry_event::Entity, RegistryEvent};
-use koprik_proto::prost::{Message, Name};
 use koprik_proto::registry::{
     Announcement, CalendarYear, ClientCertificate, ConnectionApplication, Grant, InventoryConfirmation, Organization,
     PublicServiceApplication, PublicServiceEntry, Service, SigningKey, Subsystem,
 };
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
-
-use crate::store::outbox;
+use sea_orm::{ConnectionTrait, DbErr};
 
 /// The Kafka key of an entity: `<kind>/<canonical id>`, so compaction keeps one record per entity.
 pub fn key(entity: &Entity) -> String {
@@ -76,48 +73,10 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, state: &impl Published) -> Resu
     let entity = state.entity();
     let key = key(&entity);
     let event_id = uuid::Uuid::now_v7().to_string();
-    let now = Utc::now();
     let event = RegistryEvent {
         event_id: event_id.clone(),
-        occurred_at: Some(koprik_proto::time::timestamp(now)),
+        occurred_at: Some(koprik_proto::time::timestamp(Utc::now())),
         entity: Some(entity),
     };
-    outbox::ActiveModel {
-        topic: Set(REGISTRY_EVENTS.to_owned()),
-        key: Set(key),
-        event_id: Set(event_id),
-        event_type: Set(RegistryEvent::full_name()),
-        traceparent: Set(None),
-        payload: Set(event.encode_to_vec()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use koprik_proto::common;
-
-    #[test]
-    fn keys_name_the_kind_and_the_canonical_id() {
-        let org = Organization {
-            id: Some(common::MemberId {
-                instance: "UZ".into(),
-                member_class: "GOV".into(),
-                member_code: "201122919".into(),
-            }),
-            ..Default::default()
-        };
-        assert_eq!(key(&org.entity()), "organization/UZ/GOV/201122919");
-        let grant = Grant { id: "0190f6a8-0000-7000-8000-000000000000".into(), ..Default::default() };
-        assert_eq!(key(&grant.entity()), "grant/0190f6a8-0000-7000-8000-000000000000");
-        let entry = PublicServiceEntry { number: 17, ..Default::default() };
-        assert_eq!(key(&entry.entity()), "public-service/17");
-        let confirmation = InventoryConfirmation { body: org.id.clone(), year: 2026, ..Default::default() };
-        assert_eq!(key(&confirmation.entity()), "public-service-inventory/UZ/GOV/201122919/2026");
-    }
+    koprik_outbox::enqueue(db, REGISTRY_EVENTS, &key, &event_id, &event, None).await
 }

@@ -7,7 +7,6 @@
 //! - [`domain`]: the rules: what a valid entity is, which roles and status changes are allowed.
 //! - [`repository`]: transactional reads and writes; each change with its outbox event.
 //! - [`events`]: the `registry.events` records and the outbox writes.
-//! - [`relay`]: publishes the outbox to Kafka.
 //! - [`grpc`]: the `koprik.registry.v1.Registry` service (translation only).
 //! - [`public_http`]: the open HTTP export of the public-services registry and the web-service catalogue.
 //! - [`error`]: the error type and its mapping to gRPC statuses.
@@ -22,7 +21,6 @@ pub mod events;
 pub mod grpc;
 pub mod migration;
 pub mod public_http;
-pub mod relay;
 pub mod repository;
 pub mod store;
 
@@ -89,17 +87,13 @@ pub async fn run(
     producer.connect().await?;
 
     let metrics = Metrics::new("registry");
-    let relay_metrics = relay::RelayMetrics::default();
-    metrics.register(|registry| {
-        registry.register("outbox_published", "Registry events published", relay_metrics.published.clone());
-        registry.register("outbox_failures", "Failed outbox publish attempts", relay_metrics.failures.clone());
-        registry.register("outbox_backlog", "Registry events waiting to be published", relay_metrics.backlog.clone());
-    });
+    let relay_metrics = koprik_outbox::RelayMetrics::default();
+    relay_metrics.register(&metrics, "Registry events");
 
     // The relay stops only after the server has drained, so the last committed changes are published too.
     let relay_stop = CancellationToken::new();
     let wake = Arc::new(Notify::new());
-    let relay_task = tokio::spawn(relay::run(
+    let relay_task = tokio::spawn(koprik_outbox::relay::run(
         db.clone(),
         producer.clone(),
         Arc::clone(&wake),
