@@ -40,8 +40,9 @@ interop: tansu ## Python client and Kafka reader against a running stack; the CL
 	$(CARGO) build --workspace --all-targets
 	tests/interop/run
 
-bench: tansu ## End-to-end latency and throughput of the exchange (optimised build).
+bench: tansu ## Exchange latency and throughput, and billing's rating rate on PostgreSQL (optimised builds).
 	$(CARGO) bench -p koprik-e2e --bench exchange
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) bench -p koprik-billing --bench metering
 
 lint: ## Formatting and clippy with warnings as errors.
 	$(CARGO) fmt --all -- --check

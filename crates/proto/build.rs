@@ -15,6 +15,7 @@ const FILES: &[&str] = &[
     "koprik/registry/v1/credentials.proto",
     "koprik/exchange/v1/exchange.proto",
     "koprik/provider/v1/provider.proto",
+    "koprik/billing/v1/billing.proto",
     "koprik/events/v1/events.proto",
 ];
 

@@ -117,6 +117,8 @@ pub struct Sandbox {
     gateway_database: TestDatabase,
     /// Officers registered by [`Sandbox::add_officer`] for subsystems beyond the demo ones.
     officers: HashMap<String, koprik_cli::officer::Officer>,
+    /// Billing, once [`Sandbox::start_billing`] started it, with its database.
+    billing_service: Option<(Running, TestDatabase)>,
 }
 
 impl Sandbox {
@@ -187,6 +189,7 @@ impl Sandbox {
             more_gateways: Vec::new(),
             gateway_database,
             officers: HashMap::new(),
+            billing_service: None,
         }
     }
 
@@ -404,8 +407,35 @@ impl Sandbox {
         records
     }
 
+    /// Starts billing on its own fresh database, reading `exchange.usage` of the sandbox's broker and publishing
+    /// `billing.account-status` to its registry; its invoicing loop runs every 200 ms but issues nothing by itself
+    /// (a year of grace), so tests issue periods explicitly. Returns a channel to its gRPC API (TLS).
+    pub async fn start_billing(&mut self) -> Channel {
+        let database = TestDatabase::create().await;
+        let (grpc, metrics, addr, metrics_addr) = listeners().await;
+        let server = self.pki.server("billing").expect("billing certificate");
+        let config = koprik_billing::BillingConfig {
+            grpc: GrpcServerConfig { listen: addr, tls: self.pki.server_tls(&server, false) },
+            metrics: MetricsConfig { listen: metrics_addr },
+            database: database.config(),
+            kafka: self.broker.kafka_config(),
+            outbox: koprik_billing::config::OutboxConfig { poll_interval: Duration::from_millis(100), batch_size: 100 },
+            invoicing: koprik_billing::config::InvoicingConfig {
+                grace: Duration::from_secs(365 * 24 * 3600),
+                interval: Duration::from_millis(200),
+            },
+            ..koprik_billing::BillingConfig::default()
+        };
+        let running = spawn(|s| koprik_billing::run(config, koprik_billing::Listeners { grpc, metrics }, s));
+        self.billing_service = Some((running, database));
+        tls_channel(addr, &self.pki.client_tls(None)).await
+    }
+
     /// Stops every service cleanly; a service that fails to stop fails the test.
     pub async fn stop(mut self) {
+        if let Some((billing, _database)) = self.billing_service.take() {
+            billing.stop().await;
+        }
         let gateways = std::mem::take(&mut self.more_gateways).into_iter().map(Some);
         for service in gateways
             .chain([self.gateway_service.take(), self.adapter_service.take(), self.registry_service.take()])

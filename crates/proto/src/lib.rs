@@ -2,7 +2,7 @@
 //! instead of raw wire messages.
 //!
 //! # Layout
-//! - [`common`], [`registry`], [`exchange`], [`provider`], [`events`]: generated prost messages and tonic
+//! - [`common`], [`registry`], [`exchange`], [`provider`], [`billing`], [`events`]: generated prost messages and tonic
 //!   clients/servers, one module per protobuf package (`koprik.<name>.v1`).
 //! - [`ids`]: validated X-Road style identifiers (member, subsystem, service) with their canonical text form.
 //! - [`applicant`]: validated applicant identifiers (PINFL, STIR, cadastral number).
@@ -52,6 +52,11 @@ mod generated {
                 tonic::include_proto!("koprik.provider.v1");
             }
         }
+        pub mod billing {
+            pub mod v1 {
+                tonic::include_proto!("koprik.billing.v1");
+            }
+        }
         pub mod events {
             pub mod v1 {
                 tonic::include_proto!("koprik.events.v1");
@@ -60,6 +65,8 @@ mod generated {
     }
 }
 
+/// `koprik.billing.v1`: the billing service's API.
+pub use generated::koprik::billing::v1 as billing;
 /// `koprik.common.v1`: identifiers and paging shared by every contract.
 pub use generated::koprik::common::v1 as common;
 /// `koprik.events.v1`: every message that travels on Kafka.

@@ -1,0 +1,245 @@
+//! `make bench` (billing part): how many usage events billing rates per second on this machine, end to end from
+//! `exchange.usage` to the ledger, on PostgreSQL (`TEST_DATABASE_URL`, default the local test server) and one
+//! Tansu broker.
+//!
+//! 1. **metering**: `EVENTS` usage records (spread over `ACCOUNTS` accounts, each with its contract) are put on
+//!    `exchange.usage` first; then billing starts, and the clock runs until every request is stored (batched
+//!    transactions, offsets committed after each).
+//! 2. **rating**: the month is invoiced: every request priced into invoice lines, numbered, posted to the ledger.
+//! 3. **payment**: every invoice paid in full, distributing its revenue in the ledger.
+//!
+//! Target (issue 5): at least 20 000 usage events per second end to end (metering + rating). The bench exits with
+//! code 1 when it is missed.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use koprik_billing::config::{InvoicingConfig, MeteringConfig};
+use koprik_billing::{run, BillingConfig, Listeners};
+use koprik_kafka::topics::{TopicSpec, EXCHANGE_USAGE, USAGE_RETENTION};
+use koprik_kafka::{Producer, RecordHeaders};
+use koprik_proto::billing::base_amounts_client::BaseAmountsClient;
+use koprik_proto::billing::contracts_client::ContractsClient;
+use koprik_proto::billing::invoices_client::InvoicesClient;
+use koprik_proto::billing::payments_client::PaymentsClient;
+use koprik_proto::billing::{
+    CreateContractRequest, IssueInvoicesRequest, RecordPaymentRequest, SetBaseAmountRequest, Tariff, Tier, TierMode,
+};
+use koprik_proto::events::UsageRecord;
+use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
+use koprik_proto::prost::{Message, Name};
+use koprik_proto::tonic::transport::Channel;
+use koprik_runtime::config::{DatabaseConfig, GrpcServerConfig, MetricsConfig};
+use koprik_runtime::CancellationToken;
+use koprik_testkit::Broker;
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+use tokio::net::TcpListener;
+
+const EVENTS: usize = 200_000;
+const ACCOUNTS: usize = 50;
+const TARGET_PER_SECOND: f64 = 20_000.0;
+const PERIOD: &str = "2026-10";
+
+fn account(i: usize) -> MemberId {
+    format!("UZ/COM/{:09}", 300_000_000 + i).parse().expect("member id")
+}
+
+fn record(i: usize, start: DateTime<Utc>) -> UsageRecord {
+    let account = account(i % ACCOUNTS);
+    let consumer = SubsystemId::new(account.clone(), "kyc-check").expect("subsystem");
+    let service: ServiceId = if i % 3 == 0 {
+        "UZ/GOV/200935935/tax-registry/company-by-stir/v1".parse().expect("id")
+    } else {
+        "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse().expect("id")
+    };
+    let at = start + chrono::Duration::milliseconds(i as i64 * 10);
+    UsageRecord {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        request_id: uuid::Uuid::now_v7().to_string(),
+        account: Some((&account).into()),
+        consumer: Some((&consumer).into()),
+        service: Some((&service).into()),
+        provider: Some(service.provider().into()),
+        grant_id: "grant".into(),
+        contract_reference: format!("DDP-BENCH-{}", i % ACCOUNTS),
+        data_items: vec!["full_name".into()],
+        received_at: Some(koprik_proto::time::timestamp(at)),
+        answered_at: Some(koprik_proto::time::timestamp(at)),
+        gateway: "gateway-1".into(),
+    }
+}
+
+async fn fresh_database() -> (DatabaseConfig, String) {
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("koprik_bench_{}", uuid::Uuid::new_v4().simple());
+    let db = sea_orm::Database::connect(&admin).await.expect("PostgreSQL for the benchmark");
+    db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("bench database created");
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+    (DatabaseConfig { max_connections: 5, ..DatabaseConfig::with_url(format!("{base}/{name}")) }, name)
+}
+
+#[tokio::main]
+async fn main() {
+    let broker = Broker::start().await;
+    let kafka = broker.kafka_config();
+    koprik_kafka::admin::ensure_topics(&kafka, &[TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION)])
+        .await
+        .expect("topic");
+    let (database, name) = fresh_database().await;
+
+    // The usage of a busy month, produced before billing starts.
+    let producer = Producer::new(&kafka, "bench-gateway").expect("producer");
+    let start_of_month = DateTime::parse_from_rfc3339("2026-10-01T00:00:00+05:00").expect("time").with_timezone(&Utc);
+    let produced = Instant::now();
+    let mut pending = Vec::with_capacity(EVENTS);
+    for i in 0..EVENTS {
+        let record = record(i, start_of_month);
+        let headers = RecordHeaders {
+            event_id: Some(record.event_id.clone()),
+            event_type: Some(UsageRecord::full_name()),
+            traceparent: None,
+        };
+        let key = account(i % ACCOUNTS).to_string();
+        pending
+            .push(producer.enqueue_encoded(EXCHANGE_USAGE, &key, &record.encode_to_vec(), &headers).expect("queued"));
+    }
+    for delivery in pending {
+        delivery.await.expect("delivered");
+    }
+    eprintln!("produced {EVENTS} usage records in {:.1} s", produced.elapsed().as_secs_f64());
+
+    let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let addr = grpc.local_addr().expect("addr");
+    let config = BillingConfig {
+        grpc: GrpcServerConfig::plain(addr),
+        metrics: MetricsConfig { listen: metrics.local_addr().expect("addr") },
+        database: database.clone(),
+        kafka: kafka.clone(),
+        metering: MeteringConfig {
+            batch_size: 5000,
+            batch_linger: Duration::from_millis(50),
+            ..BillingConfig::default().metering
+        },
+        invoicing: InvoicingConfig {
+            grace: Duration::from_secs(10 * 365 * 24 * 3600),
+            interval: Duration::from_secs(3600),
+        },
+        ..BillingConfig::default()
+    };
+    let shutdown = CancellationToken::new();
+    let metering_started = Instant::now();
+    let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
+    let channel = loop {
+        if let Ok(channel) = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await {
+            break channel;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let db = sea_orm::Database::connect(&database.url).await.expect("bench database");
+    loop {
+        let stored = koprik_billing::store::usage_event::Entity::find().count(&db).await.unwrap_or(0);
+        if stored as usize >= EVENTS {
+            break;
+        }
+        assert!(metering_started.elapsed() < Duration::from_secs(600), "metering stalled at {stored}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let metering = metering_started.elapsed();
+
+    BaseAmountsClient::new(channel.clone())
+        .set_base_amount(SetBaseAmountRequest {
+            effective_from: "2026-01-01".into(),
+            amount_tiyin: 37_500_000,
+            decree: "bench".into(),
+        })
+        .await
+        .expect("BCA");
+    for i in 0..ACCOUNTS {
+        ContractsClient::new(channel.clone())
+            .create_contract(CreateContractRequest {
+                reference: format!("DDP-BENCH-{i}"),
+                account: Some((&account(i)).into()),
+                valid_from: "2026-01-01".into(),
+                valid_until: "2030-12-31".into(),
+                tariff: Some(Tariff {
+                    mode: TierMode::Graduated as i32,
+                    tiers: vec![
+                        Tier { from_request: 1, rate_basis_points: 200 },
+                        Tier { from_request: 1_001, rate_basis_points: 100 },
+                        Tier { from_request: 3_001, rate_basis_points: 10 },
+                    ],
+                }),
+                payment_terms_days: 15,
+            })
+            .await
+            .expect("contract");
+    }
+    let rating_started = Instant::now();
+    let invoices = InvoicesClient::new(channel.clone())
+        .issue_invoices(IssueInvoicesRequest { period: PERIOD.into() })
+        .await
+        .expect("issued")
+        .into_inner()
+        .invoices;
+    let rating = rating_started.elapsed();
+    assert_eq!(invoices.len(), ACCOUNTS);
+    assert_eq!(invoices.iter().map(|i| i.requests).sum::<u64>() as usize, EVENTS);
+
+    let paying_started = Instant::now();
+    for (i, invoice) in invoices.iter().enumerate() {
+        PaymentsClient::new(channel.clone())
+            .record_payment(RecordPaymentRequest {
+                channel: "bench-bank".into(),
+                channel_payment_id: format!("P-{i}"),
+                account: invoice.account.clone(),
+                amount_tiyin: invoice.total_tiyin,
+                invoice_number: invoice.number.clone(),
+                paid_at: Some(koprik_proto::time::timestamp(Utc::now())),
+            })
+            .await
+            .expect("paid");
+    }
+    let paying = paying_started.elapsed();
+    shutdown.cancel();
+    task.await.expect("billing task").expect("billing stopped cleanly");
+    db.close().await.ok();
+
+    let per_second = |d: Duration| EVENTS as f64 / d.as_secs_f64();
+    let end_to_end = metering + rating;
+    println!("billing on PostgreSQL, {EVENTS} usage events, {ACCOUNTS} accounts and contracts, graduated tiers:");
+    println!(
+        "  metering (exchange.usage → usage table):  {:>8.2} s  {:>9.0} events/s",
+        metering.as_secs_f64(),
+        per_second(metering)
+    );
+    println!(
+        "  rating (invoices issued, ledger posted):  {:>8.2} s  {:>9.0} events/s",
+        rating.as_secs_f64(),
+        per_second(rating)
+    );
+    println!(
+        "  end to end (metering + rating):           {:>8.2} s  {:>9.0} events/s  (target ≥ {TARGET_PER_SECOND:.0})",
+        end_to_end.as_secs_f64(),
+        per_second(end_to_end)
+    );
+    println!(
+        "  {ACCOUNTS} payments with revenue distribution: {:>6.2} s  {:>9.1} ms each",
+        paying.as_secs_f64(),
+        paying.as_secs_f64() * 1000.0 / ACCOUNTS as f64
+    );
+
+    let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    if let Ok(admin) = sea_orm::Database::connect(&admin).await {
+        let _ = admin.execute_unprepared(&format!("DROP DATABASE {name}")).await;
+    }
+    if per_second(end_to_end) < TARGET_PER_SECOND {
+        eprintln!(
+            "TARGET MISSED: {:.0} usage events/s end to end, target {TARGET_PER_SECOND:.0}",
+            per_second(end_to_end)
+        );
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,149 @@
+//! Billing's configuration: `KOPRIK_*` environment variables over an optional TOML file over these defaults.
+
+use std::time::Duration;
+
+use koprik_kafka::KafkaConfig;
+pub use koprik_outbox::OutboxConfig;
+use koprik_runtime::config::{
+    ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
+};
+use serde::{Deserialize, Serialize};
+
+/// Everything billing needs to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingConfig {
+    /// The gRPC API (`koprik.billing.v1`: BaseAmounts, Contracts, Invoices, Payments, Revenue; health, reflection).
+    pub grpc: GrpcServerConfig,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
+    /// Logs.
+    pub telemetry: TelemetryConfig,
+    /// Billing's own database.
+    pub database: DatabaseConfig,
+    /// The broker: `exchange.usage` in; `billing.invoices`, `billing.payments`, `billing.account-status` out.
+    pub kafka: KafkaConfig,
+    /// How the outbox relay publishes billing events.
+    pub outbox: OutboxConfig,
+    /// How `exchange.usage` is read.
+    pub metering: MeteringConfig,
+    /// When invoices are issued and overdue ones found.
+    pub invoicing: InvoicingConfig,
+    /// Who issues the invoices, as printed on them.
+    pub issuer: IssuerConfig,
+}
+
+/// Reading `exchange.usage`: records are stored in batches, one database transaction per batch, and the offsets
+/// are committed after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeteringConfig {
+    /// The consumer group.
+    pub group: String,
+    /// At most this many records per batch.
+    pub batch_size: usize,
+    /// A batch is written at the latest this long after its first record arrived.
+    #[serde(with = "humantime_serde")]
+    pub batch_linger: Duration,
+}
+
+/// Issuing invoices and watching due dates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoicingConfig {
+    /// How long after a period ends its invoices wait for late usage records before they are issued; a record
+    /// arriving later is billed on the next invoice, with a note.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+    /// How often ended periods are issued and due dates checked.
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+}
+
+/// The operator issuing DDP invoices, as printed on them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The operator's name.
+    pub name: String,
+    /// Its STIR (9 digits).
+    pub stir: String,
+    /// Its bank.
+    pub bank: String,
+    /// The bank's MFO code (5 digits).
+    pub bank_code: String,
+    /// The settlement account (20 digits).
+    pub account: String,
+    /// Postal address.
+    pub address: String,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self {
+            grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50054).into()),
+            metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50154).into() },
+            telemetry: TelemetryConfig::default(),
+            database: DatabaseConfig::with_url("sqlite://var/billing.db"),
+            kafka: KafkaConfig::default(),
+            outbox: OutboxConfig::default(),
+            metering: MeteringConfig {
+                group: "koprik-billing-metering".into(),
+                batch_size: 2000,
+                batch_linger: Duration::from_millis(20),
+            },
+            invoicing: InvoicingConfig { grace: Duration::from_secs(3 * 24 * 3600), interval: Duration::from_secs(60) },
+            issuer: IssuerConfig {
+                name: "Elektron hukumat loyihalarini boshqarish markazi (demo)".into(),
+                stir: "200000001".into(),
+                bank: "Markaziy bank hisob-kitob markazi (demo)".into(),
+                bank_code: "00014".into(),
+                account: "20208000000000000001".into(),
+                address: "Toshkent sh. (demo)".into(),
+            },
+        }
+    }
+}
+
+koprik_runtime::service_sections!(BillingConfig);
+
+impl ServiceConfig for BillingConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.database.url.is_empty() {
+            return Err(ConfigError::invalid("database.url", "must not be empty"));
+        }
+        if self.outbox.batch_size == 0 {
+            return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
+        }
+        if self.metering.group.trim().is_empty() {
+            return Err(ConfigError::invalid("metering.group", "must not be empty"));
+        }
+        if !(1..=10_000).contains(&self.metering.batch_size) {
+            return Err(ConfigError::invalid("metering.batch_size", "must be between 1 and 10000"));
+        }
+        if self.invoicing.interval.is_zero() {
+            return Err(ConfigError::invalid("invoicing.interval", "must be more than zero"));
+        }
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(&self.issuer.stir, 9) {
+            return Err(ConfigError::invalid("issuer.stir", "must be 9 digits"));
+        }
+        if !digits(&self.issuer.bank_code, 5) {
+            return Err(ConfigError::invalid("issuer.bank_code", "must be 5 digits (the bank's MFO)"));
+        }
+        if !digits(&self.issuer.account, 20) {
+            return Err(ConfigError::invalid("issuer.account", "must be 20 digits"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_configuration_documents_the_defaults() {
+        koprik_runtime::config::assert_sample_is_default::<BillingConfig>("billing");
+    }
+}

@@ -1,0 +1,90 @@
+//! `koprik.billing.v1.Invoices` over gRPC.
+
+use chrono::Utc;
+use koprik_proto::billing::invoices_server::Invoices;
+use koprik_proto::billing::{
+    GetInvoiceRequest, Invoice, InvoiceStatus, IssueInvoicesRequest, IssueInvoicesResponse, ListInvoicesRequest,
+    ListInvoicesResponse, RenderInvoiceRequest, RenderedDocument, VoidInvoiceRequest,
+};
+use koprik_proto::tonic::{self, Request, Response};
+use koprik_proto::FieldError;
+
+use super::{optional_member, optional_period, Reply};
+use crate::billing_period::Period;
+use crate::config::IssuerConfig;
+use crate::error::BillingError;
+use crate::invoice_number;
+use crate::repository::{stored_status, Repository};
+
+/// The gRPC face of invoices.
+pub struct InvoicesApi {
+    repository: Repository,
+    issuer: IssuerConfig,
+}
+
+impl InvoicesApi {
+    /// Serves `repository`; printed invoices name `issuer`.
+    pub fn new(repository: Repository, issuer: IssuerConfig) -> Self {
+        Self { repository, issuer }
+    }
+}
+
+#[tonic::async_trait]
+impl Invoices for InvoicesApi {
+    async fn get_invoice(&self, request: Request<GetInvoiceRequest>) -> Reply<Invoice> {
+        let request = request.get_ref();
+        let invoice = match (request.number.as_str(), request.contract_reference.as_str()) {
+            ("", "") => {
+                return Err(BillingError::from(FieldError::new(
+                    "number",
+                    "give an invoice number, or a contract_reference for its current draft",
+                ))
+                .into())
+            }
+            ("", reference) => self.repository.draft(reference, Utc::now()).await?,
+            (number, _) => {
+                let number = invoice_number::parse(number, "number").map_err(BillingError::from)?;
+                self.repository.get_invoice(&number).await?
+            }
+        };
+        Ok(Response::new(invoice))
+    }
+
+    async fn list_invoices(&self, request: Request<ListInvoicesRequest>) -> Reply<ListInvoicesResponse> {
+        let request = request.get_ref();
+        let account = optional_member(request.account.as_ref(), "account").map_err(BillingError::from)?;
+        let period = optional_period(&request.period, "period").map_err(BillingError::from)?;
+        let status = match InvoiceStatus::try_from(request.status) {
+            Ok(InvoiceStatus::Unspecified) => None,
+            Ok(InvoiceStatus::Draft) | Err(_) => return Err(BillingError::from(FieldError::new(
+                "status",
+                "must be ISSUED, PAID, OVERDUE or VOID (drafts are not stored: GetInvoice with a contract_reference)",
+            ))
+            .into()),
+            Ok(status) => stored_status(status),
+        };
+        let invoices = self.repository.list_invoices(account.as_ref(), period, status).await?;
+        Ok(Response::new(ListInvoicesResponse { invoices }))
+    }
+
+    async fn issue_invoices(&self, request: Request<IssueInvoicesRequest>) -> Reply<IssueInvoicesResponse> {
+        let period = Period::parse(&request.get_ref().period, "period").map_err(BillingError::from)?;
+        Ok(Response::new(IssueInvoicesResponse { invoices: self.repository.issue_period(period, Utc::now()).await? }))
+    }
+
+    async fn void_invoice(&self, request: Request<VoidInvoiceRequest>) -> Reply<Invoice> {
+        let request = request.get_ref();
+        let number = invoice_number::parse(&request.number, "number").map_err(BillingError::from)?;
+        Ok(Response::new(self.repository.void_invoice(&number, &request.reason, Utc::now()).await?))
+    }
+
+    async fn render_invoice(&self, request: Request<RenderInvoiceRequest>) -> Reply<RenderedDocument> {
+        let number = invoice_number::parse(&request.get_ref().number, "number").map_err(BillingError::from)?;
+        let invoice = self.repository.get_invoice(&number).await?;
+        Ok(Response::new(RenderedDocument {
+            content_type: "text/html; charset=utf-8".into(),
+            file_name: format!("invoice-{number}.html"),
+            content: crate::rendering::invoice_html(&invoice, &self.issuer).into_bytes(),
+        }))
+    }
+}

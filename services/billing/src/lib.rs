@@ -1,0 +1,140 @@
+//! Ko'prik billing: companies pay per request for state data obtained through the Digital Data Platform (R516
+//! §4b-c, A2 §25-26). Billing meters `exchange.usage` (each request once), prices it by the consumer's contract
+//! (tiers in percent of the base calculation amount), issues numbered invoices, records payments, distributes
+//! paid revenue in a double-entry ledger, and publishes invoice, payment and account-status events.
+//!
+//! # Layout
+//! - The rules, one module each: [`billing_period`] (monthly, Tashkent), [`base_amount`] (the effective-dated
+//!   BCA), [`tariff`] (tiers within 0.1-2 %), [`money`] (tiyin and the one rounding rule), [`rating`] (requests to
+//!   priced lines), [`invoice_number`] (14 digits, gap-free), [`late_payment`] (due dates, overdue),
+//!   [`revenue_distribution`] (25/25/10/10/rest), [`ledger`] (balanced transactions).
+//! - [`metering`]: the `exchange.usage` consumer; [`invoicing`]: the issuing and overdue loop.
+//! - [`repository`] over [`store`] (tables) and [`migration`]; [`events`] written to the outbox.
+//! - [`grpc`]: the API; [`rendering`]: the printable invoice; [`config`], [`error`].
+
+pub mod base_amount;
+pub mod billing_period;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod invoice_number;
+pub mod invoicing;
+pub mod late_payment;
+pub mod ledger;
+pub mod metering;
+pub mod migration;
+pub mod money;
+pub mod rating;
+pub mod rendering;
+pub mod repository;
+pub mod revenue_distribution;
+pub mod store;
+pub mod tariff;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use koprik_kafka::consumer::group_consumer;
+use koprik_kafka::topics::{
+    dead_letters, TopicSpec, BILLING_ACCOUNT_STATUS, BILLING_INVOICES, BILLING_PAYMENTS, EXCHANGE_USAGE,
+    USAGE_RETENTION,
+};
+use koprik_kafka::Producer;
+use koprik_proto::billing::base_amounts_server::BaseAmountsServer;
+use koprik_proto::billing::contracts_server::ContractsServer;
+use koprik_proto::billing::invoices_server::InvoicesServer;
+use koprik_proto::billing::payments_server::PaymentsServer;
+use koprik_proto::billing::revenue_server::RevenueServer;
+use koprik_runtime::metrics::Metrics;
+use koprik_runtime::{db, grpc as server, CancellationToken};
+use tokio::sync::Notify;
+
+pub use crate::config::BillingConfig;
+pub use koprik_runtime::main_support::Listeners;
+
+/// Runs billing until `shutdown` is cancelled: migrates the database, ensures its topics, starts the outbox
+/// relay, metering, the invoicing loop, the metrics endpoint and the gRPC server.
+pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
+        .await
+        .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
+    koprik_kafka::admin::ensure_topics(
+        &config.kafka,
+        &[
+            TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION),
+            TopicSpec::plain(dead_letters(EXCHANGE_USAGE)),
+            TopicSpec::plain(BILLING_INVOICES),
+            TopicSpec::plain(BILLING_PAYMENTS),
+            TopicSpec::compacted(BILLING_ACCOUNT_STATUS),
+        ],
+    )
+    .await?;
+    let producer = Producer::new(&config.kafka, "koprik-billing")?;
+    producer.connect().await?;
+
+    let metrics = Metrics::new("billing");
+    let relay_metrics = koprik_outbox::RelayMetrics::default();
+    relay_metrics.register(&metrics, "Billing events");
+    let metering_metrics = metering::MeteringMetrics::default();
+    metrics.register(|registry| {
+        registry.register(
+            "usage_records",
+            "Usage records read from exchange.usage, by outcome",
+            metering_metrics.records.clone(),
+        );
+        registry.register("usage_batches", "Usage batches stored", metering_metrics.batches.clone());
+    });
+
+    // The relay stops only after everything else, so the last committed changes are published too.
+    let relay_stop = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let relay_task = tokio::spawn(koprik_outbox::relay::run(
+        db.clone(),
+        producer.clone(),
+        Arc::clone(&wake),
+        config.outbox.clone(),
+        relay_metrics,
+        relay_stop.clone(),
+    ));
+    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+    let repository = repository::Repository::new(db.clone(), wake);
+
+    let consumer = group_consumer(&config.kafka, &config.metering.group, &[EXCHANGE_USAGE])?;
+    let metering_task = tokio::spawn(metering::run(
+        consumer,
+        repository.clone(),
+        producer.clone(),
+        config.metering.clone(),
+        metering_metrics,
+        shutdown.clone(),
+    ));
+    let invoicing_task = tokio::spawn(invoicing::run(repository.clone(), config.invoicing.clone(), shutdown.clone()));
+
+    let (router, health) = server::router_with_health(&config.grpc)?;
+    health.set_serving::<InvoicesServer<grpc::invoices::InvoicesApi>>().await;
+    health.set_serving::<PaymentsServer<grpc::payments::PaymentsApi>>().await;
+    tracing::info!(
+        grpc = %listeners.grpc.local_addr()?,
+        database = %db::redacted(&config.database.url),
+        "billing serving"
+    );
+    let router = router
+        .add_service(BaseAmountsServer::new(grpc::base_amounts::BaseAmountsApi::new(repository.clone())))
+        .add_service(ContractsServer::new(grpc::contracts::ContractsApi::new(repository.clone())))
+        .add_service(InvoicesServer::new(grpc::invoices::InvoicesApi::new(repository.clone(), config.issuer.clone())))
+        .add_service(PaymentsServer::new(grpc::payments::PaymentsApi::new(repository.clone())))
+        .add_service(RevenueServer::new(grpc::revenue::RevenueApi::new(repository)));
+    let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
+
+    shutdown.cancel();
+    metering_task.await?;
+    invoicing_task.await?;
+    relay_stop.cancel();
+    relay_task.await?;
+    served?;
+    metrics_task.await??;
+    producer.flush(std::time::Duration::from_secs(5));
+    tracing::info!("billing stopped");
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Metering: reads `exchange.usage` and stores each billable request once. Records are taken in batches; a
+//! batch is one database transaction (request ids already stored are skipped), and its offsets are committed only
+//! after that transaction, so a crash at any point replays the batch and the replay stores nothing twice. A
+//! record that cannot be read goes to `exchange.usage.dlq` before its offset is committed.
+//!
+//! Only delivered DDP exchanges are billable, and the gateway writes a usage record for those alone: a refused
+//! request, or one the provider failed, never reaches billing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use koprik_kafka::offsets::commit_offsets;
+use koprik_kafka::rdkafka::consumer::StreamConsumer;
+use koprik_kafka::rdkafka::message::OwnedMessage;
+use koprik_kafka::rdkafka::Message as _;
+use koprik_kafka::{decode, Producer};
+use koprik_proto::events::UsageRecord;
+use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
+use koprik_proto::FieldError;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::MeteringConfig;
+use crate::repository::{Repository, UsageRow};
+
+/// Labels: `outcome` = stored, duplicate, dead_lettered.
+pub type OutcomeLabels = Vec<(&'static str, &'static str)>;
+
+/// What metering counts.
+#[derive(Clone, Default)]
+pub struct MeteringMetrics {
+    /// Usage records read, by outcome.
+    pub records: Family<OutcomeLabels, Counter>,
+    /// Batches written.
+    pub batches: Counter,
+}
+
+impl MeteringMetrics {
+    fn count(&self, outcome: &'static str, n: u64) {
+        self.records.get_or_create(&vec![("outcome", outcome)]).inc_by(n);
+    }
+}
+
+/// A usage record as billing needs it; the error names the field.
+pub fn validate(record: &UsageRecord) -> Result<UsageRow, FieldError> {
+    if record.request_id.is_empty() || record.request_id.len() > 64 {
+        return Err(FieldError::new("request_id", "must be 1-64 characters"));
+    }
+    let account: MemberId = koprik_proto::field::required(record.account.as_ref(), "account")?;
+    let consumer: SubsystemId = koprik_proto::field::required(record.consumer.as_ref(), "consumer")?;
+    if *consumer.member() != account {
+        return Err(FieldError::new("consumer", "must be a subsystem of the billed account"));
+    }
+    let service: ServiceId = koprik_proto::field::required(record.service.as_ref(), "service")?;
+    let provider: MemberId = koprik_proto::field::required(record.provider.as_ref(), "provider")?;
+    if *service.provider() != provider {
+        return Err(FieldError::new("provider", "must be the member providing the service"));
+    }
+    if record.contract_reference.trim().is_empty() {
+        return Err(FieldError::missing("contract_reference"));
+    }
+    let received_at = record
+        .received_at
+        .as_ref()
+        .and_then(koprik_proto::time::datetime)
+        .ok_or_else(|| FieldError::missing("received_at"))?;
+    Ok(UsageRow {
+        request_id: record.request_id.clone(),
+        account: account.to_string(),
+        contract_reference: record.contract_reference.clone(),
+        service: service.to_string(),
+        provider: provider.to_string(),
+        received_at,
+        gateway: record.gateway.clone(),
+    })
+}
+
+/// Reads `exchange.usage` until `shutdown`.
+pub async fn run(
+    consumer: StreamConsumer,
+    repository: Repository,
+    producer: Producer,
+    config: MeteringConfig,
+    metrics: MeteringMetrics,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let Some(batch) = next_batch(&consumer, &config, &shutdown).await else { return };
+        if !store(&batch, &repository, &producer, &metrics, &shutdown).await {
+            // Shutting down with the batch not stored: its offsets stay uncommitted and it is read again.
+            return;
+        }
+        let mut offsets = BTreeMap::new();
+        for record in &batch {
+            let next = offsets.entry((record.topic().to_owned(), record.partition())).or_insert(0);
+            *next = (*next).max(record.offset() + 1);
+        }
+        if let Err(e) = commit_offsets(&consumer, &offsets) {
+            tracing::warn!(error = %e, "cannot commit usage offsets; the batch is read again after a restart (stored once)");
+        }
+        metrics.batches.inc();
+    }
+}
+
+/// Waits for a record, then takes what else arrives within the linger, up to the batch size. None on shutdown.
+async fn next_batch(
+    consumer: &StreamConsumer,
+    config: &MeteringConfig,
+    shutdown: &CancellationToken,
+) -> Option<Vec<OwnedMessage>> {
+    let first = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return None,
+            record = consumer.recv() => match record {
+                Ok(record) => break record.detach(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read exchange.usage");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            },
+        }
+    };
+    let mut batch = vec![first];
+    let until = tokio::time::Instant::now() + config.batch_linger;
+    while batch.len() < config.batch_size {
+        match tokio::time::timeout_at(until, consumer.recv()).await {
+            Ok(Ok(record)) => batch.push(record.detach()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read exchange.usage");
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Stores a batch, dead-lettering what cannot be read; retries the database until it succeeds. False only when
+/// shutdown interrupted it.
+async fn store(
+    batch: &[OwnedMessage],
+    repository: &Repository,
+    producer: &Producer,
+    metrics: &MeteringMetrics,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut seen = HashSet::with_capacity(batch.len());
+    for record in batch {
+        let row = decode::<UsageRecord>(record)
+            .map_err(|e| e.to_string())
+            .and_then(|r| validate(&r.value).map_err(|e| format!("UsageRecord.{e}")));
+        match row {
+            Ok(row) if seen.insert(row.request_id.clone()) => rows.push(row),
+            Ok(_) => metrics.count("duplicate", 1),
+            Err(reason) => {
+                if !dead_letter(producer, record, &reason, shutdown).await {
+                    return false;
+                }
+                metrics.count("dead_lettered", 1);
+            }
+        }
+    }
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match repository.insert_usage(&rows).await {
+            Ok(inserted) => {
+                metrics.count("stored", inserted);
+                metrics.count("duplicate", rows.len() as u64 - inserted);
+                return true;
+            }
+            Err(e) => tracing::warn!(error = %e, retry_in = ?backoff, "cannot store usage; retrying"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
+async fn dead_letter(producer: &Producer, record: &OwnedMessage, reason: &str, shutdown: &CancellationToken) -> bool {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match producer.dead_letter(record, reason).await {
+            Ok(_) => return true,
+            Err(e) => tracing::error!(error = %e, reason, "cannot dead-letter a usage record; retrying"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> UsageRecord {
+        let account: MemberId = "UZ/COM/207028220".parse().expect("id");
+        let consumer: SubsystemId = "UZ/COM/207028220/kyc-check".parse().expect("id");
+        let service: ServiceId = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse().expect("id");
+        UsageRecord {
+            event_id: "e".into(),
+            request_id: "r-1".into(),
+            account: Some((&account).into()),
+            consumer: Some((&consumer).into()),
+            service: Some((&service).into()),
+            provider: Some(service.provider().into()),
+            contract_reference: "DDP-2026-001".into(),
+            received_at: Some(koprik_proto::time::timestamp(chrono::Utc::now())),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_record_becomes_a_row() {
+        let row = validate(&record()).expect("valid");
+        assert_eq!(row.account, "UZ/COM/207028220");
+        assert_eq!(row.provider, "UZ/GOV/201122919");
+    }
+
+    #[test]
+    fn malformed_records_name_the_field() {
+        let mut r = record();
+        r.request_id.clear();
+        assert_eq!(validate(&r).expect_err("id").field, "request_id");
+        let mut r = record();
+        r.provider = Some((&"UZ/GOV/200935935".parse::<MemberId>().expect("id")).into());
+        assert_eq!(validate(&r).expect_err("provider").field, "provider");
+        let mut r = record();
+        r.received_at = None;
+        assert_eq!(validate(&r).expect_err("time").field, "received_at");
+        let mut r = record();
+        r.contract_reference = " ".into();
+        assert_eq!(validate(&r).expect_err("contract").field, "contract_reference");
+    }
+}

@@ -1,0 +1,279 @@
+//! What billing's integration tests share: billing on a real database and a real Tansu broker, usage records
+//! produced the way the gateway produces them, and contract and BCA builders.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use koprik_billing::config::{InvoicingConfig, MeteringConfig, OutboxConfig};
+use koprik_billing::{run, BillingConfig, Listeners};
+use koprik_kafka::topics::EXCHANGE_USAGE;
+use koprik_kafka::Producer;
+use koprik_proto::billing::base_amounts_client::BaseAmountsClient;
+use koprik_proto::billing::contracts_client::ContractsClient;
+use koprik_proto::billing::invoices_client::InvoicesClient;
+use koprik_proto::billing::payments_client::PaymentsClient;
+use koprik_proto::billing::revenue_client::RevenueClient;
+use koprik_proto::billing::{
+    Contract, CreateContractRequest, GetInvoiceRequest, Invoice, IssueInvoicesRequest, RecordPaymentRequest,
+    SetBaseAmountRequest, Tariff, Tier, TierMode,
+};
+use koprik_proto::events::UsageRecord;
+use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
+use koprik_proto::tonic::transport::Channel;
+use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
+use koprik_runtime::CancellationToken;
+use koprik_testkit::{Broker, TestDatabase};
+use tokio::net::TcpListener;
+
+/// The DDP consumer (a bank) and its system.
+pub const ACCOUNT: &str = "UZ/COM/207028220";
+pub const CONSUMER: &str = "UZ/COM/207028220/kyc-check";
+/// The civil registry's person service.
+pub const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
+/// The tax committee's company service.
+pub const OTHER_SERVICE: &str = "UZ/GOV/200935935/tax-registry/company-by-stir/v1";
+/// The contract.
+pub const CONTRACT: &str = "DDP-2026-0042";
+/// 375 000 soʻm.
+pub const BCA: i64 = 37_500_000;
+
+/// A running billing service.
+pub struct Harness {
+    pub channel: Channel,
+    pub broker: Broker,
+    pub db: TestDatabase,
+    pub producer: Producer,
+    pub metrics: std::net::SocketAddr,
+    grpc: std::net::SocketAddr,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts billing on a fresh database and broker. Invoices are issued only when a test asks (the loop's grace is
+/// a year), and metering writes small batches.
+pub async fn start() -> Harness {
+    koprik_testkit::init_logs();
+    let broker = Broker::start().await;
+    let db = TestDatabase::create().await;
+    let producer = Producer::new(&broker.kafka_config(), "usage-test").expect("producer");
+    let mut h = Harness {
+        channel: Channel::from_static("http://127.0.0.1:1").connect_lazy(),
+        broker,
+        db,
+        producer,
+        metrics: "127.0.0.1:1".parse().expect("addr"),
+        grpc: "127.0.0.1:1".parse().expect("addr"),
+        shutdown: CancellationToken::new(),
+        task: None,
+    };
+    h.launch().await;
+    h
+}
+
+impl Harness {
+    fn config(&self, grpc: std::net::SocketAddr, metrics: std::net::SocketAddr) -> BillingConfig {
+        BillingConfig {
+            grpc: GrpcServerConfig::plain(grpc),
+            metrics: MetricsConfig { listen: metrics },
+            database: self.db.config(),
+            kafka: self.broker.kafka_config(),
+            outbox: OutboxConfig { poll_interval: Duration::from_millis(100), batch_size: 100 },
+            metering: MeteringConfig {
+                batch_size: 50,
+                batch_linger: Duration::from_millis(10),
+                ..BillingConfig::default().metering
+            },
+            invoicing: InvoicingConfig {
+                grace: Duration::from_secs(365 * 24 * 3600),
+                interval: Duration::from_millis(200),
+            },
+            ..BillingConfig::default()
+        }
+    }
+
+    async fn launch(&mut self) {
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
+        let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
+        let (grpc_addr, metrics_addr) = (grpc.local_addr().expect("addr"), metrics.local_addr().expect("addr"));
+        let config = self.config(grpc_addr, metrics_addr);
+        self.shutdown = CancellationToken::new();
+        self.task = Some(tokio::spawn(run(config, Listeners { grpc, metrics }, self.shutdown.clone())));
+        self.channel = connect(grpc_addr).await;
+        self.grpc = grpc_addr;
+        self.metrics = metrics_addr;
+    }
+
+    /// Kills billing without a graceful shutdown (the task is aborted wherever it is), then starts it again on the
+    /// same database and broker.
+    pub async fn crash_and_restart(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        self.launch().await;
+    }
+
+    /// Stops billing and checks it stopped cleanly.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.expect("billing task").expect("billing stopped cleanly");
+        }
+    }
+
+    pub fn base_amounts(&self) -> BaseAmountsClient<Channel> {
+        BaseAmountsClient::new(self.channel.clone())
+    }
+    pub fn contracts(&self) -> ContractsClient<Channel> {
+        ContractsClient::new(self.channel.clone())
+    }
+    pub fn invoices(&self) -> InvoicesClient<Channel> {
+        InvoicesClient::new(self.channel.clone())
+    }
+    pub fn payments(&self) -> PaymentsClient<Channel> {
+        PaymentsClient::new(self.channel.clone())
+    }
+    pub fn revenue(&self) -> RevenueClient<Channel> {
+        RevenueClient::new(self.channel.clone())
+    }
+
+    /// Records a BCA.
+    pub async fn set_bca(&self, effective_from: &str, amount_tiyin: i64) {
+        self.base_amounts()
+            .set_base_amount(SetBaseAmountRequest {
+                effective_from: effective_from.into(),
+                amount_tiyin,
+                decree: format!("test decree for {effective_from}"),
+            })
+            .await
+            .expect("BCA recorded");
+    }
+
+    /// Records `CONTRACT` for `ACCOUNT` with `tiers`, valid through 2030, due 10 days after each month.
+    pub async fn contract(&self, mode: TierMode, tiers: &[(u64, u32)]) -> Contract {
+        self.contracts()
+            .create_contract(contract_request(CONTRACT, mode, tiers))
+            .await
+            .expect("contract recorded")
+            .into_inner()
+    }
+
+    /// Produces usage records on `exchange.usage` as the gateway does (keyed by account).
+    pub async fn produce(&self, records: &[UsageRecord]) {
+        for record in records {
+            self.producer
+                .publish(EXCHANGE_USAGE, ACCOUNT, record, &record.event_id, None)
+                .await
+                .expect("usage record produced");
+        }
+    }
+
+    /// Waits until `n` distinct requests are stored.
+    pub async fn wait_for_usage(&self, n: u64) {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let db = sea_orm::Database::connect(self.db.url()).await.expect("db");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let stored = koprik_billing::store::usage_event::Entity::find().count(&db).await.unwrap_or(0);
+            if stored >= n {
+                assert_eq!(stored, n, "more usage stored than produced");
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "only {stored} of {n} usage records stored");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Issues the invoices of `period` and returns `CONTRACT`'s.
+    pub async fn issue(&self, period: &str) -> Invoice {
+        let issued = self
+            .invoices()
+            .issue_invoices(IssueInvoicesRequest { period: period.into() })
+            .await
+            .expect("invoices issued")
+            .into_inner()
+            .invoices;
+        issued.into_iter().find(|i| i.contract_reference == CONTRACT).expect("the contract's invoice")
+    }
+
+    /// The invoice `number`.
+    pub async fn invoice(&self, number: &str) -> Invoice {
+        self.invoices()
+            .get_invoice(GetInvoiceRequest { number: number.into(), contract_reference: String::new() })
+            .await
+            .expect("invoice")
+            .into_inner()
+    }
+
+    /// Pays `amount` through channel "test-bank" under `id`, naming `invoice` when given.
+    pub async fn pay(&self, id: &str, amount_tiyin: i64, invoice: &str) -> koprik_proto::billing::Payment {
+        self.payments().record_payment(payment(id, amount_tiyin, invoice)).await.expect("payment recorded").into_inner()
+    }
+}
+
+/// A payment report from channel "test-bank".
+pub fn payment(id: &str, amount_tiyin: i64, invoice: &str) -> RecordPaymentRequest {
+    RecordPaymentRequest {
+        channel: "test-bank".into(),
+        channel_payment_id: id.into(),
+        account: Some((&ACCOUNT.parse::<MemberId>().expect("id")).into()),
+        amount_tiyin,
+        invoice_number: invoice.into(),
+        paid_at: Some(koprik_proto::time::timestamp(Utc::now())),
+    }
+}
+
+/// A contract request for `ACCOUNT`.
+pub fn contract_request(reference: &str, mode: TierMode, tiers: &[(u64, u32)]) -> CreateContractRequest {
+    CreateContractRequest {
+        reference: reference.into(),
+        account: Some((&ACCOUNT.parse::<MemberId>().expect("id")).into()),
+        valid_from: "2026-01-01".into(),
+        valid_until: "2030-12-31".into(),
+        tariff: Some(Tariff {
+            mode: mode as i32,
+            tiers: tiers
+                .iter()
+                .map(|&(from_request, rate_basis_points)| Tier { from_request, rate_basis_points })
+                .collect(),
+        }),
+        payment_terms_days: 10,
+    }
+}
+
+/// A usage record of `service` received at `at`.
+pub fn usage(request_id: &str, service: &str, at: DateTime<Utc>) -> UsageRecord {
+    let service: ServiceId = service.parse().expect("service id");
+    let consumer: SubsystemId = CONSUMER.parse().expect("consumer id");
+    UsageRecord {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        request_id: request_id.into(),
+        account: Some(consumer.member().into()),
+        consumer: Some((&consumer).into()),
+        service: Some((&service).into()),
+        provider: Some(service.provider().into()),
+        grant_id: "grant-1".into(),
+        contract_reference: CONTRACT.into(),
+        data_items: vec!["full_name".into()],
+        received_at: Some(koprik_proto::time::timestamp(at)),
+        answered_at: Some(koprik_proto::time::timestamp(at)),
+        gateway: "gateway-1".into(),
+    }
+}
+
+/// A time in Tashkent, `YYYY-MM-DDTHH:MM:SS`.
+pub fn tashkent(local: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("{local}+05:00")).expect("time").with_timezone(&Utc)
+}
+
+async fn connect(addr: std::net::SocketAddr) -> Channel {
+    for _ in 0..400 {
+        if let Ok(channel) = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("billing did not start on {addr}");
+}
