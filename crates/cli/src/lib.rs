@@ -6,12 +6,14 @@
 //! - [`processes`]: child processes with logs and graceful stop.
 //! - [`commands`]: registry administration, calls through the gateway, the audit trail.
 //! - [`demo`]: the demo organisations, services and grant, seeded idempotently.
+//! - [`demo_billing`]: the demo BCA schedule and the demo bank's contract.
 //! - [`officer`]: preparing and signing a request as a consumer's officer.
 //! - [`dev_pki`]: the development CA and certificates of `koprik up` and the end-to-end sandbox.
 //! - [`show`]: terminal renderings.
 
 pub mod commands;
 pub mod demo;
+pub mod demo_billing;
 pub mod dev_pki;
 pub mod officer;
 pub mod processes;

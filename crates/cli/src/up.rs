@@ -33,9 +33,9 @@ pub struct UpArgs {
     /// Kafka port of the broker.
     #[arg(long, default_value_t = 9092)]
     pub kafka_port: u16,
-    /// First of the ports for the services: registry gRPC, gateway gRPC, adapter gRPC are this and the next two;
-    /// their metrics endpoints are 100 above (default 50151-50153), the registry's public HTTP export 200 above
-    /// (default 50251).
+    /// First of the ports for the services: registry, gateway, adapter and billing gRPC are this and the next
+    /// three; their metrics endpoints are 100 above (default 50151-50154), the registry's public HTTP export 200
+    /// above (default 50251).
     #[arg(long, default_value_t = 50051, value_parser = clap::value_parser!(u16).range(1024..=65000))]
     pub base_port: u16,
     /// Stop everything after the demo exchange instead of running until Ctrl-C.
@@ -51,12 +51,19 @@ struct Endpoints {
     registry: SocketAddr,
     gateway: SocketAddr,
     adapter: SocketAddr,
+    billing: SocketAddr,
 }
 
 impl Endpoints {
     fn new(args: &UpArgs) -> Self {
         let addr = |offset: u16| SocketAddr::from(([127, 0, 0, 1], args.base_port + offset));
-        Self { kafka: format!("127.0.0.1:{}", args.kafka_port), registry: addr(0), gateway: addr(1), adapter: addr(2) }
+        Self {
+            kafka: format!("127.0.0.1:{}", args.kafka_port),
+            registry: addr(0),
+            gateway: addr(1),
+            adapter: addr(2),
+            billing: addr(3),
+        }
     }
 
     fn metrics(addr: SocketAddr) -> SocketAddr {
@@ -219,6 +226,13 @@ async fn start_and_demo(
     env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("gateway.db").display())));
     start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &client_tls, running).await?;
 
+    let mut env = common_env(&endpoints.kafka, endpoints.billing, &tls("billing", false)?);
+    env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("billing.db").display())));
+    start_service("billing", &sibling("koprik-billing")?, &env, logs, endpoints.billing, &client_tls, running).await?;
+    let billing = crate::commands::connect(&format!("https://{}", endpoints.billing), &client_tls).await?;
+    crate::demo_billing::seed(billing).await?;
+    println!("billing    BCA schedule and contract {} of {} (graduated tiers)", demo::DDP_CONTRACT, demo::DDP_CONSUMER);
+
     demo_exchange(endpoints, pki, &kafka, &demo_call(&keys_dir, public_service)).await?;
     Ok(public_service)
 }
@@ -380,6 +394,11 @@ fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, pki: &DevPki, public_s
         "  adapter (health)     https://{}    metrics http://{}/metrics",
         endpoints.adapter,
         Endpoints::metrics(endpoints.adapter)
+    );
+    println!(
+        "  billing gRPC         https://{}    metrics http://{}/metrics",
+        endpoints.billing,
+        Endpoints::metrics(endpoints.billing)
     );
     println!("  development CA       {}", pki.ca_cert().display());
     println!("  client certificates  {}/clients/ (one per demo consumer)", pki.dir().display());

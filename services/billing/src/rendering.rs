@@ -57,9 +57,9 @@ th {{ background: #eee; }} td.n {{ text-align: right; white-space: nowrap; }}
         number = escape(if invoice.number.is_empty() { "(loyiha / draft)" } else { &invoice.number }),
     );
     if status == InvoiceStatus::Void {
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<p class=\"void\">BEKOR QILINGAN / VOID — kredit-nota / credit note № {}: {}</p>\n",
+            "<p class=\"void\">BEKOR QILINGAN / VOID — kredit-nota / credit note № {}: {}</p>",
             escape(&invoice.credit_note_number),
             escape(&invoice.void_reason)
         );

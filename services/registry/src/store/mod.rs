@@ -17,7 +17,6 @@ pub mod grant;
 #[allow(missing_docs)]
 pub mod organization;
 #[allow(missing_docs)]
-#[allow(missing_docs)]
 pub mod public_service_application;
 #[allow(missing_docs)]
 pub mod public_service_entry;
