@@ -73,6 +73,7 @@ def main() -> int:
     parser.add_argument("--public-service", type=int, required=True)
     parser.add_argument("--ca", required=True, help="the CA the gateway's certificate chains to (PEM)")
     parser.add_argument("--clients", required=True, help="directory of <subsystem with '/' as '_'>.pem|key")
+    parser.add_argument("--billing", help="billing's gRPC address: also check billing as a finance system would")
     args = parser.parse_args()
     sys.path.insert(0, args.generated)
 
@@ -180,7 +181,111 @@ def main() -> int:
             print(f"kafka client: audit {record.request_id} {events_pb2.AuditOutcome.Name(record.outcome)}")
     consumer.close()
     assert not wanted, f"audit records not found: {wanted}"
+    if args.billing:
+        billing(args, bank)
     return 0
+
+
+def billing(args, bank) -> None:
+    """A finance system's view of billing: a usage record of two months ago (as the gateway wrote it then) is
+    invoiced, the invoice is printed and paid, and the InvoiceEvents are read from billing.invoices with a plain
+    Kafka consumer and decoded with the classes generated from the published .proto files."""
+    import datetime
+
+    import grpc
+    from confluent_kafka import Consumer, Producer
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from koprik.billing.v1 import billing_pb2, billing_pb2_grpc
+    from koprik.common.v1 import common_pb2
+    from koprik.events.v1 import events_pb2
+
+    with open(args.ca, "rb") as ca:
+        credentials = grpc.ssl_channel_credentials(root_certificates=ca.read())
+    channel = grpc.secure_channel(args.billing, credentials, options=[("grpc.ssl_target_name_override", "localhost")])
+    invoices = billing_pb2_grpc.InvoicesStub(channel)
+    payments = billing_pb2_grpc.PaymentsStub(channel)
+
+    tashkent = datetime.timezone(datetime.timedelta(hours=5))
+    first = datetime.datetime.now(tashkent).date().replace(day=1)
+    month = (first.month - 3) % 12 + 1
+    year = first.year - (1 if first.month <= 2 else 0)
+    received = datetime.datetime(year, month, 10, 10, 0, tzinfo=tashkent)
+    period = f"{year:04d}-{month:02d}"
+    at = Timestamp()
+    at.FromDatetime(received.astimezone(datetime.timezone.utc))
+    request_id = str(uuid.uuid4())
+    service = common_pb2.ServiceId(
+        subsystem=common_pb2.SubsystemId(
+            member=common_pb2.MemberId(instance="UZ", member_class="GOV", member_code="201122919"),
+            subsystem_code="civil-registry",
+        ),
+        service_code="person-by-pinfl",
+        version="v1",
+    )
+    usage = events_pb2.UsageRecord(
+        event_id=str(uuid.uuid4()),
+        request_id=request_id,
+        account=bank,
+        consumer=common_pb2.SubsystemId(member=bank, subsystem_code="kyc-check"),
+        service=service,
+        provider=service.subsystem.member,
+        contract_reference="DDP-2026/0001",
+        received_at=at,
+        answered_at=at,
+        gateway="gateway-1",
+    )
+    producer = Producer({"bootstrap.servers": args.kafka})
+    headers = [("koprik-event-id", usage.event_id), ("koprik-type", "koprik.events.v1.UsageRecord")]
+    producer.produce("exchange.usage", key="UZ/COM/207028220", value=usage.SerializeToString(), headers=headers)
+    assert producer.flush(10) == 0, "the usage record was not delivered"
+
+    deadline = time.time() + 20
+    invoice = None
+    while invoice is None and time.time() < deadline:
+        issued = invoices.IssueInvoices(billing_pb2.IssueInvoicesRequest(period=period), timeout=10).invoices
+        invoice = next((i for i in issued if i.contract_reference == "DDP-2026/0001"), None)
+        if invoice is None:
+            time.sleep(0.2)
+    assert invoice is not None, f"no invoice issued for {period}"
+    assert len(invoice.number) == 14 and invoice.requests >= 1, invoice
+    page = invoices.RenderInvoice(billing_pb2.RenderInvoiceRequest(number=invoice.number), timeout=10)
+    assert invoice.number in page.content.decode(), "the printed invoice names its number"
+    print(f"billing client: invoice {invoice.number} for {period}: {invoice.requests} request(s), "
+          f"{invoice.total_tiyin / 100:.2f} UZS, due {invoice.due_on}")
+    paid_at = Timestamp()
+    paid_at.GetCurrentTime()
+    payment = payments.RecordPayment(
+        billing_pb2.RecordPaymentRequest(
+            channel="interop-bank", channel_payment_id=f"IB-{invoice.number}", account=bank,
+            amount_tiyin=invoice.total_tiyin - invoice.paid_tiyin, invoice_number=invoice.number, paid_at=paid_at,
+        ),
+        timeout=10,
+    )
+    print(f"billing client: payment {payment.id} applied {[a.amount_tiyin for a in payment.allocations]}")
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": args.kafka,
+            "group.id": f"finance-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    consumer.subscribe(["billing.invoices"])
+    wanted = {events_pb2.INVOICE_EVENT_KIND_ISSUED, events_pb2.INVOICE_EVENT_KIND_PAID}
+    deadline = time.time() + 30
+    while wanted and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is None or message.error():
+            continue
+        headers = dict(message.headers() or [])
+        assert headers.get("koprik-type") == b"koprik.events.v1.InvoiceEvent", headers
+        event = events_pb2.InvoiceEvent.FromString(message.value())
+        if event.invoice.number == invoice.number:
+            wanted.discard(event.kind)
+            print(f"kafka client: billing.invoices {events_pb2.InvoiceEventKind.Name(event.kind)} {event.invoice.number}")
+    consumer.close()
+    assert not wanted, f"invoice events not found: {wanted}"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 //! Metering: reads `exchange.usage` and stores each billable request once. Records are taken in batches; a
 //! batch is one database transaction (request ids already stored are skipped), and its offsets are committed only
-//! after that transaction, so a crash at any point replays the batch and the replay stores nothing twice. A
+//! after that transaction, so a crash at any point replays the batch and the replay stores nothing twice. The next
+//! batch is read and decoded while the previous one is being stored. A
 //! record that cannot be read goes to `exchange.usage.dlq` before its offset is committed.
 //!
 //! Only delivered DDP exchanges are billable, and the gateway writes a usage record for those alone: a refused
 //! request, or one the provider failed, never reaches billing.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use koprik_kafka::offsets::commit_offsets;
@@ -76,7 +78,15 @@ pub fn validate(record: &UsageRecord) -> Result<UsageRow, FieldError> {
     })
 }
 
-/// Reads `exchange.usage` until `shutdown`.
+/// A batch read and decoded, waiting to be stored: its rows and the offsets to commit once they are.
+struct Decoded {
+    rows: Vec<UsageRow>,
+    offsets: BTreeMap<(String, i32), i64>,
+}
+
+/// Reads `exchange.usage` until `shutdown`. Reading and decoding the next batch overlaps storing the previous
+/// one: the reader hands batches to one writer through a one-slot channel, and the writer stores them in order
+/// and commits each batch's offsets after its transaction.
 pub async fn run(
     consumer: StreamConsumer,
     repository: Repository,
@@ -85,21 +95,32 @@ pub async fn run(
     metrics: MeteringMetrics,
     shutdown: CancellationToken,
 ) {
-    loop {
-        let Some(batch) = next_batch(&consumer, &config, &shutdown).await else { return };
-        if !store(&batch, &repository, &producer, &metrics, &shutdown).await {
-            // Shutting down with the batch not stored: its offsets stay uncommitted and it is read again.
-            return;
+    let consumer = Arc::new(consumer);
+    let (batches, mut to_store) = tokio::sync::mpsc::channel::<Decoded>(1);
+    let writer = {
+        let (consumer, metrics, shutdown) = (Arc::clone(&consumer), metrics.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            while let Some(batch) = to_store.recv().await {
+                if !store(&batch.rows, &repository, &metrics, &shutdown).await {
+                    // Shutting down with the batch not stored: its offsets stay uncommitted; it is read again.
+                    return;
+                }
+                if let Err(e) = commit_offsets(&consumer, &batch.offsets) {
+                    tracing::warn!(error = %e, "cannot commit usage offsets; the batch is read again after a restart (stored once)");
+                }
+                metrics.batches.inc();
+            }
+        })
+    };
+    while let Some(batch) = next_batch(&consumer, &config, &shutdown).await {
+        let Some(decoded) = decode_batch(&batch, &producer, &metrics, &shutdown).await else { break };
+        if batches.send(decoded).await.is_err() {
+            break;
         }
-        let mut offsets = BTreeMap::new();
-        for record in &batch {
-            let next = offsets.entry((record.topic().to_owned(), record.partition())).or_insert(0);
-            *next = (*next).max(record.offset() + 1);
-        }
-        if let Err(e) = commit_offsets(&consumer, &offsets) {
-            tracing::warn!(error = %e, "cannot commit usage offsets; the batch is read again after a restart (stored once)");
-        }
-        metrics.batches.inc();
+    }
+    drop(batches);
+    if let Err(e) = writer.await {
+        tracing::error!(error = %e, "the usage writer failed");
     }
 }
 
@@ -136,18 +157,20 @@ async fn next_batch(
     Some(batch)
 }
 
-/// Stores a batch, dead-lettering what cannot be read; retries the database until it succeeds. False only when
-/// shutdown interrupted it.
-async fn store(
+/// Decodes a batch, dead-lettering what cannot be read, and notes its offsets. None only when shutdown
+/// interrupted a dead-letter write.
+async fn decode_batch(
     batch: &[OwnedMessage],
-    repository: &Repository,
     producer: &Producer,
     metrics: &MeteringMetrics,
     shutdown: &CancellationToken,
-) -> bool {
+) -> Option<Decoded> {
     let mut rows = Vec::with_capacity(batch.len());
     let mut seen = HashSet::with_capacity(batch.len());
+    let mut offsets = BTreeMap::new();
     for record in batch {
+        let next = offsets.entry((record.topic().to_owned(), record.partition())).or_insert(0);
+        *next = (*next).max(record.offset() + 1);
         let row = decode::<UsageRecord>(record)
             .map_err(|e| e.to_string())
             .and_then(|r| validate(&r.value).map_err(|e| format!("UsageRecord.{e}")));
@@ -156,15 +179,26 @@ async fn store(
             Ok(_) => metrics.count("duplicate", 1),
             Err(reason) => {
                 if !dead_letter(producer, record, &reason, shutdown).await {
-                    return false;
+                    return None;
                 }
                 metrics.count("dead_lettered", 1);
             }
         }
     }
+    Some(Decoded { rows, offsets })
+}
+
+/// Stores rows in one transaction, retrying the database until it succeeds. False only when shutdown
+/// interrupted it.
+async fn store(
+    rows: &[UsageRow],
+    repository: &Repository,
+    metrics: &MeteringMetrics,
+    shutdown: &CancellationToken,
+) -> bool {
     let mut backoff = Duration::from_millis(200);
     loop {
-        match repository.insert_usage(&rows).await {
+        match repository.insert_usage(rows).await {
             Ok(inserted) => {
                 metrics.count("stored", inserted);
                 metrics.count("duplicate", rows.len() as u64 - inserted);

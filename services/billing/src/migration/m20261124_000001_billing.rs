@@ -286,24 +286,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Only unbilled requests are looked up by contract and time (metering adds them, issuing marks them
+        // billed): a partial index stays small and marking a request billed only removes it from the index.
+        // The same statement on PostgreSQL and SQLite.
         manager
-            .create_index(
-                Index::create()
-                    .name("usage_events_unbilled")
-                    .table(UsageEvents::Table)
-                    .col(UsageEvents::ContractReference)
-                    .col(UsageEvents::InvoiceNumber)
-                    .col(UsageEvents::ReceivedAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("usage_events_invoice")
-                    .table(UsageEvents::Table)
-                    .col(UsageEvents::InvoiceNumber)
-                    .to_owned(),
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX usage_events_unbilled ON usage_events (contract_reference, received_at) \
+                 WHERE invoice_number IS NULL",
             )
             .await?;
         manager

@@ -4,15 +4,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Utc};
-use futures::TryStreamExt;
 use koprik_proto::billing::{self as pb, InvoiceStatus};
 use koprik_proto::events::InvoiceEventKind;
 use koprik_proto::ids::MemberId;
 use koprik_proto::time::timestamp;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::{add_credit, contracts, lock_account, post, restate_standing, Repository};
@@ -66,24 +65,18 @@ impl Repository {
             return Ok(IssueOutcome::Existing(load(&txn, existing).await?));
         }
         let number = next_number(&txn, local_date(now).year()).await?;
-        // Mark first, then rate what was marked: a request committed by metering after this statement stays
-        // unbilled for the next invoice instead of being marked without being priced.
-        let marked = usage_event::Entity::update_many()
-            .col_expr(usage_event::Column::InvoiceNumber, Expr::value(number.clone()))
-            .filter(usage_event::Column::ContractReference.eq(contract_reference))
-            .filter(usage_event::Column::InvoiceNumber.is_null())
-            .filter(usage_event::Column::ReceivedAt.lt(period.ends_at()))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if marked == 0 {
+        // One statement marks the unbilled requests with the new number and returns them, so what is rated is
+        // exactly what was marked: a request metered concurrently is either marked here or left unbilled for the
+        // next invoice, never marked without being priced.
+        let marked = mark_unbilled(&txn, contract_reference, period, &number).await?;
+        if marked.is_empty() {
             txn.rollback().await?;
             return Ok(IssueOutcome::NothingToBill);
         }
         let tariff = contracts::tariff(&contract)?;
         let schedule = Self::schedule(&txn).await?;
-        let (lines, late) =
-            rate(&txn, &tariff, &schedule, marked, period, usage_event::Column::InvoiceNumber.eq(&number)).await?;
+        let requests = marked.len() as u64;
+        let (lines, late) = rate_rows(&tariff, &schedule, period, marked)?;
         let total: i64 = lines.iter().map(|l| l.amount).sum();
         let notes: Vec<String> = late
             .iter()
@@ -95,7 +88,7 @@ impl Repository {
             contract_reference: Set(contract.reference.clone()),
             period: Set(period.to_string()),
             status: Set(STATUS_ISSUED.to_owned()),
-            requests: Set(i64::try_from(marked).unwrap_or(i64::MAX)),
+            requests: Set(i64::try_from(requests).unwrap_or(i64::MAX)),
             total_tiyin: Set(total),
             paid_tiyin: Set(0),
             due_on: Set(due_on(period, u32::try_from(contract.payment_terms_days).unwrap_or(0)).to_string()),
@@ -288,10 +281,11 @@ impl Repository {
             }
         }
         let in_draft = unbilled().and(usage_event::Column::ReceivedAt.lt(period.ends_at()));
-        let count = usage_event::Entity::find().filter(in_draft.clone()).count(&self.db).await?;
+        let rows = select_rows(&self.db, in_draft).await?;
+        let count = rows.len() as u64;
         let tariff = contracts::tariff(&contract)?;
         let schedule = Self::schedule(&self.db).await?;
-        let (lines, late) = rate(&self.db, &tariff, &schedule, count, period, in_draft).await?;
+        let (lines, late) = rate_rows(&tariff, &schedule, period, rows)?;
         let account: MemberId = contract.account.parse().map_err(|e: koprik_proto::FieldError| {
             BillingError::FailedPrecondition(format!("stored contract account: {e}"))
         })?;
@@ -406,35 +400,82 @@ async fn next_number(txn: &DatabaseTransaction, year: i32) -> Result<String, Bil
     Ok(invoice_number::format(year, last))
 }
 
-/// Prices the usage rows matching `filter` (`count` of them) in receipt order; also counts the rows received
-/// before `period` (late), by their own period.
-async fn rate<C: ConnectionTrait + sea_orm::StreamTrait>(
-    db: &C,
+/// A request as rating needs it: time of receipt, request id, service, provider.
+type Marked = (DateTime<Utc>, String, String, String);
+
+/// Marks the contract's unbilled requests received before the end of `period` with `number`; returns them.
+async fn mark_unbilled(
+    txn: &DatabaseTransaction,
+    contract_reference: &str,
+    period: Period,
+    number: &str,
+) -> Result<Vec<Marked>, BillingError> {
+    use usage_event::Column;
+    let statement = sea_orm::sea_query::Query::update()
+        .table(usage_event::Entity)
+        .value(Column::InvoiceNumber, number)
+        .and_where(Column::ContractReference.eq(contract_reference))
+        .and_where(Column::InvoiceNumber.is_null())
+        .and_where(Column::ReceivedAt.lt(period.ends_at()))
+        .returning(sea_orm::sea_query::Query::returning().columns([
+            Column::ReceivedAt,
+            Column::RequestId,
+            Column::Service,
+            Column::Provider,
+        ]))
+        .to_owned();
+    let rows = txn.query_all(txn.get_database_backend().build(&statement)).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<DateTime<Utc>>("", "received_at")?,
+                row.try_get::<String>("", "request_id")?,
+                row.try_get::<String>("", "service")?,
+                row.try_get::<String>("", "provider")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .map_err(BillingError::from)
+}
+
+/// Prices `rows` in receipt order (then request id); also counts the rows received before `period` (late), by
+/// their own period.
+fn rate_rows(
     tariff: &crate::tariff::Tariff,
     schedule: &crate::base_amount::Schedule,
-    count: u64,
     period: Period,
-    filter: sea_orm::sea_query::SimpleExpr,
+    mut rows: Vec<Marked>,
 ) -> Result<(Vec<Line>, BTreeMap<Period, u64>), BillingError> {
-    let mut rater = Rater::new(tariff, schedule, count);
+    rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let mut rater = Rater::new(tariff, schedule, rows.len() as u64);
     let mut late = BTreeMap::new();
-    let mut rows = usage_event::Entity::find()
-        .select_only()
-        .columns([usage_event::Column::ReceivedAt, usage_event::Column::Service, usage_event::Column::Provider])
-        .filter(filter)
-        .order_by_asc(usage_event::Column::ReceivedAt)
-        .order_by_asc(usage_event::Column::RequestId)
-        .into_tuple::<(DateTime<Utc>, String, String)>()
-        .stream(db)
-        .await?;
-    while let Some((received_at, service, provider)) = rows.try_next().await? {
-        rater.add(received_at, &service, &provider)?;
-        let own = Period::of(received_at);
+    for (received_at, _, service, provider) in &rows {
+        rater.add(*received_at, service, provider)?;
+        let own = Period::of(*received_at);
         if own < period {
             *late.entry(own).or_default() += 1;
         }
     }
     Ok((rater.finish(), late))
+}
+
+/// The usage rows matching `filter`, as rating needs them.
+async fn select_rows<C: ConnectionTrait>(
+    db: &C,
+    filter: sea_orm::sea_query::SimpleExpr,
+) -> Result<Vec<Marked>, BillingError> {
+    Ok(usage_event::Entity::find()
+        .select_only()
+        .columns([
+            usage_event::Column::ReceivedAt,
+            usage_event::Column::RequestId,
+            usage_event::Column::Service,
+            usage_event::Column::Provider,
+        ])
+        .filter(filter)
+        .into_tuple::<Marked>()
+        .all(db)
+        .await?)
 }
 
 /// Applies `amount` to the invoice `row`, from `payment_id` or (None) the account's credit; an invoice paid in

@@ -221,7 +221,8 @@ pub fn payment(id: &str, amount_tiyin: i64, invoice: &str) -> RecordPaymentReque
         account: Some((&ACCOUNT.parse::<MemberId>().expect("id")).into()),
         amount_tiyin,
         invoice_number: invoice.into(),
-        paid_at: Some(koprik_proto::time::timestamp(Utc::now())),
+        // A channel repeating a report repeats its time too.
+        paid_at: Some(koprik_proto::time::timestamp(tashkent("2026-11-20T10:00:00"))),
     }
 }
 
