@@ -41,8 +41,10 @@ interop: tansu ## Python client and Kafka reader against a running stack; the CL
 	tests/interop/run
 
 bench: tansu ## Exchange latency and throughput, and billing's rating rate on PostgreSQL (optimised builds).
-	$(CARGO) bench -p koprik-e2e --bench exchange
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) bench -p koprik-billing --bench metering
+	@status=0; \
+	DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) bench -p koprik-e2e --bench exchange || status=1; \
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) bench -p koprik-billing --bench metering || status=1; \
+	exit $$status
 
 lint: ## Formatting and clippy with warnings as errors.
 	$(CARGO) fmt --all -- --check
