@@ -1,6 +1,6 @@
 //! The adapter against a real Tansu broker and a real gRPC backend (a test agency implementing
 //! `koprik.provider.v1.DataProvider` in-process): answers, relayed failures, a backend that is down, expired
-//! requests and undecodable records.
+//! requests and undecodable records, and a slow request that does not hold up the others.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -29,7 +29,10 @@ const PROVIDER: &str = "UZ/GOV/201122919";
 const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
 const REPLIES: &str = "exchange.replies.adapter-test";
 
-/// A test agency: answers for one PINFL, refuses another, fails on a third.
+/// A PINFL the test agency takes three seconds to answer.
+const SLOW_PINFL: &str = "50101010000001";
+
+/// A test agency: answers for one PINFL, refuses another, answers a third slowly, fails on the rest.
 struct Agency;
 
 #[tonic::async_trait]
@@ -46,6 +49,11 @@ impl DataProvider for Agency {
                 content_type: "application/json".into(),
             })),
             "40211921800143" => Err(Status::failed_precondition("the record is sealed by court order")),
+            // A slow lookup (an archive on tape): answered after three seconds.
+            SLOW_PINFL => {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Ok(Response::new(HandleResponse { payload: b"{}".to_vec(), content_type: "application/json".into() }))
+            }
             _ => Err(Status::internal("db.query failed at persons.rs:42")),
         }
     }
@@ -261,5 +269,26 @@ async fn submitted_requests_are_answered_after_their_deadline_and_without_one() 
 
     let metrics = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
     assert!(!metrics.contains("outcome=\"expired\""), "nothing skipped: {metrics}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_backend_call_does_not_hold_up_the_requests_behind_it() {
+    let agency = start_agency().await;
+    let h = start(format!("http://{agency}")).await;
+    let started = std::time::Instant::now();
+    let slow = request(SLOW_PINFL, chrono::Duration::seconds(20));
+    h.send(&slow).await;
+    let fast: Vec<ExchangeRequest> = (0..5).map(|_| request("31403850260011", chrono::Duration::seconds(20))).collect();
+    for request in &fast {
+        h.send(request).await;
+    }
+    for request in &fast {
+        assert!(matches!(h.reply_to(request).await.outcome, Some(Outcome::Answer(_))));
+    }
+    let fast_done = started.elapsed();
+    assert!(fast_done < Duration::from_millis(2500), "the fast requests waited behind the slow one: {fast_done:?}");
+    assert!(matches!(h.reply_to(&slow).await.outcome, Some(Outcome::Answer(_))));
+    assert!(started.elapsed() >= Duration::from_secs(3), "the slow request was answered after its backend call");
     h.stop().await;
 }
