@@ -39,6 +39,30 @@ impl RelayMetrics {
     }
 }
 
+/// A running relay: wake it after each commit; stop it last, after everything that writes events.
+pub struct Relay {
+    /// Notify after a commit that wrote events, so they are published at once.
+    pub wake: Arc<Notify>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    /// Starts [`run`] on its own stop token: the relay outlives the service's shutdown signal until [`Relay::stop`],
+    /// so changes committed while the service drained are published too.
+    pub fn start(db: DatabaseConnection, producer: Producer, config: OutboxConfig, metrics: RelayMetrics) -> Self {
+        let (wake, stop) = (Arc::new(Notify::new()), CancellationToken::new());
+        let task = tokio::spawn(run(db, producer, Arc::clone(&wake), config, metrics, stop.clone()));
+        Self { wake, stop, task }
+    }
+
+    /// Publishes what is left and stops.
+    pub async fn stop(self) -> Result<(), tokio::task::JoinError> {
+        self.stop.cancel();
+        self.task.await
+    }
+}
+
 /// Publishes outbox rows until `shutdown`, waking on `wake` (a commit) or every poll interval. On shutdown it
 /// makes one last attempt, so that changes committed while the server drained go out now rather than at the next
 /// start.

@@ -48,7 +48,6 @@ use koprik_proto::billing::payments_server::PaymentsServer;
 use koprik_proto::billing::revenue_server::RevenueServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{db, grpc as server, CancellationToken};
-use tokio::sync::Notify;
 
 pub use crate::config::BillingConfig;
 pub use koprik_runtime::main_support::Listeners;
@@ -87,18 +86,9 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
     });
 
     // The relay stops only after everything else, so the last committed changes are published too.
-    let relay_stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay_task = tokio::spawn(koprik_outbox::relay::run(
-        db.clone(),
-        producer.clone(),
-        Arc::clone(&wake),
-        config.outbox.clone(),
-        relay_metrics,
-        relay_stop.clone(),
-    ));
+    let relay = koprik_outbox::relay::Relay::start(db.clone(), producer.clone(), config.outbox.clone(), relay_metrics);
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
-    let repository = repository::Repository::new(db.clone(), wake);
+    let repository = repository::Repository::new(db.clone(), Arc::clone(&relay.wake));
 
     let consumer = group_consumer(&config.kafka, &config.metering.group, &[EXCHANGE_USAGE])?;
     let metering_task = tokio::spawn(metering::run(
@@ -130,8 +120,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
     shutdown.cancel();
     metering_task.await?;
     invoicing_task.await?;
-    relay_stop.cancel();
-    relay_task.await?;
+    relay.stop().await?;
     served?;
     metrics_task.await??;
     producer.flush(std::time::Duration::from_secs(5));

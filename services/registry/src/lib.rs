@@ -39,7 +39,6 @@ use koprik_proto::registry::working_calendar_server::WorkingCalendarServer;
 use koprik_runtime::metrics::Metrics;
 use koprik_runtime::{db, grpc as server, CancellationToken};
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 pub use config::RegistryConfig;
 
@@ -91,19 +90,10 @@ pub async fn run(
     relay_metrics.register(&metrics, "Registry events");
 
     // The relay stops only after the server has drained, so the last committed changes are published too.
-    let relay_stop = CancellationToken::new();
-    let wake = Arc::new(Notify::new());
-    let relay_task = tokio::spawn(koprik_outbox::relay::run(
-        db.clone(),
-        producer.clone(),
-        Arc::clone(&wake),
-        config.outbox.clone(),
-        relay_metrics,
-        relay_stop.clone(),
-    ));
+    let relay = koprik_outbox::relay::Relay::start(db.clone(), producer.clone(), config.outbox.clone(), relay_metrics);
     let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
 
-    let repository = repository::Repository::new(db, wake);
+    let repository = repository::Repository::new(db, Arc::clone(&relay.wake));
     let public_addr = listeners.public_http.local_addr()?;
     let public_task = tokio::spawn(public_http::serve(repository.clone(), listeners.public_http, shutdown.clone()));
 
@@ -150,8 +140,7 @@ pub async fn run(
     shutdown.cancel();
     expiry.await?;
     account_status.await??;
-    relay_stop.cancel();
-    relay_task.await?;
+    relay.stop().await?;
     served?;
     metrics_task.await??;
     public_task.await??;

@@ -68,14 +68,6 @@ enum Grants {
 #[derive(DeriveIden)]
 enum Outbox {
     Table,
-    Id,
-    Topic,
-    Key,
-    EventId,
-    EventType,
-    Traceparent,
-    Payload,
-    CreatedAt,
 }
 
 /// The columns every entity table ends with: optimistic-concurrency revision and timestamps.
@@ -239,21 +231,8 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table(Outbox::Table)
-                    .col(ColumnDef::new(Outbox::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(Outbox::Topic).string().not_null())
-                    .col(ColumnDef::new(Outbox::Key).string().not_null())
-                    .col(ColumnDef::new(Outbox::EventId).string().not_null())
-                    .col(ColumnDef::new(Outbox::EventType).string().not_null())
-                    .col(ColumnDef::new(Outbox::Traceparent).string())
-                    .col(ColumnDef::new(Outbox::Payload).binary().not_null())
-                    .col(ColumnDef::new(Outbox::CreatedAt).timestamp_with_time_zone().not_null())
-                    .to_owned(),
-            )
-            .await?;
+        // The same statement this migration always ran; the outbox table is now defined by koprik-outbox.
+        manager.create_table(koprik_outbox::create_table()).await?;
         Ok(())
     }
 
