@@ -52,3 +52,23 @@ livenessProbe:
   initialDelaySeconds: 10
   periodSeconds: 10
 {{- end }}
+
+{{/* The ClusterIP Service of a component: its gRPC and metrics ports. */}}
+{{- define "koprik.service" -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .root.Release.Name }}-{{ .component }}
+  labels:
+    {{- include "koprik.labels" . | nindent 4 }}
+spec:
+  selector:
+    {{- include "koprik.selector" . | nindent 4 }}
+  ports:
+    - name: grpc
+      port: {{ .grpcPort }}
+      targetPort: grpc
+    - name: metrics
+      port: {{ .metricsPort }}
+      targetPort: metrics
+{{- end }}
