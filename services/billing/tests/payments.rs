@@ -141,7 +141,7 @@ async fn a_month_of_revenue_is_distributed_exactly_by_the_decree() {
     h.pay("pay-all", invoice.total_tiyin, &invoice.number).await;
     let report = h
         .revenue()
-        .distribution_report(koprik_proto::billing::DistributionReportRequest { period: current_period() })
+        .get_distribution_report(koprik_proto::billing::DistributionReportRequest { period: current_period() })
         .await
         .expect("report")
         .into_inner();

@@ -27,7 +27,7 @@ impl RevenueApi {
 
 #[tonic::async_trait]
 impl Revenue for RevenueApi {
-    async fn distribution_report(&self, request: Request<DistributionReportRequest>) -> Reply<DistributionReport> {
+    async fn get_distribution_report(&self, request: Request<DistributionReportRequest>) -> Reply<DistributionReport> {
         let period = Period::parse(&request.get_ref().period, "period").map_err(BillingError::from)?;
         Ok(Response::new(self.repository.distribution_report(period).await?))
     }

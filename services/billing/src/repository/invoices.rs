@@ -173,7 +173,9 @@ impl Repository {
     }
 
     /// Issues every period that ended at least `grace` ago and still has unbilled usage; returns how many
-    /// invoices were issued. Contracts billing does not know are skipped (their usage waits for the contract).
+    /// invoices were issued. Contracts billing does not know are skipped (their usage waits for the contract), and
+    /// a contract that cannot be invoiced (no BCA in force, say) is reported and skipped without holding up the
+    /// others; both are tried again at the next round.
     pub async fn issue_ended(&self, now: DateTime<Utc>, grace: std::time::Duration) -> Result<usize, BillingError> {
         let cutoff = now - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
         let open = Period::of(cutoff);
@@ -185,7 +187,11 @@ impl Repository {
                     Ok(IssueOutcome::Issued(_)) => issued += 1,
                     Ok(_) => {}
                     Err(BillingError::NotFound { kind: "contract", .. }) => break,
-                    Err(e) => return Err(e),
+                    Err(BillingError::Database(e)) => return Err(BillingError::Database(e)),
+                    Err(e) => {
+                        tracing::warn!(contract = %reference, period = %period, error = %e, "invoice not issued");
+                        break;
+                    }
                 }
             }
         }
