@@ -131,6 +131,30 @@ impl Producer {
         self.send(&topic, record.key(), record.payload().unwrap_or_default(), headers).await
     }
 
+    /// [`Producer::dead_letter`], retried with a growing pause (0.1 s up to 5 s) until the broker takes it: a
+    /// record that cannot be processed must not be lost either. False only when `stopped` (e.g. a shutdown token's
+    /// `cancelled()`) completed first; the caller must then leave the record uncommitted.
+    pub async fn dead_letter_retrying(
+        &self,
+        record: &impl rdkafka::Message,
+        reason: &str,
+        stopped: impl std::future::Future<Output = ()>,
+    ) -> bool {
+        tokio::pin!(stopped);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.dead_letter(record, reason).await {
+                Ok(_) => return true,
+                Err(e) => tracing::error!(error = %e, reason, retry_in = ?backoff, "cannot dead-letter a record"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = &mut stopped => return false,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
     async fn send(
         &self,
         topic: &str,

@@ -239,24 +239,14 @@ impl Worker {
         }
     }
 
-    /// Copies the record to the dead-letter topic, retrying until it is there: a record that cannot be processed
-    /// must not be lost either. False only when shutdown interrupted the retries.
+    /// Copies the record to the dead-letter topic, retrying until it is there. False only when shutdown
+    /// interrupted the retries.
     async fn dead_letter(&self, record: &OwnedMessage, reason: &str, shutdown: &CancellationToken) -> bool {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match self.producer.dead_letter(record, reason).await {
-                Ok(_) => {
-                    self.metrics.count("dead_lettered");
-                    return true;
-                }
-                Err(e) => tracing::error!(error = %e, reason, retry_in = ?backoff, "cannot dead-letter a request"),
-            }
-            tokio::select! {
-                () = tokio::time::sleep(backoff) => {}
-                () = shutdown.cancelled() => return false,
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+        let done = self.producer.dead_letter_retrying(record, reason, shutdown.cancelled()).await;
+        if done {
+            self.metrics.count("dead_lettered");
         }
+        done
     }
 }
 

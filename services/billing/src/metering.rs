@@ -178,7 +178,7 @@ async fn decode_batch(
             Ok(row) if seen.insert(row.request_id.clone()) => rows.push(row),
             Ok(_) => metrics.count("duplicate", 1),
             Err(reason) => {
-                if !dead_letter(producer, record, &reason, shutdown).await {
+                if !producer.dead_letter_retrying(record, &reason, shutdown.cancelled()).await {
                     return None;
                 }
                 metrics.count("dead_lettered", 1);
@@ -211,21 +211,6 @@ async fn store(
             () = tokio::time::sleep(backoff) => {}
         }
         backoff = (backoff * 2).min(Duration::from_secs(10));
-    }
-}
-
-async fn dead_letter(producer: &Producer, record: &OwnedMessage, reason: &str, shutdown: &CancellationToken) -> bool {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        match producer.dead_letter(record, reason).await {
-            Ok(_) => return true,
-            Err(e) => tracing::error!(error = %e, reason, "cannot dead-letter a usage record; retrying"),
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return false,
-            () = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
 
