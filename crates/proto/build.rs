@@ -16,6 +16,7 @@ const FILES: &[&str] = &[
     "koprik/exchange/v1/exchange.proto",
     "koprik/provider/v1/provider.proto",
     "koprik/billing/v1/billing.proto",
+    "koprik/opendata/v1/opendata.proto",
     "koprik/events/v1/events.proto",
 ];
 

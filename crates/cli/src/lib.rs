@@ -7,6 +7,7 @@
 //! - [`commands`]: registry administration, calls through the gateway, the audit trail.
 //! - [`demo`]: the demo organisations, services and grant, seeded idempotently.
 //! - [`demo_billing`]: the demo BCA schedule and the demo bank's contract.
+//! - [`demo_opendata`]: the demo supplier and data set of the Open Data Portal.
 //! - [`officer`]: preparing and signing a request as a consumer's officer.
 //! - [`dev_pki`]: the development CA and certificates of `koprik up` and the end-to-end sandbox.
 //! - [`show`]: terminal renderings.
@@ -14,6 +15,7 @@
 pub mod commands;
 pub mod demo;
 pub mod demo_billing;
+pub mod demo_opendata;
 pub mod dev_pki;
 pub mod officer;
 pub mod processes;

@@ -33,9 +33,10 @@ pub struct UpArgs {
     /// Kafka port of the broker.
     #[arg(long, default_value_t = 9092)]
     pub kafka_port: u16,
-    /// First of the ports for the services: registry, gateway, adapter and billing gRPC are this and the next
-    /// three; their metrics endpoints are 100 above (default 50151-50154), the registry's public HTTP export 200
-    /// above (default 50251).
+    /// First of the ports for the services: registry, gateway, adapter, billing and opendata gRPC are this and
+    /// the next four; their metrics endpoints are 100 above (default 50151-50155), the registry's public HTTP
+    /// export 200 above (default 50251) and the Open Data Portal's public HTTP API 200 above opendata's gRPC
+    /// (default 50255).
     #[arg(long, default_value_t = 50051, value_parser = clap::value_parser!(u16).range(1024..=65000))]
     pub base_port: u16,
     /// Stop everything after the demo exchange instead of running until Ctrl-C.
@@ -52,6 +53,7 @@ struct Endpoints {
     gateway: SocketAddr,
     adapter: SocketAddr,
     billing: SocketAddr,
+    opendata: SocketAddr,
 }
 
 impl Endpoints {
@@ -63,6 +65,7 @@ impl Endpoints {
             gateway: addr(1),
             adapter: addr(2),
             billing: addr(3),
+            opendata: addr(4),
         }
     }
 
@@ -73,6 +76,11 @@ impl Endpoints {
     /// The registry's public HTTP export.
     fn public_http(&self) -> SocketAddr {
         SocketAddr::new(self.registry.ip(), self.registry.port() + 200)
+    }
+
+    /// The Open Data Portal's public HTTP API.
+    fn portal_http(&self) -> SocketAddr {
+        SocketAddr::new(self.opendata.ip(), self.opendata.port() + 200)
     }
 }
 
@@ -232,6 +240,22 @@ async fn start_and_demo(
     let billing = crate::commands::connect(&format!("https://{}", endpoints.billing), &client_tls).await?;
     crate::demo_billing::seed(billing).await?;
     println!("billing    BCA schedule and contract {} of {} (graduated tiers)", demo::DDP_CONTRACT, demo::DDP_CONSUMER);
+
+    let portal = endpoints.portal_http();
+    let mut env = common_env(&endpoints.kafka, endpoints.opendata, &tls("opendata", false)?);
+    env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("opendata.db").display())));
+    env.push(("KOPRIK_STORAGE__DIR", args.var_dir.join("opendata").display().to_string()));
+    env.push(("KOPRIK_HTTP__LISTEN", portal.to_string()));
+    env.push(("KOPRIK_HTTP__PUBLIC_URL", format!("http://{portal}")));
+    env.push(("KOPRIK_PLATFORM__REPUBLISH_INTERVAL", "2s".to_owned()));
+    start_service("opendata", &sibling("koprik-opendata")?, &env, logs, endpoints.opendata, &client_tls, running)
+        .await?;
+    let opendata = crate::commands::connect(&format!("https://{}", endpoints.opendata), &client_tls).await?;
+    let published = crate::demo_opendata::seed(opendata).await?;
+    println!(
+        "opendata   {published} published by {}; CKAN API http://{portal}/api/3/action/",
+        crate::demo_opendata::SUPPLIER
+    );
 
     demo_exchange(endpoints, pki, &kafka, &demo_call(&keys_dir, public_service)).await?;
     Ok(public_service)
@@ -400,6 +424,12 @@ fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, pki: &DevPki, public_s
         endpoints.billing,
         Endpoints::metrics(endpoints.billing)
     );
+    println!(
+        "  opendata gRPC        https://{}    metrics http://{}/metrics",
+        endpoints.opendata,
+        Endpoints::metrics(endpoints.opendata)
+    );
+    println!("  open data (CKAN)     http://{}/api/3/action/package_list", endpoints.portal_http());
     println!("  development CA       {}", pki.ca_cert().display());
     println!("  client certificates  {}/clients/ (one per demo consumer)", pki.dir().display());
     println!("  data and logs        {}/", var_dir.display());

@@ -15,6 +15,8 @@ pub const BILLING_ACCOUNT_STATUS: &str = "billing.account-status";
 pub const BILLING_INVOICES: &str = "billing.invoices";
 /// Payment events (received, matched, refunded), keyed by account; from billing.
 pub const BILLING_PAYMENTS: &str = "billing.payments";
+/// Notifications of suppliers by the Open Data Portal (proposals forwarded, updates overdue, users' messages).
+pub const OPENDATA_NOTIFICATIONS: &str = "opendata.notifications";
 
 /// Requests for the services of one provider member, read only by that provider's adapter.
 pub fn exchange_requests(provider_member_code: &str) -> String {

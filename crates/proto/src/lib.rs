@@ -2,7 +2,7 @@
 //! instead of raw wire messages.
 //!
 //! # Layout
-//! - [`common`], [`registry`], [`exchange`], [`provider`], [`billing`], [`events`]: generated prost messages and tonic
+//! - [`common`], [`registry`], [`exchange`], [`provider`], [`billing`], [`opendata`], [`events`]: generated prost messages and tonic
 //!   clients/servers, one module per protobuf package (`koprik.<name>.v1`).
 //! - [`ids`]: validated X-Road style identifiers (member, subsystem, service) with their canonical text form.
 //! - [`applicant`]: validated applicant identifiers (PINFL, STIR, cadastral number).
@@ -57,6 +57,11 @@ mod generated {
                 tonic::include_proto!("koprik.billing.v1");
             }
         }
+        pub mod opendata {
+            pub mod v1 {
+                tonic::include_proto!("koprik.opendata.v1");
+            }
+        }
         pub mod events {
             pub mod v1 {
                 tonic::include_proto!("koprik.events.v1");
@@ -73,6 +78,8 @@ pub use generated::koprik::common::v1 as common;
 pub use generated::koprik::events::v1 as events;
 /// `koprik.exchange.v1`: the gateway's API for consumers.
 pub use generated::koprik::exchange::v1 as exchange;
+/// `koprik.opendata.v1`: the Open Data Portal's API for suppliers and the operator.
+pub use generated::koprik::opendata::v1 as opendata;
 /// `koprik.provider.v1`: what a provider agency's backend implements.
 pub use generated::koprik::provider::v1 as provider;
 /// `koprik.registry.v1`: the registry's API.

@@ -1,0 +1,140 @@
+//! `koprik.opendata.v1.Datasets` over gRPC, including the streamed upload of a version.
+
+use chrono::Utc;
+use koprik_proto::opendata::datasets_server::Datasets;
+use koprik_proto::opendata::{
+    publish_version_request::Part, CreateDatasetRequest, Dataset, DefineStructureRequest, GetDatasetRequest,
+    ListDatasetsRequest, ListDatasetsResponse, ListOverdueDatasetsRequest, ListOverdueDatasetsResponse,
+    ListVersionsRequest, ListVersionsResponse, OverdueDataset, PublishVersionRequest, StructureVersion,
+    UpdatePassportRequest, Version,
+};
+use koprik_proto::time::timestamp;
+use koprik_proto::tonic::{self, Request, Response, Streaming};
+
+use super::Reply;
+use crate::error::OpendataError;
+use crate::passport::Passport;
+use crate::publishing::Publisher;
+use crate::repository::Repository;
+use crate::update_frequency::is_overdue;
+use crate::wire::{self, Links};
+
+/// The gRPC face of data sets.
+pub struct DatasetsApi {
+    repository: Repository,
+    publisher: Publisher,
+    links: Links,
+    max_version_bytes: u64,
+}
+
+impl DatasetsApi {
+    /// Serves `repository`; versions are published by `publisher` and may be up to `max_version_bytes` long.
+    pub fn new(repository: Repository, publisher: Publisher, links: Links, max_version_bytes: u64) -> Self {
+        Self { repository, publisher, links, max_version_bytes }
+    }
+}
+
+fn checked_passport(request: Option<koprik_proto::opendata::Passport>) -> Result<Passport, OpendataError> {
+    let mut passport = wire::passport_from(request)?;
+    passport.validate().map_err(|e| OpendataError::invalid(format!("passport.{}", e.field), e.rule))?;
+    Ok(passport)
+}
+
+#[tonic::async_trait]
+impl Datasets for DatasetsApi {
+    async fn create_dataset(&self, request: Request<CreateDatasetRequest>) -> Reply<Dataset> {
+        let passport = checked_passport(request.into_inner().passport)?;
+        let record = self.repository.create_dataset(&passport, false, Utc::now()).await?;
+        Ok(Response::new(wire::dataset(&record, &self.links)))
+    }
+
+    async fn update_passport(&self, request: Request<UpdatePassportRequest>) -> Reply<Dataset> {
+        let passport = checked_passport(request.into_inner().passport)?;
+        let record = self.repository.update_passport(&passport).await?;
+        Ok(Response::new(wire::dataset(&record, &self.links)))
+    }
+
+    async fn get_dataset(&self, request: Request<GetDatasetRequest>) -> Reply<Dataset> {
+        let record = self.repository.dataset(&request.get_ref().name).await?;
+        Ok(Response::new(wire::dataset(&record, &self.links)))
+    }
+
+    async fn list_datasets(&self, request: Request<ListDatasetsRequest>) -> Reply<ListDatasetsResponse> {
+        let supplier = Some(request.get_ref().supplier.as_str()).filter(|s| !s.is_empty());
+        let datasets = self.repository.datasets(supplier).await?;
+        Ok(Response::new(ListDatasetsResponse {
+            datasets: datasets.iter().map(|d| wire::dataset(d, &self.links)).collect(),
+        }))
+    }
+
+    async fn define_structure(&self, request: Request<DefineStructureRequest>) -> Reply<StructureVersion> {
+        let request = request.into_inner();
+        let structure = wire::structure_from(request.fields)?;
+        structure.validate().map_err(|e| {
+            let message = e.to_string();
+            let (field, rule) = message.split_once(": ").unwrap_or(("fields", message.as_str()));
+            OpendataError::invalid(field.replacen("structure.", "", 1), rule)
+        })?;
+        let record = self.repository.define_structure(&request.dataset, &structure, Utc::now()).await?;
+        Ok(Response::new(wire::structure(&record, &self.links)))
+    }
+
+    async fn publish_version(&self, request: Request<Streaming<PublishVersionRequest>>) -> Reply<Version> {
+        let mut stream = request.into_inner();
+        let header = match stream.message().await?.and_then(|m| m.part) {
+            Some(Part::Header(header)) => header,
+            _ => return Err(OpendataError::invalid("header", "the first message must carry the header").into()),
+        };
+        let mut upload = self.publisher.store().begin_upload().await?;
+        while let Some(message) = stream.message().await? {
+            match message.part {
+                Some(Part::Chunk(chunk)) => {
+                    if upload.bytes() + chunk.len() as u64 > self.max_version_bytes {
+                        return Err(OpendataError::invalid(
+                            "chunk",
+                            format!(
+                                "a version may be at most {} bytes (storage.max_version_bytes)",
+                                self.max_version_bytes
+                            ),
+                        )
+                        .into());
+                    }
+                    upload.write(&chunk).await?;
+                }
+                _ => return Err(OpendataError::invalid("header", "only the first message may carry the header").into()),
+            }
+        }
+        let version =
+            self.publisher.publish(&header.dataset, header.structure_version, &header.change_note, upload).await?;
+        tracing::info!(dataset = %version.dataset, version = version.number, rows = version.rows, "version published");
+        Ok(Response::new(wire::version(&version, &self.links)))
+    }
+
+    async fn list_versions(&self, request: Request<ListVersionsRequest>) -> Reply<ListVersionsResponse> {
+        let dataset = self.repository.dataset(&request.get_ref().dataset).await?;
+        let versions = self.repository.versions(&dataset).await?;
+        Ok(Response::new(ListVersionsResponse {
+            versions: versions.iter().map(|v| wire::version(v, &self.links)).collect(),
+        }))
+    }
+
+    async fn list_overdue_datasets(
+        &self,
+        _: Request<ListOverdueDatasetsRequest>,
+    ) -> Reply<ListOverdueDatasetsResponse> {
+        let now = Utc::now();
+        let datasets = self
+            .repository
+            .datasets(None)
+            .await?
+            .into_iter()
+            .filter(|d| is_overdue(d.next_update_due, now))
+            .map(|d| OverdueDataset {
+                due: d.next_update_due.map(timestamp),
+                notified_at: d.overdue_notified_at.map(timestamp),
+                dataset: Some(wire::dataset(&d, &self.links)),
+            })
+            .collect();
+        Ok(Response::new(ListOverdueDatasetsResponse { datasets }))
+    }
+}
