@@ -40,10 +40,11 @@ interop: tansu ## Python client and Kafka reader against a running stack; the CL
 	$(CARGO) build --workspace --all-targets
 	tests/interop/run
 
-bench: tansu ## Exchange latency and throughput, and billing's rating rate on PostgreSQL (optimised builds).
+bench: tansu ## Exchange latency and throughput, billing's rating rate on PostgreSQL, a 1 GB open data version's memory (optimised builds).
 	@status=0; \
 	DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) bench -p koprik-e2e --bench exchange || status=1; \
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) bench -p koprik-billing --bench metering || status=1; \
+	$(CARGO) bench -p koprik-opendata --bench large_version || status=1; \
 	exit $$status
 
 lint: ## Formatting and clippy with warnings as errors.

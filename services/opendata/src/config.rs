@@ -189,6 +189,16 @@ impl ServiceConfig for OpendataConfig {
         if self.platform.republish_interval.is_zero() {
             return Err(ConfigError::invalid("platform.republish_interval", "must be more than zero"));
         }
+        match self.access.metered_service.parse::<koprik_proto::ids::ServiceId>() {
+            Ok(service) if service.provider().to_string() == self.access.metered_provider => {}
+            Ok(_) => {
+                return Err(ConfigError::invalid(
+                    "access.metered_provider",
+                    "must be the member providing metered_service",
+                ))
+            }
+            Err(e) => return Err(ConfigError::invalid("access.metered_service", format!("must be a service id: {e}"))),
+        }
         if self.outbox.batch_size == 0 {
             return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
         }

@@ -1,16 +1,19 @@
 //! Ko'prik Open Data Portal (OD Regulation, Cabinet resolution No. 808 of 2020): state data published free and
 //! machine-readable in three languages, with a CKAN-compatible API.
 
+pub mod ckan;
 pub mod commercial_access;
 pub mod config;
 pub mod error;
 pub mod formats;
 pub mod grpc;
+pub mod http;
 pub mod migration;
 pub mod multilingual;
 pub mod overdue_updates;
 pub mod passport;
 pub mod personal_data;
+pub mod platform_data;
 pub mod proposal_forwarding;
 pub mod publication_check;
 pub mod publishing;

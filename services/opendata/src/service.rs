@@ -75,6 +75,14 @@ pub async fn run_with_http(
         shutdown.clone(),
     ));
 
+    let platform_task = tokio::spawn(crate::platform_data::run(
+        repository.clone(),
+        publisher.clone(),
+        config.kafka.clone(),
+        config.platform.clone(),
+        shutdown.clone(),
+    ));
+
     let (router, health) = server::router_with_health(&config.grpc)?;
     health.set_serving::<DatasetsServer<grpc::datasets::DatasetsApi>>().await;
     tracing::info!(
@@ -93,11 +101,26 @@ pub async fn run_with_http(
         )))
         .add_service(FeedbackServer::new(grpc::feedback::FeedbackApi::new(repository.clone())))
         .add_service(ApiKeysServer::new(grpc::api_keys::ApiKeysApi::new(repository.clone())));
-    drop(http);
+    let state = crate::http::HttpState {
+        repository: repository.clone(),
+        publisher: publisher.clone(),
+        links: links.clone(),
+        access: config.access.clone(),
+        feedback: config.feedback.clone(),
+        replica: std::env::var("HOSTNAME").unwrap_or_else(|_| "opendata".into()).into(),
+    };
+    // With the peer address, so that anonymous clients are rate-limited one by one.
+    let app = crate::http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let http_task = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { axum::serve(http, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await }
+    });
     let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
 
     shutdown.cancel();
+    http_task.await??;
     overdue_task.await?;
+    platform_task.await??;
     relay.stop().await?;
     served?;
     metrics_task.await??;

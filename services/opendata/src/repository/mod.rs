@@ -6,7 +6,9 @@ mod datasets;
 mod demand;
 mod feedback;
 mod overdue;
+mod platform;
 mod search;
+mod statistics;
 mod suppliers;
 mod versions;
 
@@ -21,9 +23,11 @@ use crate::passport::Passport;
 use crate::structure::Structure;
 
 pub use api_keys::{ApiKeyRecord, IssuedKey};
-pub use demand::DemandTotals;
+pub use demand::{DemandTotals, RECENT_DAYS};
 pub use feedback::{MessageRecord, NewMessage, NewProposal, ProposalRecord};
+pub use platform::{PlatformRowChange, RowCounts};
 pub use search::{SearchQuery, SearchResult, SortKey};
+pub use statistics::{FoldOutcome, PositionedExchange};
 pub use suppliers::SupplierRecord;
 pub use versions::{ResourceRecord, VersionRecord};
 

@@ -97,8 +97,7 @@ impl Repository {
                     }
                 }
                 PlatformRowChange::Delete { dataset, key } => {
-                    let deleted =
-                        platform_row::Entity::delete_by_id((dataset.clone(), key.clone())).exec(&txn).await?;
+                    let deleted = platform_row::Entity::delete_by_id((dataset.clone(), key.clone())).exec(&txn).await?;
                     if deleted.rows_affected > 0 {
                         counts.entry(dataset.clone()).or_default().removed += 1;
                     }

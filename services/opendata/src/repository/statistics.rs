@@ -94,9 +94,8 @@ impl Repository {
                 continue;
             }
             let Some(exchange) = &record.exchange else { continue };
-            let (tally, consumers) = deltas
-                .entry((exchange.day, exchange.provider.clone(), exchange.service.clone()))
-                .or_default();
+            let (tally, consumers) =
+                deltas.entry((exchange.day, exchange.provider.clone(), exchange.service.clone())).or_default();
             tally.add(exchange);
             consumers.extend(exchange.consumer.clone());
             outcome.folded += 1;
@@ -228,28 +227,43 @@ async fn add_statistic(
     let day = day.to_string();
     let current =
         exchange_statistic::Entity::find_by_id((day.clone(), provider.to_owned(), service.to_owned())).one(txn).await?;
-    let exists = current.is_some();
     let mut total = match &current {
         Some(row) => tally(row)?,
         None => Tally::default(),
     };
     total.merge(delta);
-    let row = exchange_statistic::ActiveModel {
-        day: Set(day.clone()),
-        provider: Set(provider.to_owned()),
-        service: Set(service.to_owned()),
-        requests: Set(stored(total.requests)),
-        delivered: Set(stored(total.delivered)),
-        refused: Set(stored(total.refused)),
-        failed: Set(stored(total.failed)),
-        latency_sum_ms: Set(stored(total.latency_sum_ms)),
-        latency_max_ms: Set(stored(total.latency_max_ms)),
-        latency_buckets: Set(serde_json::to_string(&total.latency_buckets)?),
-    };
-    if exists {
-        row.update(txn).await?;
+    if current.is_some() {
+        exchange_statistic::Entity::update_many()
+            .col_expr(exchange_statistic::Column::Requests, Expr::value(stored(total.requests)))
+            .col_expr(exchange_statistic::Column::Delivered, Expr::value(stored(total.delivered)))
+            .col_expr(exchange_statistic::Column::Refused, Expr::value(stored(total.refused)))
+            .col_expr(exchange_statistic::Column::Failed, Expr::value(stored(total.failed)))
+            .col_expr(exchange_statistic::Column::LatencySumMs, Expr::value(stored(total.latency_sum_ms)))
+            .col_expr(exchange_statistic::Column::LatencyMaxMs, Expr::value(stored(total.latency_max_ms)))
+            .col_expr(
+                exchange_statistic::Column::LatencyBuckets,
+                Expr::value(serde_json::to_string(&total.latency_buckets)?),
+            )
+            .filter(exchange_statistic::Column::Day.eq(day.as_str()))
+            .filter(exchange_statistic::Column::Provider.eq(provider))
+            .filter(exchange_statistic::Column::Service.eq(service))
+            .exec(txn)
+            .await?;
     } else {
-        row.insert(txn).await?;
+        exchange_statistic::ActiveModel {
+            day: Set(day.clone()),
+            provider: Set(provider.to_owned()),
+            service: Set(service.to_owned()),
+            requests: Set(stored(total.requests)),
+            delivered: Set(stored(total.delivered)),
+            refused: Set(stored(total.refused)),
+            failed: Set(stored(total.failed)),
+            latency_sum_ms: Set(stored(total.latency_sum_ms)),
+            latency_max_ms: Set(stored(total.latency_max_ms)),
+            latency_buckets: Set(serde_json::to_string(&total.latency_buckets)?),
+        }
+        .insert(txn)
+        .await?;
     }
     let consumers: Vec<&String> = consumers.iter().collect();
     for chunk in consumers.chunks(CONSUMER_CHUNK) {
