@@ -261,6 +261,45 @@ impl CatchUp {
     }
 }
 
+/// Waits for a record, then takes what else arrives within `linger`, up to `max` records: one batch for a consumer
+/// that stores records in batches (one transaction each) and commits offsets after. A read error is logged and
+/// retried after 200 ms. None once `shutdown` is cancelled.
+pub async fn next_batch(
+    consumer: &StreamConsumer,
+    max: usize,
+    linger: Duration,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> Option<Vec<rdkafka::message::OwnedMessage>> {
+    let first = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return None,
+            record = consumer.recv() => match record {
+                Ok(record) => break record.detach(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read from the broker; retrying");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return None,
+                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    }
+                }
+            },
+        }
+    };
+    let mut batch = vec![first];
+    let until = tokio::time::Instant::now() + linger;
+    while batch.len() < max {
+        match tokio::time::timeout_at(until, consumer.recv()).await {
+            Ok(Ok(record)) => batch.push(record.detach()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read from the broker");
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

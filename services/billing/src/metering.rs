@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use koprik_kafka::consumer::next_batch;
 use koprik_kafka::offsets::commit_offsets;
 use koprik_kafka::rdkafka::consumer::StreamConsumer;
 use koprik_kafka::rdkafka::message::OwnedMessage;
@@ -112,7 +113,7 @@ pub async fn run(
             }
         })
     };
-    while let Some(batch) = next_batch(&consumer, &config, &shutdown).await {
+    while let Some(batch) = next_batch(&consumer, config.batch_size, config.batch_linger, &shutdown).await {
         let Some(decoded) = decode_batch(&batch, &producer, &metrics, &shutdown).await else { break };
         if batches.send(decoded).await.is_err() {
             break;
@@ -122,39 +123,6 @@ pub async fn run(
     if let Err(e) = writer.await {
         tracing::error!(error = %e, "the usage writer failed");
     }
-}
-
-/// Waits for a record, then takes what else arrives within the linger, up to the batch size. None on shutdown.
-async fn next_batch(
-    consumer: &StreamConsumer,
-    config: &MeteringConfig,
-    shutdown: &CancellationToken,
-) -> Option<Vec<OwnedMessage>> {
-    let first = loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return None,
-            record = consumer.recv() => match record {
-                Ok(record) => break record.detach(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read exchange.usage");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            },
-        }
-    };
-    let mut batch = vec![first];
-    let until = tokio::time::Instant::now() + config.batch_linger;
-    while batch.len() < config.batch_size {
-        match tokio::time::timeout_at(until, consumer.recv()).await {
-            Ok(Ok(record)) => batch.push(record.detach()),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "cannot read exchange.usage");
-                break;
-            }
-            Err(_) => break,
-        }
-    }
-    Some(batch)
 }
 
 /// Decodes a batch, dead-lettering what cannot be read, and notes its offsets. None only when shutdown

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt as _;
+use koprik_kafka::consumer::next_batch;
 use koprik_kafka::offsets::commit_offsets;
 use koprik_kafka::rdkafka::consumer::StreamConsumer;
 use koprik_kafka::rdkafka::message::OwnedMessage;
@@ -257,7 +258,7 @@ fn spawn_reader(
 ) -> (JoinHandle<()>, mpsc::Receiver<Vec<OwnedMessage>>) {
     let (sender, receiver) = mpsc::channel(1);
     let task = tokio::spawn(async move {
-        while let Some(batch) = next_batch(&consumer, &shutdown).await {
+        while let Some(batch) = next_batch(&consumer, BATCH_SIZE, BATCH_LINGER, &shutdown).await {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 sent = sender.send(batch) => if sent.is_err() { return },
@@ -265,38 +266,6 @@ fn spawn_reader(
         }
     });
     (task, receiver)
-}
-
-/// Waits for a record, then takes what else arrives within [`BATCH_LINGER`], up to [`BATCH_SIZE`]. None on
-/// shutdown.
-async fn next_batch(consumer: &StreamConsumer, shutdown: &CancellationToken) -> Option<Vec<OwnedMessage>> {
-    let first = loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return None,
-            record = consumer.recv() => match record {
-                Ok(record) => break record.detach(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read a platform data topic");
-                    if !pause(Duration::from_millis(200), shutdown).await {
-                        return None;
-                    }
-                }
-            },
-        }
-    };
-    let mut batch = vec![first];
-    let until = tokio::time::Instant::now() + BATCH_LINGER;
-    while batch.len() < BATCH_SIZE {
-        match tokio::time::timeout_at(until, consumer.recv()).await {
-            Ok(Ok(record)) => batch.push(record.detach()),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "cannot read a platform data topic");
-                break;
-            }
-            Err(_) => break,
-        }
-    }
-    Some(batch)
 }
 
 /// Per topic and partition, the offset after the last record of `batch`: what to commit once it is stored.
