@@ -5,7 +5,7 @@
 use chrono::Utc;
 
 use crate::error::{OpendataError, Result};
-use crate::repository::{Repository, VersionRecord};
+use crate::repository::{DatasetRecord, Repository, VersionRecord};
 use crate::version_store::{Upload, VersionStore};
 
 /// The longest change note.
@@ -38,6 +38,20 @@ impl Publisher {
         change_note: &str,
         upload: Upload,
     ) -> Result<VersionRecord> {
+        let (record, change_note) = self.check_header(dataset, structure_version, change_note).await?;
+        let structure = self.repository.structure(dataset, structure_version).await?;
+        let checked = self.store.check_in(upload, structure.structure).await?;
+        self.repository.publish_version(&record, change_note, &checked, Utc::now()).await
+    }
+
+    /// Checks what a version's header names before its file is received: the change note, the data set, and that
+    /// the structure version is the data set's current one. Returns the data set and the trimmed note.
+    pub async fn check_header<'a>(
+        &self,
+        dataset: &str,
+        structure_version: u32,
+        change_note: &'a str,
+    ) -> Result<(DatasetRecord, &'a str)> {
         let change_note = change_note.trim();
         if change_note.is_empty() || change_note.chars().count() > MAX_CHANGE_NOTE {
             return Err(OpendataError::invalid(
@@ -57,8 +71,6 @@ impl Publisher {
                 record.structure_version
             )));
         }
-        let structure = self.repository.structure(dataset, structure_version).await?;
-        let checked = self.store.check_in(upload, structure.structure).await?;
-        self.repository.publish_version(&record, change_note, &checked, Utc::now()).await
+        Ok((record, change_note))
     }
 }

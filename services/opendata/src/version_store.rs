@@ -43,7 +43,15 @@ impl Upload {
 impl VersionStore {
     /// A store in `dir`, created when missing.
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir.join("tmp"))?;
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp)?;
+        // Uploads a crash interrupted: never published, nobody will finish them.
+        for entry in std::fs::read_dir(&tmp)? {
+            let path = entry?.path();
+            if let Err(error) = std::fs::remove_file(&path) {
+                tracing::warn!(%error, path = %path.display(), "cannot remove an abandoned upload");
+            }
+        }
         Ok(Self { dir: dir.to_owned() })
     }
 
@@ -94,6 +102,10 @@ impl VersionStore {
         }
         // The same content may already be stored (an unchanged re-publication): the file is the same either way.
         canonical.persist(&target).map_err(|e| e.error)?;
+        // The rename itself must survive a power loss before the database says the version exists.
+        if let Some(parent) = target.parent() {
+            File::open(parent)?.sync_all()?;
+        }
         Ok(checked)
     }
 

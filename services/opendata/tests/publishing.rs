@@ -178,3 +178,28 @@ async fn bad_suppliers_and_passports_are_refused_naming_the_field() {
     assert_eq!(unknown.code(), Code::NotFound);
     portal.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_words_match_literally_on_every_database() {
+    use koprik_opendata::repository::{SearchQuery, SortKey};
+    let portal = start().await;
+    portal.register_statistics_agency().await;
+    portal.create_population_dataset("aholi-soni", UpdateFrequency::Yearly).await;
+    portal.publish("aholi-soni", 1, POPULATION_CSV).await.expect("published");
+    let repository = portal.repository().await;
+    let query = |word: &str| SearchQuery {
+        words: vec![word.into()],
+        suppliers: Vec::new(),
+        tags: Vec::new(),
+        format_offered: None,
+        sort: SortKey::Name { ascending: true },
+        start: 0,
+        rows: 10,
+    };
+    assert_eq!(repository.search(&query("численность")).await.expect("search").count, 1);
+    for wildcard in ["_", "%", "\\"] {
+        let found = repository.search(&query(wildcard)).await.expect("search").count;
+        assert_eq!(found, 0, "{wildcard:?} is a character to find, not a pattern");
+    }
+    portal.stop().await;
+}

@@ -131,14 +131,15 @@ pub fn parse_sort(text: &str) -> Result<SortKey, OpendataError> {
         };
         let key = match *field {
             "score" | "metadata_modified" => SortKey::Modified { ascending },
-            "metadata_created" => SortKey::Created { ascending },
+            // Ids are UUIDv7, in creation order (CKAN harvesters page with `id asc`).
+            "metadata_created" | "id" => SortKey::Created { ascending },
             "name" => SortKey::Name { ascending },
             "title_string" => SortKey::Title { ascending },
             other => {
                 return Err(OpendataError::invalid(
                     "sort",
                     format!(
-                        "cannot sort by {other:?}: use score, metadata_modified, metadata_created, name or title_string"
+                        "cannot sort by {other:?}: use score, metadata_modified, metadata_created, id, name or title_string"
                     ),
                 ))
             }

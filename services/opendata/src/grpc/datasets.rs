@@ -85,6 +85,8 @@ impl Datasets for DatasetsApi {
             Some(Part::Header(header)) => header,
             _ => return Err(OpendataError::invalid("header", "the first message must carry the header").into()),
         };
+        // Refuse a wrong header before receiving gigabytes.
+        self.publisher.check_header(&header.dataset, header.structure_version, &header.change_note).await?;
         let mut upload = self.publisher.store().begin_upload().await?;
         while let Some(message) = stream.message().await? {
             match message.part {

@@ -19,16 +19,22 @@ pub const CHUNK_BYTES: usize = 64 * 1024;
 /// How many chunks may wait for the client.
 pub const CHANNEL_CHUNKS: usize = 8;
 
+/// A client that takes nothing for this long is cut off, so that stalled downloads cannot hold the blocking
+/// threads (and with them publication checks and other downloads) for ever.
+pub const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The writing end; use it on a blocking thread only (it blocks when the client is slow).
 pub struct ChannelWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
+    runtime: tokio::runtime::Handle,
 }
 
-/// A writer and the response body it feeds.
+/// A writer and the response body it feeds. Call it on the runtime (the writer waits on it).
 pub fn channel() -> (ChannelWriter, Body) {
     let (sender, receiver) = mpsc::channel(CHANNEL_CHUNKS);
-    let writer = ChannelWriter { sender, buffer: Vec::with_capacity(CHUNK_BYTES) };
+    let runtime = tokio::runtime::Handle::current();
+    let writer = ChannelWriter { sender, buffer: Vec::with_capacity(CHUNK_BYTES), runtime };
     (writer, Body::from_stream(ReceiverStream::new(receiver)))
 }
 
@@ -38,9 +44,12 @@ impl ChannelWriter {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
-        self.sender
-            .blocking_send(Ok(Bytes::from(chunk)))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        let sent = self.runtime.block_on(tokio::time::timeout(STALL_TIMEOUT, self.sender.send(Ok(Bytes::from(chunk)))));
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")),
+            Err(_) => Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client read nothing for a minute")),
+        }
     }
 
     /// Ends the body with an error, so the client sees an aborted transfer, not a short file.

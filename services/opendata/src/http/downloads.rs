@@ -133,6 +133,12 @@ async fn download(
     if let Err(error) = state.repository.count_download(&dataset.id, Utc::now()).await {
         tracing::warn!(%error, dataset = %name, "a download was not counted");
     }
+    if format == TabularFormat::Csv {
+        // The stored file is the CSV: streamed asynchronously, no conversion, no blocking thread.
+        let file = tokio::fs::File::from_std(stored);
+        let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, body_stream::CHUNK_BYTES));
+        return Ok((headers, body).into_response());
+    }
     let (mut writer, body) = body_stream::channel();
     let (dataset_name, version_number) = (name.to_owned(), version.number);
     tokio::task::spawn_blocking(move || {

@@ -99,6 +99,10 @@ impl Repository {
             .col_expr(dataset::Column::Passport, Expr::value(serde_json::to_string(&next)?))
             .col_expr(dataset::Column::SearchText, Expr::value(next.search_text()))
             .col_expr(dataset::Column::NextUpdateDue, Expr::value(due))
+            .col_expr(
+                dataset::Column::OverdueNotifiedAt,
+                Expr::value(if due == current.next_update_due { current.overdue_notified_at } else { None }),
+            )
             .filter(dataset::Column::Id.eq(current.id.as_str()))
             .exec(&txn)
             .await?;
@@ -162,7 +166,14 @@ impl Repository {
             created_at: Set(now),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|error| {
+            if is_unique_violation(&error) {
+                OpendataError::FailedPrecondition(format!("the structure of {name:?} changed concurrently; retry"))
+            } else {
+                error.into()
+            }
+        })?;
         // Conditional on the number read above, so two concurrent definitions cannot both become version N.
         let updated = dataset::Entity::update_many()
             .col_expr(dataset::Column::StructureVersion, Expr::value(number))

@@ -32,6 +32,8 @@ impl Repository {
                 .col_expr(dataset::Column::OverdueNotifiedAt, Expr::value(now))
                 .filter(dataset::Column::Id.eq(record.id.as_str()))
                 .filter(dataset::Column::OverdueNotifiedAt.is_null())
+                // Not if a version was published meanwhile: the due date it was read with must still hold.
+                .filter(dataset::Column::NextUpdateDue.eq(record.next_update_due))
                 .exec(&txn)
                 .await?;
             if claimed.rows_affected != 1 {

@@ -2,7 +2,7 @@
 //! What CKAN's `package_search` asks of Solr, done by the database (the portal's scale is thousands of data sets,
 //! not millions).
 
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{datasets::record, DatasetRecord, Repository};
@@ -68,7 +68,7 @@ impl Repository {
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchResult> {
         let mut condition = Condition::all().add(dataset::Column::Version.gt(0));
         for word in &query.words {
-            condition = condition.add(dataset::Column::SearchText.contains(word));
+            condition = condition.add(Expr::col((dataset::Entity, dataset::Column::SearchText)).like(containing(word)));
         }
         if !query.suppliers.is_empty() {
             condition = condition.add(dataset::Column::Supplier.is_in(query.suppliers.iter().cloned()));
@@ -117,7 +117,7 @@ impl Repository {
             )
             .order_by_asc(dataset_tag::Column::Tag);
         if let Some(query) = query.filter(|q| !q.is_empty()) {
-            select = select.filter(dataset_tag::Column::Tag.contains(query));
+            select = select.filter(Expr::col((dataset_tag::Entity, dataset_tag::Column::Tag)).like(containing(query)));
         }
         Ok(select.into_tuple::<String>().all(&self.db).await?)
     }
@@ -130,6 +130,12 @@ impl Repository {
             .count(&self.db)
             .await?)
     }
+}
+
+/// `%text%` with LIKE's own characters escaped, so that `_` or `%` in a query match themselves on every database.
+fn containing(text: &str) -> LikeExpr {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 fn order(

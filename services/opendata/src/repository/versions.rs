@@ -85,7 +85,17 @@ impl Repository {
             published_at: Set(now),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|error| {
+            if super::is_unique_violation(&error) {
+                OpendataError::FailedPrecondition(format!(
+                    "another version of {:?} was published at the same moment; publish again",
+                    dataset.passport.name
+                ))
+            } else {
+                error.into()
+            }
+        })?;
         resource::Entity::insert_many(FORMATS.iter().map(|format| resource::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
             version_id: Set(id.clone()),
