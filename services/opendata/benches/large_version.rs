@@ -237,6 +237,7 @@ async fn main() {
         access: koprik_opendata::config::AccessConfig { anonymous_per_minute: 0, ..defaults.access },
         feedback: defaults.feedback,
         replica: Arc::from("bench"),
+        conversions: Arc::new(tokio::sync::Semaphore::new(4)),
     };
     tokio::spawn(async move {
         axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve")

@@ -47,6 +47,9 @@ pub struct HttpConfig {
     pub listen: SocketAddr,
     /// The portal's public base URL, used in every link the API returns (no trailing slash).
     pub public_url: String,
+    /// At most this many downloads are converted (JSON, XML, XLSX) at once, each on a blocking thread; more get
+    /// 503 with Retry-After. CSV downloads are not limited (served asynchronously).
+    pub max_conversions: usize,
 }
 
 /// The version store: one immutable file per published version, named by its SHA-256.
@@ -128,7 +131,11 @@ impl Default for OpendataConfig {
     fn default() -> Self {
         Self {
             grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50055).into()),
-            http: HttpConfig { listen: ([127, 0, 0, 1], 50255).into(), public_url: "http://127.0.0.1:50255".into() },
+            http: HttpConfig {
+                listen: ([127, 0, 0, 1], 50255).into(),
+                public_url: "http://127.0.0.1:50255".into(),
+                max_conversions: 64,
+            },
             metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50155).into() },
             telemetry: TelemetryConfig::default(),
             database: DatabaseConfig::with_url("sqlite://var/opendata.db"),
@@ -179,6 +186,12 @@ impl ServiceConfig for OpendataConfig {
             || !(self.http.public_url.starts_with("http://") || self.http.public_url.starts_with("https://"))
         {
             return Err(ConfigError::invalid("http.public_url", "must be an http(s) URL without a trailing '/'"));
+        }
+        if !(1..=400).contains(&self.http.max_conversions) {
+            return Err(ConfigError::invalid(
+                "http.max_conversions",
+                "must be between 1 and 400 (the blocking threads)",
+            ));
         }
         if self.storage.max_version_bytes == 0 {
             return Err(ConfigError::invalid("storage.max_version_bytes", "must be more than zero"));

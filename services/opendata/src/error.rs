@@ -39,6 +39,14 @@ pub enum OpendataError {
         /// Seconds until a request is allowed again.
         retry_after_secs: u64,
     },
+    /// Too much work of this kind is under way; retry shortly.
+    #[error("{what}; retry in {retry_after_secs} s")]
+    Busy {
+        /// What is busy, and what to do instead.
+        what: String,
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -82,6 +90,7 @@ impl From<OpendataError> for Status {
             OpendataError::FailedPrecondition(_) | OpendataError::Refused(_) => Code::FailedPrecondition,
             OpendataError::BadApiKey => Code::Unauthenticated,
             OpendataError::RateLimited { .. } => Code::ResourceExhausted,
+            OpendataError::Busy { .. } => Code::Unavailable,
             OpendataError::Database(_) | OpendataError::Storage(_) | OpendataError::Corrupt(_) => {
                 tracing::error!(%error, "internal error");
                 Code::Internal

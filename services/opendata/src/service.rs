@@ -108,6 +108,7 @@ pub async fn run_with_http(
         access: config.access.clone(),
         feedback: config.feedback.clone(),
         replica: std::env::var("HOSTNAME").unwrap_or_else(|_| "opendata".into()).into(),
+        conversions: Arc::new(tokio::sync::Semaphore::new(config.http.max_conversions)),
     };
     // With the peer address, so that anonymous clients are rate-limited one by one.
     let app = crate::http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

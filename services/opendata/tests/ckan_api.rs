@@ -157,6 +157,8 @@ struct World {
     csv: HashMap<String, Vec<u8>>,
     /// A live API key's secret.
     secret: String,
+    /// The conversion permits the router hands out (two).
+    conversions: Arc<tokio::sync::Semaphore>,
     _db: TestDatabase,
     _storage: tempfile::TempDir,
 }
@@ -277,6 +279,7 @@ async fn world(anonymous_per_minute: u32) -> World {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let addr = listener.local_addr().expect("an address");
+    let conversions = Arc::new(tokio::sync::Semaphore::new(2));
     let state = HttpState {
         repository: repository.clone(),
         publisher: publisher.clone(),
@@ -291,10 +294,11 @@ async fn world(anonymous_per_minute: u32) -> World {
             check_interval: Duration::from_secs(60),
         },
         replica: Arc::from("od-test"),
+        conversions: Arc::clone(&conversions),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    World { addr, repository, publisher, csv, secret, _db: db, _storage: storage }
+    World { addr, repository, publisher, csv, secret, conversions, _db: db, _storage: storage }
 }
 
 async fn outbox_count(repository: &Repository, topic: &str) -> u64 {
@@ -782,4 +786,27 @@ async fn anonymous_clients_over_the_limit_get_429_and_keyed_clients_do_not() {
     let other =
         request(addr, "GET", "/api/3/action/status_show", &[("X-Forwarded-For", "6.6.6.6, 203.0.113.5")], None).await;
     assert_eq!(other.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversions_beyond_the_limit_are_told_to_retry_and_csv_is_never_limited() {
+    let world = world(0).await;
+    let addr = world.addr;
+    let held = Arc::clone(&world.conversions).acquire_many_owned(2).await.expect("every permit");
+
+    let busy = get(addr, "/dataset/ds-03/version/1/data.json").await;
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.header("retry-after"), Some("5"));
+    let csv = get(addr, "/dataset/ds-03/version/1/data.csv").await;
+    assert_eq!(csv.status, 200, "CSV is served without a conversion");
+
+    drop(held);
+    let json = get(addr, "/dataset/ds-03/version/1/data.json").await;
+    assert_eq!(json.status, 200);
+    // The converting thread lets go of its permit right after the last chunk.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while world.conversions.available_permits() < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(world.conversions.available_permits(), 2, "a finished conversion gives its permit back");
 }

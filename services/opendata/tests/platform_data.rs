@@ -302,13 +302,17 @@ async fn an_audit_record_read_again_is_not_counted_again() {
     assert_eq!((overlapping.folded, overlapping.replayed), (1, 1));
     assert_eq!(repository.statistics_position(EXCHANGE_AUDIT, 0).await.expect("position"), Some(5));
 
-    let statistics = repository.exchange_statistics(day.succ_opt().expect("next day")).await.expect("statistics");
+    let statistics = repository.exchange_statistics(day, day.succ_opt().expect("next day")).await.expect("statistics");
     assert_eq!(statistics.len(), 1);
     let statistic = &statistics[0];
     assert_eq!((statistic.tally.requests, statistic.tally.delivered, statistic.consumers), (4, 4, 3));
     assert_eq!(statistic.tally.latency_sum_ms, 160);
     // The day itself is not before itself: nothing to publish yet.
-    assert!(repository.exchange_statistics(day).await.expect("statistics").is_empty());
+    assert!(repository
+        .exchange_statistics(day.pred_opt().expect("day before"), day)
+        .await
+        .expect("statistics")
+        .is_empty());
 }
 
 #[tokio::test]

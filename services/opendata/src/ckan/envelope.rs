@@ -47,6 +47,8 @@ enum Kind {
     Forbidden(String),
     /// The anonymous rate limit is used up.
     RateLimited { message: String, retry_after_secs: u64 },
+    /// The replica is busy with this kind of work.
+    Busy { message: String, retry_after_secs: u64 },
     /// The request cannot be understood.
     BadRequest(String),
     /// A bug or an outage; logged, never shown.
@@ -67,6 +69,9 @@ fn classify(error: &ApiError) -> Kind {
         OpendataError::BadApiKey => Kind::Forbidden(error.to_string()),
         OpendataError::RateLimited { retry_after_secs, .. } => {
             Kind::RateLimited { message: error.to_string(), retry_after_secs: *retry_after_secs }
+        }
+        OpendataError::Busy { retry_after_secs, .. } => {
+            Kind::Busy { message: error.to_string(), retry_after_secs: *retry_after_secs }
         }
         OpendataError::Database(_) | OpendataError::Storage(_) | OpendataError::Corrupt(_) => {
             tracing::error!(%error, "http request failed");
@@ -119,6 +124,9 @@ fn ckan_body(help: &str, kind: &Kind) -> (StatusCode, Value) {
         Kind::RateLimited { message, .. } => {
             typed(StatusCode::TOO_MANY_REQUESTS, json!({ "__type": "Rate Limit Error", "message": message }))
         }
+        Kind::Busy { message, .. } => {
+            typed(StatusCode::SERVICE_UNAVAILABLE, json!({ "__type": "Service Unavailable", "message": message }))
+        }
         Kind::BadRequest(message) => (StatusCode::BAD_REQUEST, json!(message)),
         Kind::Internal => typed(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,6 +152,7 @@ fn plain_body(kind: &Kind) -> (StatusCode, Value) {
         Kind::NotFound(text) => message(StatusCode::NOT_FOUND, text),
         Kind::Forbidden(text) => message(StatusCode::FORBIDDEN, text),
         Kind::RateLimited { message: text, .. } => message(StatusCode::TOO_MANY_REQUESTS, text),
+        Kind::Busy { message: text, .. } => message(StatusCode::SERVICE_UNAVAILABLE, text),
         Kind::BadRequest(text) => message(StatusCode::BAD_REQUEST, text),
         Kind::Internal => message(StatusCode::INTERNAL_SERVER_ERROR, "internal error; it has been logged"),
     }
@@ -151,7 +160,7 @@ fn plain_body(kind: &Kind) -> (StatusCode, Value) {
 
 fn finish(status: StatusCode, body: Value, kind: &Kind) -> Response {
     let mut response = (status, Json(body)).into_response();
-    if let Kind::RateLimited { retry_after_secs, .. } = kind {
+    if let Kind::RateLimited { retry_after_secs, .. } | Kind::Busy { retry_after_secs, .. } = kind {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }
     response

@@ -9,6 +9,7 @@
 //! (OD Annex 3).
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -139,9 +140,20 @@ async fn download(
         let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, body_stream::CHUNK_BYTES));
         return Ok((headers, body).into_response());
     }
+    let Ok(permit) = Arc::clone(&state.conversions).try_acquire_owned() else {
+        return Err(OpendataError::Busy {
+            what: format!(
+                "too many {} downloads are being converted on this server; CSV is not limited",
+                format.as_str()
+            ),
+            retry_after_secs: 5,
+        }
+        .into());
+    };
     let (mut writer, body) = body_stream::channel();
     let (dataset_name, version_number) = (name.to_owned(), version.number);
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let download = Download { dataset: &dataset_name, version: version_number, structure: &structure.structure };
         let result = convert(format, &download, stored, &mut writer).and_then(|_| Ok(writer.flush()?));
         match result {

@@ -47,4 +47,7 @@ pub struct HttpState {
     pub feedback: FeedbackConfig,
     /// This replica's name, written into usage records.
     pub replica: Arc<str>,
+    /// Downloads being converted (JSON, XML, XLSX) at once, each holding a blocking thread: at most
+    /// `http.max_conversions` (CSV is served asynchronously and is not counted).
+    pub conversions: Arc<tokio::sync::Semaphore>,
 }

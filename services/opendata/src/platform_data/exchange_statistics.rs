@@ -434,12 +434,17 @@ fn positioned(batch: &[OwnedMessage]) -> Vec<PositionedExchange> {
         .collect()
 }
 
-/// Publishes every closed day, when that differs from the latest version or no version covers the last closed
+/// How many closed days a version covers. Earlier days stay in the earlier versions, which are immutable and stay
+/// available, so each version stays a year's size however long the platform runs.
+pub const WINDOW_DAYS: u64 = 366;
+
+/// Publishes the closed days of the window, when that differs from the latest version or no version covers the last closed
 /// day yet (the data set is daily: a day without exchanges still gets its version).
 async fn publish(repository: &Repository, publisher: &Publisher, config: &PlatformConfig) -> Result<()> {
     let now = Utc::now();
     let open = first_open_day(now, config.republish_interval);
-    let statistics = repository.exchange_statistics(open).await?;
+    let from = open.checked_sub_days(chrono::Days::new(WINDOW_DAYS)).unwrap_or(open);
+    let statistics = repository.exchange_statistics(from, open).await?;
     if statistics.is_empty() {
         return Ok(());
     }

@@ -172,11 +172,12 @@ impl Repository {
             .map(|row| row.next_offset))
     }
 
-    /// The statistics of every day before `before`, ordered by day, provider and service, each with the number
-    /// of distinct consumers.
-    pub async fn exchange_statistics(&self, before: NaiveDate) -> Result<Vec<DailyStatistic>> {
-        let before = before.to_string();
+    /// The statistics of the days from `from` up to (not including) `before`, ordered by day, provider and service,
+    /// each with the number of distinct consumers.
+    pub async fn exchange_statistics(&self, from: NaiveDate, before: NaiveDate) -> Result<Vec<DailyStatistic>> {
+        let (from, before) = (from.to_string(), before.to_string());
         let rows = exchange_statistic::Entity::find()
+            .filter(exchange_statistic::Column::Day.gte(from.as_str()))
             .filter(exchange_statistic::Column::Day.lt(before.as_str()))
             .all(&self.db)
             .await?;
@@ -186,6 +187,7 @@ impl Repository {
             .column(exchange_statistic_consumer::Column::Provider)
             .column(exchange_statistic_consumer::Column::Service)
             .column_as(Expr::col(exchange_statistic_consumer::Column::Consumer).count(), "consumers")
+            .filter(exchange_statistic_consumer::Column::Day.gte(from.as_str()))
             .filter(exchange_statistic_consumer::Column::Day.lt(before.as_str()))
             .group_by(exchange_statistic_consumer::Column::Day)
             .group_by(exchange_statistic_consumer::Column::Provider)
