@@ -6,7 +6,7 @@ TANSU_VERSION := 0.6.0
 # PostgreSQL for the second pass of the database-backed tests: DATABASE_URL when set, else the local server.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/test)
 
-.PHONY: help tansu build run test test-sqlite test-postgres interop bench lint fmt verify clean
+.PHONY: help tansu build run test test-sqlite test-postgres interop bench ops-check lint fmt verify clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ bench: tansu ## Exchange latency and throughput, billing's rating rate on Postgr
 	$(CARGO) bench -p koprik-opendata --bench large_version || status=1; \
 	exit $$status
 
+ops-check: ## Alert rules: promtool check and unit tests (promtool from Debian's prometheus package).
+	promtool check rules deploy/prometheus/rules/koprik.rules.yml
+	cd deploy/prometheus/rules && promtool test rules koprik.test.yml
+
 lint: ## Formatting and clippy with warnings as errors.
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -54,7 +58,7 @@ lint: ## Formatting and clippy with warnings as errors.
 fmt: ## Format the code.
 	$(CARGO) fmt --all
 
-verify: lint test interop ## What CI runs: lint, every test, the interoperability check.
+verify: lint ops-check test interop ## What CI runs: lint, alert rules, every test, the interoperability check.
 
 clean: ## Remove build output and the embedded stack's data.
 	$(CARGO) clean

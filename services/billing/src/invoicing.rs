@@ -10,7 +10,12 @@ use crate::config::InvoicingConfig;
 use crate::repository::Repository;
 
 /// Runs until `shutdown`.
-pub async fn run(repository: Repository, config: InvoicingConfig, shutdown: CancellationToken) {
+pub async fn run(
+    repository: Repository,
+    config: InvoicingConfig,
+    overdue: prometheus_client::metrics::gauge::Gauge,
+    shutdown: CancellationToken,
+) {
     let mut ticks = tokio::time::interval(config.interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -19,6 +24,12 @@ pub async fn run(repository: Repository, config: InvoicingConfig, shutdown: Canc
             _ = ticks.tick() => {}
         }
         round(&repository, config.grace).await;
+        match repository.overdue_invoice_count().await {
+            Ok(count) => {
+                overdue.set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+            Err(e) => tracing::warn!(error = %e, "counting overdue invoices failed"),
+        }
     }
 }
 

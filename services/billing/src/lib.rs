@@ -76,6 +76,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
     let relay_metrics = koprik_outbox::RelayMetrics::default();
     relay_metrics.register(&metrics, "Billing events");
     let metering_metrics = metering::MeteringMetrics::default();
+    let overdue_invoices = prometheus_client::metrics::gauge::Gauge::<i64>::default();
     metrics.register(|registry| {
         registry.register(
             "usage_records",
@@ -83,6 +84,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
             metering_metrics.records.clone(),
         );
         registry.register("usage_batches", "Usage batches stored", metering_metrics.batches.clone());
+        registry.register("invoices_overdue", "Invoices unpaid past their due date", overdue_invoices.clone());
     });
 
     // The relay stops only after everything else, so the last committed changes are published too.
@@ -99,7 +101,8 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
         metering_metrics,
         shutdown.clone(),
     ));
-    let invoicing_task = tokio::spawn(invoicing::run(repository.clone(), config.invoicing.clone(), shutdown.clone()));
+    let invoicing_task =
+        tokio::spawn(invoicing::run(repository.clone(), config.invoicing.clone(), overdue_invoices, shutdown.clone()));
 
     let (router, health) = server::router_with_health(&config.grpc)?;
     health.set_serving::<InvoicesServer<grpc::invoices::InvoicesApi>>().await;

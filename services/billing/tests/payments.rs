@@ -69,6 +69,16 @@ async fn an_overdue_invoice_makes_the_account_overdue_and_full_payment_makes_it_
     .await;
     assert_eq!(event.key, ACCOUNT);
     assert!(event.value.reason.contains(&overdue.number), "{}", event.value.reason);
+    // Operators see it: the gauge the OverdueInvoices alert watches.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
+        if page.lines().any(|line| line == "koprik_billing_invoices_overdue 1") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no overdue invoice on /metrics:\n{page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // A partial payment leaves it overdue.
     let first = h.pay("pay-1", 100_000, &invoice.number).await;

@@ -213,6 +213,12 @@ impl Repository {
         Ok(rows.into_iter().filter_map(|(reference, oldest)| Some((reference, oldest?))).collect())
     }
 
+    /// How many invoices are overdue now (the `koprik_billing_invoices_overdue` gauge).
+    pub async fn overdue_invoice_count(&self) -> Result<u64, BillingError> {
+        use sea_orm::PaginatorTrait;
+        Ok(invoice::Entity::find().filter(invoice::Column::Status.eq(STATUS_OVERDUE)).count(&self.db).await?)
+    }
+
     /// Marks issued invoices past their due date overdue, and their accounts with them; returns how many.
     pub async fn mark_overdue(&self, now: DateTime<Utc>) -> Result<usize, BillingError> {
         let today = local_date(now).to_string();
