@@ -29,11 +29,11 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::{field, Definition, EXCHANGE_STATISTICS};
+use super::{field, platform_passport, Definition, EXCHANGE_STATISTICS};
 use crate::config::PlatformConfig;
 use crate::error::{OpendataError, Result};
 use crate::multilingual::Multilingual;
-use crate::passport::{Keywords, Passport, DEFAULT_LICENSE};
+use crate::passport::Passport;
 use crate::publishing::Publisher;
 use crate::repository::{PositionedExchange, Repository};
 use crate::structure::{FieldType, Structure};
@@ -50,8 +50,6 @@ pub const LATENCY_BUCKETS_MS: [u64; 18] = [
 pub fn definition(supplier: &str, consumer_threshold: u32) -> Definition {
     use FieldType::{Date, Integer, String as Text};
     let passport = Passport {
-        name: EXCHANGE_STATISTICS.to_owned(),
-        supplier: supplier.to_owned(),
         title: Multilingual::new(
             "Ko'prik platformasida ma'lumot almashinuvi statistikasi",
             "Статистика обмена данными на платформе Ko'prik",
@@ -93,15 +91,16 @@ pub fn definition(supplier: &str, consumer_threshold: u32) -> Definition {
                  it the cell is empty."
             ),
         ),
-        update_frequency: UpdateFrequency::Daily,
-        unit: String::new(),
-        related_links: Vec::new(),
-        keywords: Keywords {
-            uz: vec!["statistika".into(), "ma'lumot almashinuvi".into()],
-            ru: vec!["статистика".into(), "обмен данными".into()],
-            en: vec!["statistics".into(), "data exchange".into()],
-        },
-        license_id: DEFAULT_LICENSE.to_owned(),
+        ..platform_passport(
+            EXCHANGE_STATISTICS,
+            supplier,
+            UpdateFrequency::Daily,
+            [
+                &["statistika", "ma'lumot almashinuvi"],
+                &["статистика", "обмен данными"],
+                &["statistics", "data exchange"],
+            ],
+        )
     };
     let structure = Structure {
         fields: vec![

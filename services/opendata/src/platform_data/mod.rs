@@ -35,11 +35,12 @@ use tokio_util::sync::CancellationToken;
 use crate::config::PlatformConfig;
 use crate::error::{OpendataError, Result};
 use crate::multilingual::Multilingual;
-use crate::passport::Passport;
+use crate::passport::{Keywords, Passport, DEFAULT_LICENSE};
 use crate::publishing::Publisher;
 use crate::repository::{Repository, VersionRecord};
 use crate::structure::{Field, FieldType, Structure};
 use crate::supplier::{ResponsiblePerson, Supplier};
+use crate::update_frequency::UpdateFrequency;
 
 /// The URL name of the Unified Registry of Public Services data set.
 pub const PUBLIC_SERVICES_REGISTRY: &str = "public-services-registry";
@@ -293,6 +294,30 @@ fn tick_period(interval: Duration) -> Duration {
 }
 
 /// A field of a platform data set's structure.
+/// What every platform data set's passport shares: published by the operator, under the default licence, with no
+/// unit and no related links; `keywords` in uz, ru, en. The texts are filled in by each data set.
+pub(crate) fn platform_passport(
+    name: &str,
+    supplier: &str,
+    update_frequency: UpdateFrequency,
+    keywords: [&[&str]; 3],
+) -> Passport {
+    let words = |list: &[&str]| list.iter().map(|w| (*w).to_owned()).collect();
+    Passport {
+        name: name.to_owned(),
+        supplier: supplier.to_owned(),
+        title: Multilingual::default(),
+        description: Multilingual::default(),
+        composition: Multilingual::default(),
+        methodology: Multilingual::default(),
+        update_frequency,
+        unit: String::new(),
+        related_links: Vec::new(),
+        keywords: Keywords { uz: words(keywords[0]), ru: words(keywords[1]), en: words(keywords[2]) },
+        license_id: DEFAULT_LICENSE.to_owned(),
+    }
+}
+
 fn field(name: &str, field_type: FieldType, required: bool, title: [&str; 3], unit: &str) -> Field {
     let [uz, ru, en] = title;
     Field {

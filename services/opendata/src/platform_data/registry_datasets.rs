@@ -24,11 +24,11 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::{field, Definition, PUBLIC_SERVICES_REGISTRY, WEB_SERVICES_CATALOGUE};
+use super::{field, platform_passport, Definition, PUBLIC_SERVICES_REGISTRY, WEB_SERVICES_CATALOGUE};
 use crate::config::PlatformConfig;
 use crate::error::{OpendataError, Result};
 use crate::multilingual::Multilingual;
-use crate::passport::{Keywords, Passport, DEFAULT_LICENSE};
+use crate::passport::Passport;
 use crate::publishing::Publisher;
 use crate::repository::{PlatformRowChange, Repository, RowCounts};
 use crate::structure::{FieldType, Structure};
@@ -41,8 +41,6 @@ const DATASETS: [&str; 2] = [PUBLIC_SERVICES_REGISTRY, WEB_SERVICES_CATALOGUE];
 pub fn public_services_definition(supplier: &str) -> Definition {
     use FieldType::{Date, DateTime, Decimal, Integer, String as Text};
     let passport = Passport {
-        name: PUBLIC_SERVICES_REGISTRY.to_owned(),
-        supplier: supplier.to_owned(),
         title: Multilingual::new(
             "Davlat xizmatlari yagona reyestri",
             "Единый реестр государственных услуг",
@@ -73,15 +71,16 @@ pub fn public_services_definition(supplier: &str) -> Definition {
             "Generated automatically from the Ko'prik platform's registry events (registry.events). Only public \
              columns are taken; no personal data is included.",
         ),
-        update_frequency: UpdateFrequency::Irregular,
-        unit: String::new(),
-        related_links: Vec::new(),
-        keywords: Keywords {
-            uz: vec!["davlat xizmatlari".into(), "reyestr".into()],
-            ru: vec!["государственные услуги".into(), "реестр".into()],
-            en: vec!["public services".into(), "registry".into()],
-        },
-        license_id: DEFAULT_LICENSE.to_owned(),
+        ..platform_passport(
+            PUBLIC_SERVICES_REGISTRY,
+            supplier,
+            UpdateFrequency::Irregular,
+            [
+                &["davlat xizmatlari", "reyestr"],
+                &["государственные услуги", "реестр"],
+                &["public services", "registry"],
+            ],
+        )
     };
     let structure = Structure {
         fields: vec![
@@ -113,8 +112,6 @@ pub fn public_services_definition(supplier: &str) -> Definition {
 pub fn web_services_definition(supplier: &str) -> Definition {
     use FieldType::{Boolean, DateTime, String as Text};
     let passport = Passport {
-        name: WEB_SERVICES_CATALOGUE.to_owned(),
-        supplier: supplier.to_owned(),
         title: Multilingual::new(
             "Ko'prik platformasi veb-servislari katalogi",
             "Каталог веб-сервисов платформы Ko'prik",
@@ -144,15 +141,12 @@ pub fn web_services_definition(supplier: &str) -> Definition {
             "Generated automatically from the Ko'prik platform's registry events (registry.events). Only the \
              service's description is taken, never the data it returns.",
         ),
-        update_frequency: UpdateFrequency::Irregular,
-        unit: String::new(),
-        related_links: Vec::new(),
-        keywords: Keywords {
-            uz: vec!["veb-servislar".into(), "integratsiya".into()],
-            ru: vec!["веб-сервисы".into(), "интеграция".into()],
-            en: vec!["web services".into(), "interoperability".into()],
-        },
-        license_id: DEFAULT_LICENSE.to_owned(),
+        ..platform_passport(
+            WEB_SERVICES_CATALOGUE,
+            supplier,
+            UpdateFrequency::Irregular,
+            [&["veb-servislar", "integratsiya"], &["веб-сервисы", "интеграция"], &["web services", "interoperability"]],
+        )
     };
     let structure = Structure {
         fields: vec![
