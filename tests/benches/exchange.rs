@@ -273,7 +273,11 @@ impl DataProvider for DemoAgency {
 async fn direct_grpc(shutdown: CancellationToken) -> Stats {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().expect("bound");
-    let (router, _) = koprik_runtime::grpc::router_with_health(&GrpcServerConfig::plain(addr)).expect("a gRPC server");
+    let (router, _) = koprik_runtime::grpc::router_with_health(
+        &GrpcServerConfig::plain(addr),
+        &koprik_runtime::metrics::Metrics::new("bench"),
+    )
+    .expect("a gRPC server");
     let agency = DemoAgency(CivilRegistry::built_in().expect("the built-in fixture"));
     tokio::spawn(koprik_runtime::grpc::serve(router.add_service(DataProviderServer::new(agency)), listener, shutdown));
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))

@@ -111,7 +111,7 @@ fn common_env(kafka: &str, grpc: SocketAddr, tls: &ServerTlsConfig) -> Vec<(&'st
 }
 
 /// The demo consumer subsystems, each given a client certificate.
-const DEMO_CONSUMERS: [&str; 2] = [demo::CONSUMER, demo::UNGRANTED_CONSUMER];
+const DEMO_CONSUMERS: [&str; 3] = [demo::CONSUMER, demo::UNGRANTED_CONSUMER, demo::DDP_CONSUMER];
 
 /// The client certificate files of a demo consumer.
 fn consumer_files(pki: &DevPki, consumer: &str) -> anyhow::Result<CertFiles> {
@@ -232,10 +232,14 @@ async fn start_and_demo(
     env.push(("KOPRIK_INSTANCE", GATEWAY_INSTANCE.to_owned()));
     env.push(("KOPRIK_IDENTITY", "certificate".to_owned()));
     env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("gateway.db").display())));
+    // A demo: deadline escalation and the quota figures on /metrics every few seconds, not every half minute.
+    env.push(("KOPRIK_ASYNCHRONOUS__SWEEP_INTERVAL", "5s".to_owned()));
     start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &client_tls, running).await?;
 
     let mut env = common_env(&endpoints.kafka, endpoints.billing, &tls("billing", false)?);
     env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("billing.db").display())));
+    // A demo: invoices of ended months and the ledger's figures on /metrics refresh every few seconds, not minutes.
+    env.push(("KOPRIK_INVOICING__INTERVAL", "5s".to_owned()));
     start_service("billing", &sibling("koprik-billing")?, &env, logs, endpoints.billing, &client_tls, running).await?;
     let billing = crate::commands::connect(&format!("https://{}", endpoints.billing), &client_tls).await?;
     crate::demo_billing::seed(billing).await?;

@@ -28,6 +28,9 @@ pub struct KafkaConfig {
     pub partitions: i32,
     /// Replication factor of topics this service creates (1 for a single development broker, 3 in production).
     pub replication_factor: i32,
+    /// How often each consumer group's lag is measured for the `kafka_consumer_lag` metric.
+    #[serde(default = "default_lag_interval", with = "humantime_serde")]
+    pub lag_interval: Duration,
     /// Extra librdkafka properties for every client, e.g. `security.protocol`, `sasl.mechanism`.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
@@ -42,9 +45,14 @@ impl Default for KafkaConfig {
             create_topics: true,
             partitions: 1,
             replication_factor: 1,
+            lag_interval: default_lag_interval(),
             properties: BTreeMap::new(),
         }
     }
+}
+
+fn default_lag_interval() -> Duration {
+    Duration::from_secs(10)
 }
 
 impl KafkaConfig {

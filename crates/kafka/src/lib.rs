@@ -10,6 +10,7 @@
 //! - [`consumer`]: group consumers with manual commits, and group-less tailing consumers with catch-up tracking.
 //! - [`offsets`]: committing offsets when records finish out of order.
 //! - [`headers`]: the Ko'prik record headers and W3C trace context.
+//! - [`lag`]: consumer lag per group, topic and partition, as a metric.
 //! - [`error`]: errors with topic, partition and offset.
 //! - [`tansu`]: locating the development broker.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod headers;
+pub mod lag;
 pub mod offsets;
 pub mod producer;
 pub mod tansu;

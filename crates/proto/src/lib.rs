@@ -18,6 +18,7 @@ pub use prost;
 pub use prost_types;
 pub use tonic;
 pub use tonic_health;
+pub use tonic_prost;
 
 pub mod applicant;
 pub mod audit_chain;

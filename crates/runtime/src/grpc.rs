@@ -9,11 +9,21 @@ use koprik_proto::tonic_health::server::{health_reporter, HealthReporter};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
+use tower_layer::{Identity, Stack};
 
 use crate::config::{ConfigError, GrpcServerConfig};
+use crate::grpc_observe::GrpcObserveLayer;
+use crate::metrics::Metrics;
 
-/// A tonic server builder with TLS applied from the configuration and sane transport limits.
-pub fn server(config: &GrpcServerConfig) -> Result<Server, ConfigError> {
+/// A server builder with every call measured ([`GrpcObserveLayer`]).
+pub type MeteredServer = Server<Stack<GrpcObserveLayer, Identity>>;
+
+/// The routes of a [`MeteredServer`]: what services add their gRPC services to.
+pub type MeteredRouter = Router<Stack<GrpcObserveLayer, Identity>>;
+
+/// A tonic server builder with TLS applied from the configuration, sane transport limits, and every call
+/// counted and timed in `metrics`.
+pub fn server(config: &GrpcServerConfig, metrics: &Metrics) -> Result<MeteredServer, ConfigError> {
     let mut server = Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -21,23 +31,26 @@ pub fn server(config: &GrpcServerConfig) -> Result<Server, ConfigError> {
     if let Some(tls) = config.tls.load()? {
         server = server.tls_config(tls).map_err(|e| ConfigError::invalid("grpc.tls", e.to_string()))?;
     }
-    Ok(server)
+    Ok(server.layer(GrpcObserveLayer::register(metrics)))
 }
 
 /// A server builder with the gRPC health service and reflection already added. The overall status (`""`) is
 /// `SERVING` from the start, so services start this server only once they are ready; named services are unknown
 /// until the caller marks them serving.
-pub fn router_with_health(config: &GrpcServerConfig) -> Result<(Router, HealthReporter), ConfigError> {
+pub fn router_with_health(
+    config: &GrpcServerConfig,
+    metrics: &Metrics,
+) -> Result<(MeteredRouter, HealthReporter), ConfigError> {
     let (reporter, health) = health_reporter();
     let reflection = koprik_proto::reflection_service()
         .map_err(|e| ConfigError::invalid("grpc", format!("cannot build reflection service: {e}")))?;
-    let router = server(config)?.add_service(health).add_service(reflection);
+    let router = server(config, metrics)?.add_service(health).add_service(reflection);
     Ok((router, reporter))
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, then lets in-flight calls finish.
 pub async fn serve(
-    router: Router,
+    router: MeteredRouter,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), koprik_proto::tonic::transport::Error> {

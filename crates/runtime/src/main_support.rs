@@ -70,9 +70,11 @@ where
     let Some(config) = load_config::<C>()? else {
         return Ok(());
     };
-    telemetry::init(config.telemetry());
+    let telemetry = telemetry::init(config.telemetry());
     let listeners = Listeners::bind(config.grpc(), config.metrics()).await?;
-    run(config, listeners, shutdown::on_signal()).await
+    let result = run(config, listeners, shutdown::on_signal()).await;
+    telemetry.flush();
+    result
 }
 
 /// Command-line arguments shared by every service binary.

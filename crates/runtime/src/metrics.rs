@@ -27,10 +27,10 @@ impl Metrics {
         Self { registry: Arc::new(Mutex::new(Registry::with_prefix(prefix))) }
     }
 
-    /// Registers metrics; `f` runs with the registry locked.
-    pub fn register(&self, f: impl FnOnce(&mut Registry)) {
+    /// Registers metrics; `f` runs with the registry locked, and what it returns (the metric handles) is returned.
+    pub fn register<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
         let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut registry);
+        f(&mut registry)
     }
 
     /// The metrics in the Prometheus text exposition format.

@@ -51,7 +51,8 @@ async fn serve(tls: ServerTlsConfig) -> (std::net::SocketAddr, CancellationToken
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let addr = listener.local_addr().expect("addr");
     let config = GrpcServerConfig { listen: addr, tls };
-    let (router, _health) = grpc::router_with_health(&config).expect("server configured");
+    let (router, _health) =
+        grpc::router_with_health(&config, &koprik_runtime::metrics::Metrics::new("test")).expect("server configured");
     let shutdown = CancellationToken::new();
     tokio::spawn(grpc::serve(router, listener, shutdown.clone()));
     (addr, shutdown)
@@ -152,6 +153,8 @@ async fn missing_key_files_are_named_in_the_error() {
             client_auth_optional: false,
         },
     };
-    let Err(err) = grpc::router_with_health(&config) else { panic!("an unreadable certificate must be refused") };
+    let Err(err) = grpc::router_with_health(&config, &koprik_runtime::metrics::Metrics::new("test")) else {
+        panic!("an unreadable certificate must be refused")
+    };
     assert!(err.to_string().contains("tls.cert"), "{err}");
 }

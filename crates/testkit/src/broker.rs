@@ -46,6 +46,7 @@ impl Broker {
         KafkaConfig {
             fetch_wait_max: Duration::from_millis(5),
             delivery_timeout: Duration::from_secs(5),
+            lag_interval: Duration::from_secs(1),
             ..KafkaConfig::with_brokers(&self.bootstrap)
         }
     }

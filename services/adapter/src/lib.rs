@@ -54,12 +54,14 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
 
     let metrics = Metrics::new("adapter");
     let adapter_metrics = metrics::AdapterMetrics::register(&metrics);
-    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+    let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
+    lag.watch(&config.kafka, &group, &[&topic], shutdown.clone())?;
+    let metrics_task = tokio::spawn(metrics.clone().serve(listeners.metrics, shutdown.clone()));
     let signer = Arc::new(answer_signing::AnswerSigner::from_file(&config.signing.key_file, &config.signing.key_id)?);
     let worker = worker::Worker::new(provider.clone(), backend, signer, producer.clone(), adapter_metrics);
     let mut worker_task = tokio::spawn(worker.run(consumer, config.max_in_flight, shutdown.clone()));
 
-    let (router, health) = server::router_with_health(&config.grpc)?;
+    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
     health.set_service_status("", koprik_proto::tonic_health::ServingStatus::Serving).await;
     tracing::info!(provider = %provider, topic = %topic, group = %group, "adapter serving");
     // The worker is the adapter: if it stops on its own, the adapter must not look healthy while answering

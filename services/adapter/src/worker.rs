@@ -28,6 +28,7 @@ use koprik_proto::ids::{MemberId, ServiceId};
 use koprik_proto::provider::HandleRequest;
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::answer_signing::AnswerSigner;
 use crate::backend::{Backend, BackendFailure};
@@ -140,12 +141,34 @@ impl Worker {
             }
         };
 
-        let traceparent = child_traceparent(received.headers.traceparent.as_deref());
-        let outcome = self.answer(&request, remaining).await;
-        self.metrics.count(match &outcome {
+        let span = tracing::info_span!(
+            "adapter.request",
+            otel.name = "adapter.request",
+            koprik.request_id = %request.request_id,
+            koprik.outcome = tracing::field::Empty,
+        );
+        koprik_runtime::trace_context::continue_from(&span, received.headers.traceparent.as_deref());
+        let traceparent = koprik_runtime::trace_context::traceparent_of(&span)
+            .unwrap_or_else(|| child_traceparent(received.headers.traceparent.as_deref()));
+        self.answer_and_reply(&request, remaining, deadline, &traceparent, shutdown).instrument(span).await
+    }
+
+    /// Asks the backend and sends the (signed) answer or the failure back on the reply topic.
+    async fn answer_and_reply(
+        &self,
+        request: &ExchangeRequest,
+        remaining: Duration,
+        deadline: Option<chrono::DateTime<Utc>>,
+        traceparent: &str,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let outcome = self.answer(request, remaining).await;
+        let label = match &outcome {
             Outcome::Answer(_) => "answered",
             Outcome::Failure(failure) => outcome_label(failure.kind()),
-        });
+        };
+        tracing::Span::current().record("koprik.outcome", label);
+        self.metrics.count(label);
         let answered_at = koprik_proto::time::timestamp(Utc::now());
         let mut outcome = outcome;
         if let Outcome::Answer(answer) = &mut outcome {
@@ -157,7 +180,7 @@ impl Worker {
             answered_at: Some(answered_at),
             outcome: Some(outcome),
         };
-        self.send_reply(&request, &reply, deadline, &traceparent, shutdown).await
+        self.send_reply(request, &reply, deadline, traceparent, shutdown).await
     }
 
     /// Asks the backend, bounded by the time the consumer still waits.

@@ -13,7 +13,7 @@ use crate::repository::Repository;
 pub async fn run(
     repository: Repository,
     config: InvoicingConfig,
-    overdue: prometheus_client::metrics::gauge::Gauge,
+    figures: crate::figures::BillingFigures,
     shutdown: CancellationToken,
 ) {
     let mut ticks = tokio::time::interval(config.interval);
@@ -24,12 +24,7 @@ pub async fn run(
             _ = ticks.tick() => {}
         }
         round(&repository, config.grace).await;
-        match repository.overdue_invoice_count().await {
-            Ok(count) => {
-                overdue.set(i64::try_from(count).unwrap_or(i64::MAX));
-            }
-            Err(e) => tracing::warn!(error = %e, "counting overdue invoices failed"),
-        }
+        figures.refresh(&repository).await;
     }
 }
 

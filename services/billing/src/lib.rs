@@ -17,6 +17,7 @@ pub mod billing_period;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod figures;
 pub mod grpc;
 pub mod invoice_number;
 pub mod invoicing;
@@ -73,10 +74,11 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
     producer.connect().await?;
 
     let metrics = Metrics::new("billing");
+    koprik_runtime::db_metrics::register(&metrics, &db);
     let relay_metrics = koprik_outbox::RelayMetrics::default();
     relay_metrics.register(&metrics, "Billing events");
     let metering_metrics = metering::MeteringMetrics::default();
-    let overdue_invoices = prometheus_client::metrics::gauge::Gauge::<i64>::default();
+    let figures = figures::BillingFigures::register(&metrics);
     metrics.register(|registry| {
         registry.register(
             "usage_records",
@@ -84,15 +86,16 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
             metering_metrics.records.clone(),
         );
         registry.register("usage_batches", "Usage batches stored", metering_metrics.batches.clone());
-        registry.register("invoices_overdue", "Invoices unpaid past their due date", overdue_invoices.clone());
     });
 
     // The relay stops only after everything else, so the last committed changes are published too.
     let relay = koprik_outbox::relay::Relay::start(db.clone(), producer.clone(), config.outbox.clone(), relay_metrics);
-    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+    let metrics_task = tokio::spawn(metrics.clone().serve(listeners.metrics, shutdown.clone()));
     let repository = repository::Repository::new(db.clone(), Arc::clone(&relay.wake));
 
     let consumer = group_consumer(&config.kafka, &config.metering.group, &[EXCHANGE_USAGE])?;
+    let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
+    lag.watch(&config.kafka, &config.metering.group, &[EXCHANGE_USAGE], shutdown.clone())?;
     let metering_task = tokio::spawn(metering::run(
         consumer,
         repository.clone(),
@@ -102,9 +105,9 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
         shutdown.clone(),
     ));
     let invoicing_task =
-        tokio::spawn(invoicing::run(repository.clone(), config.invoicing.clone(), overdue_invoices, shutdown.clone()));
+        tokio::spawn(invoicing::run(repository.clone(), config.invoicing.clone(), figures, shutdown.clone()));
 
-    let (router, health) = server::router_with_health(&config.grpc)?;
+    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
     health.set_serving::<InvoicesServer<grpc::invoices::InvoicesApi>>().await;
     health.set_serving::<PaymentsServer<grpc::payments::PaymentsApi>>().await;
     tracing::info!(

@@ -23,6 +23,7 @@ use koprik_proto::FieldError;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::config::MeteringConfig;
 use crate::repository::{Repository, UsageRow};
@@ -83,6 +84,8 @@ pub fn validate(record: &UsageRecord) -> Result<UsageRow, FieldError> {
 struct Decoded {
     rows: Vec<UsageRow>,
     offsets: BTreeMap<(String, i32), i64>,
+    /// One span per record, in the trace of the call that produced it, open until the record is stored.
+    traces: Vec<(tracing::Span, Option<String>)>,
 }
 
 /// Reads `exchange.usage` until `shutdown`. Reading and decoding the next batch overlaps storing the previous
@@ -102,7 +105,16 @@ pub async fn run(
         let (consumer, metrics, shutdown) = (Arc::clone(&consumer), metrics.clone(), shutdown.clone());
         tokio::spawn(async move {
             while let Some(batch) = to_store.recv().await {
-                if !store(&batch.rows, &repository, &metrics, &shutdown).await {
+                // One span for the batch's transaction, linked to every call it bills.
+                let span = tracing::info_span!(
+                    "billing.store_usage",
+                    otel.name = "billing.store_usage",
+                    records = batch.rows.len()
+                );
+                for (_, traceparent) in &batch.traces {
+                    koprik_runtime::trace_context::link_to(&span, traceparent.as_deref());
+                }
+                if !store(&batch.rows, &repository, &metrics, &shutdown).instrument(span).await {
                     // Shutting down with the batch not stored: its offsets stay uncommitted; it is read again.
                     return;
                 }
@@ -135,15 +147,28 @@ async fn decode_batch(
 ) -> Option<Decoded> {
     let mut rows = Vec::with_capacity(batch.len());
     let mut seen = HashSet::with_capacity(batch.len());
+    let mut traces = Vec::with_capacity(batch.len());
     let mut offsets = BTreeMap::new();
     for record in batch {
         let next = offsets.entry((record.topic().to_owned(), record.partition())).or_insert(0);
         *next = (*next).max(record.offset() + 1);
-        let row = decode::<UsageRecord>(record)
-            .map_err(|e| e.to_string())
-            .and_then(|r| validate(&r.value).map_err(|e| format!("UsageRecord.{e}")));
+        let row = decode::<UsageRecord>(record).map_err(|e| e.to_string()).and_then(|r| {
+            let row = validate(&r.value).map_err(|e| format!("UsageRecord.{e}"))?;
+            Ok((row, r.headers.traceparent))
+        });
         match row {
-            Ok(row) if seen.insert(row.request_id.clone()) => rows.push(row),
+            Ok((row, traceparent)) if seen.insert(row.request_id.clone()) => {
+                let span = tracing::info_span!(
+                    "billing.meter",
+                    otel.name = "billing.meter",
+                    koprik.request_id = %row.request_id,
+                    koprik.consumer = %row.account,
+                    koprik.service = %row.service,
+                );
+                koprik_runtime::trace_context::continue_from(&span, traceparent.as_deref());
+                traces.push((span, traceparent));
+                rows.push(row);
+            }
             Ok(_) => metrics.count("duplicate", 1),
             Err(reason) => {
                 if !producer.dead_letter_retrying(record, &reason, shutdown.cancelled()).await {
@@ -153,7 +178,7 @@ async fn decode_batch(
             }
         }
     }
-    Some(Decoded { rows, offsets })
+    Some(Decoded { rows, offsets, traces })
 }
 
 /// Stores rows in one transaction, retrying the database until it succeeds. False only when shutdown

@@ -15,6 +15,7 @@ use koprik_proto::exchange::{GetResponse, SubmitResponse};
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::time::timestamp;
 use koprik_proto::FieldError;
+use tracing::Instrument;
 
 use crate::answer_deadline;
 use crate::answer_signature;
@@ -42,12 +43,17 @@ impl Exchange {
     pub async fn submit(&self, incoming: Incoming) -> Submitted {
         let started = Instant::now();
         let mut facts = received(&incoming.request);
-        let traceparent = child_traceparent(incoming.traceparent.as_deref());
-        let mut deadline = None;
-        let result = self.accept(&mut facts, &incoming, &traceparent, &mut deadline).await;
-        let step = Step { audit_step: AuditStep::Submitted, deadline };
-        let result = self.conclude(started, &facts, result, step, &traceparent).await;
-        Submitted { request_id: facts.request_id, result }
+        let span = crate::exchange::exchange_span("exchange.submit", &facts);
+        let traceparent = crate::exchange::outgoing_traceparent(&span, &incoming);
+        async {
+            let mut deadline = None;
+            let result = self.accept(&mut facts, &incoming, &traceparent, &mut deadline).await;
+            let step = Step { audit_step: AuditStep::Submitted, deadline };
+            let result = self.conclude(started, &facts, result, step, &traceparent).await;
+            Submitted { request_id: facts.request_id, result }
+        }
+        .instrument(span)
+        .await
     }
 
     async fn accept(
@@ -217,6 +223,19 @@ impl Exchange {
             tracing::warn!(request_id = %row.request_id, provider = %row.provider, %deadline, "deadline passed; escalated");
         }
         Ok(escalated)
+    }
+
+    /// Reads this month's request counts into the quota-use metrics, with each grant's declared maximum (counts
+    /// whose grant is gone or no longer declares one are left out). Every replica reports the same shared figures.
+    pub async fn report_quota_use(&self, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
+        let counts = crate::request_quota::counts_in_month(&self.db, now).await?;
+        let rows = counts.into_iter().filter_map(|(consumer, service, used)| {
+            let grant = self.cache.grant(&consumer.parse().ok()?, &service.parse().ok()?)?;
+            let max = i64::from(grant.max_requests_per_month);
+            (max > 0).then_some((consumer, service, used, max))
+        });
+        self.metrics.quota_use(rows);
+        Ok(())
     }
 
     /// Deletes the answers whose retention ended. Returns how many.

@@ -245,6 +245,11 @@ impl RegistryCache {
         (state.services.len(), state.subsystems.len(), state.grants.len())
     }
 
+    /// The providers of the cached services, for per-provider metrics that must read zero before anything happens.
+    pub fn providers(&self) -> std::collections::BTreeSet<String> {
+        self.read().services.keys().map(|id| id.provider().to_string()).collect()
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -61,6 +61,31 @@ pub const REQUEST_ID_HEADER: &str = "koprik-request-id";
 pub const ERROR_SOURCE_HEADER: &str = "koprik-error-source";
 
 impl GatewayError {
+    /// Why the exchange was not delivered, as a metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Invalid(_) => "invalid",
+            Self::UnknownService(_) => "unknown_service",
+            Self::Refused(_) => "refused",
+            Self::BadSignature(_) => "bad_signature",
+            Self::UnverifiedAnswer(_) => "unverified_answer",
+            Self::QuotaExhausted(_) => "quota_exhausted",
+            Self::NotFound(_) => "not_found",
+            Self::ServiceUnavailable(_) => "service_unavailable",
+            Self::TimedOut { .. } => "timed_out",
+            Self::Provider { kind, .. } => match kind {
+                FailureKind::NotFound => "provider_not_found",
+                FailureKind::InvalidRequest => "provider_invalid_request",
+                FailureKind::Refused => "provider_refused",
+                FailureKind::Unavailable => "provider_unavailable",
+                FailureKind::Internal => "provider_internal",
+                _ => "provider_other",
+            },
+            Self::Platform(_) => "platform",
+        }
+    }
+
     /// The gRPC code the consumer receives.
     pub fn code(&self) -> Code {
         match self {

@@ -15,6 +15,7 @@ use koprik_proto::events::{AuditStep, ExchangeReply, ExchangeRequest};
 use koprik_proto::exchange::{CallRequest, CallResponse};
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::time::timestamp;
+use tracing::Instrument;
 
 use crate::audit::{self, Auditor, CallFacts};
 use crate::cache::{CachedGrant, RegistryCache};
@@ -113,10 +114,15 @@ impl Exchange {
     pub async fn call(&self, incoming: Incoming) -> Finished {
         let started = Instant::now();
         let mut facts = received(&incoming.request);
-        let traceparent = child_traceparent(incoming.traceparent.as_deref());
-        let result = self.exchange(&mut facts, &incoming, &traceparent).await;
-        let result = self.conclude(started, &facts, result, Step::CALL, &traceparent).await;
-        Finished { request_id: facts.request_id, result }
+        let span = exchange_span("exchange.call", &facts);
+        let traceparent = outgoing_traceparent(&span, &incoming);
+        async {
+            let result = self.exchange(&mut facts, &incoming, &traceparent).await;
+            let result = self.conclude(started, &facts, result, Step::CALL, &traceparent).await;
+            Finished { request_id: facts.request_id, result }
+        }
+        .instrument(span)
+        .await
     }
 
     async fn exchange(
@@ -216,7 +222,13 @@ impl Exchange {
         ) else {
             return Ok(());
         };
-        let written = tokio::time::timeout(self.audit_timeout, self.usage.write(consumer, &record, traceparent)).await;
+        // Its own span, so billing's metering of this record hangs under the record in the call's trace.
+        let span =
+            tracing::info_span!("usage.record", otel.name = "usage.record", koprik.request_id = %facts.request_id);
+        let traceparent =
+            koprik_runtime::trace_context::traceparent_of(&span).unwrap_or_else(|| traceparent.to_owned());
+        let write = self.usage.write(consumer, &record, &traceparent).instrument(span);
+        let written = tokio::time::timeout(self.audit_timeout, write).await;
         let failure = match written {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) => e.to_string(),
@@ -282,9 +294,22 @@ impl Exchange {
         }
         let outcome = audit::outcome(&result.as_ref().map(|_| ()).map_err(Clone::clone));
         let label = outcome.as_str_name().trim_start_matches("AUDIT_OUTCOME_").to_ascii_lowercase();
+        record_on_span(&tracing::Span::current(), facts, &label);
         let counter = if step.audit_step == AuditStep::Submitted { &self.metrics.submits } else { &self.metrics.calls };
-        counter.get_or_create(&vec![("outcome", outcome_label(&label))]).inc();
-        self.metrics.call_seconds.observe(started.elapsed().as_secs_f64());
+        let known = |value: Option<String>| value.unwrap_or_else(|| "unknown".to_owned());
+        let provider = known(facts.service.as_ref().map(|s| s.provider().to_string()));
+        counter
+            .get_or_create(&[
+                ("consumer", known(facts.consumer.as_ref().map(|c| c.member().to_string()))),
+                ("provider", provider.clone()),
+                ("service", known(facts.service.as_ref().map(ToString::to_string))),
+                ("outcome", outcome_label(&label).to_owned()),
+            ])
+            .inc();
+        if let Err(e) = &result {
+            self.metrics.not_delivered(e.reason());
+        }
+        self.metrics.call_seconds.get_or_create(&[("provider", provider)]).observe(started.elapsed().as_secs_f64());
         tracing::info!(
             request_id = %facts.request_id,
             consumer = facts.consumer.as_ref().map(ToString::to_string).unwrap_or_default(),
@@ -361,6 +386,39 @@ fn deliver(
 }
 
 /// A metric label from the audit outcome's name (static, so the label set stays bounded).
+/// The span of one exchange (call or submit): who, what and how it ended, filled in as they become known. Never
+/// the payload or any personal data.
+pub(crate) fn exchange_span(name: &'static str, facts: &CallFacts) -> tracing::Span {
+    tracing::info_span!(
+        "exchange",
+        otel.name = name,
+        koprik.request_id = %facts.request_id,
+        koprik.consumer = tracing::field::Empty,
+        koprik.provider = tracing::field::Empty,
+        koprik.service = tracing::field::Empty,
+        koprik.outcome = tracing::field::Empty,
+    )
+}
+
+/// The `traceparent` the exchange passes on (request and usage records, audit): the exchange span's, or, in a
+/// process without traces installed, a child of the caller's.
+pub(crate) fn outgoing_traceparent(span: &tracing::Span, incoming: &Incoming) -> String {
+    koprik_runtime::trace_context::traceparent_of(span)
+        .unwrap_or_else(|| child_traceparent(incoming.traceparent.as_deref()))
+}
+
+/// Records the parties and the outcome on the exchange span.
+fn record_on_span(span: &tracing::Span, facts: &CallFacts, outcome: &str) {
+    if let Some(consumer) = &facts.consumer {
+        span.record("koprik.consumer", tracing::field::display(consumer));
+    }
+    if let Some(service) = &facts.service {
+        span.record("koprik.provider", tracing::field::display(service.provider()));
+        span.record("koprik.service", tracing::field::display(service));
+    }
+    span.record("koprik.outcome", outcome);
+}
+
 fn outcome_label(name: &str) -> &'static str {
     match name {
         "delivered" => "delivered",

@@ -50,6 +50,7 @@ pub async fn registry(
     shutdown: CancellationToken,
 ) {
     let Tail { consumer, mut catch_up } = tail;
+    let mut services_with_provider_metrics = 0;
     if catch_up.done() {
         tracing::info!("registry.events is empty; registry cache ready");
         ready.send_replace(true);
@@ -79,6 +80,11 @@ pub async fn registry(
         if !*ready.borrow() && catch_up.observe(record.partition(), record.offset()) {
             tracing::info!(services, subsystems, grants, "registry cache caught up");
             ready.send_replace(true);
+        }
+        // Once caught up (not per record while catching up), and again whenever the set of services changes size.
+        if *ready.borrow() && services != services_with_provider_metrics {
+            metrics.known_providers(cache.providers());
+            services_with_provider_metrics = services;
         }
     }
 }

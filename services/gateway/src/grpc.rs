@@ -8,6 +8,7 @@ use koprik_proto::exchange::exchange_server;
 use koprik_proto::exchange::{CallRequest, CallResponse, GetRequest, GetResponse, SubmitResponse};
 use koprik_proto::tonic::{self, Request, Response, Status};
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::error::{GatewayError, REQUEST_ID_HEADER};
 use crate::exchange::{Exchange, Incoming, CONSUMER_HEADER};
@@ -52,10 +53,11 @@ impl exchange_server::Exchange for ExchangeApi {
         let incoming = incoming(request);
         // Its own task: if the caller goes away mid-call, the exchange still finishes and is audited.
         let exchange = Arc::clone(&self.exchange);
-        let finished = self.tasks.spawn(async move { exchange.call(incoming).await }).await.map_err(|e| {
-            tracing::error!(error = %e, "exchange task failed");
-            Status::internal("internal error in the gateway")
-        })?;
+        let finished =
+            self.tasks.spawn(async move { exchange.call(incoming).await }.in_current_span()).await.map_err(|e| {
+                tracing::error!(error = %e, "exchange task failed");
+                Status::internal("internal error in the gateway")
+            })?;
         respond(finished.result, &finished.request_id)
     }
 
@@ -64,10 +66,11 @@ impl exchange_server::Exchange for ExchangeApi {
         // Its own task, like a call: once accepted, the request is stored, forwarded and audited whatever the
         // caller does.
         let exchange = Arc::clone(&self.exchange);
-        let submitted = self.tasks.spawn(async move { exchange.submit(incoming).await }).await.map_err(|e| {
-            tracing::error!(error = %e, "submit task failed");
-            Status::internal("internal error in the gateway")
-        })?;
+        let submitted =
+            self.tasks.spawn(async move { exchange.submit(incoming).await }.in_current_span()).await.map_err(|e| {
+                tracing::error!(error = %e, "submit task failed");
+                Status::internal("internal error in the gateway")
+            })?;
         respond(submitted.result, &submitted.request_id)
     }
 

@@ -113,7 +113,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     let chain = audit_chain::Chain::resume(producer.clone(), &config.kafka, &config.instance).await?;
     let metrics = Metrics::new("gateway");
     let gateway_metrics = metrics::GatewayMetrics::register(&metrics);
-    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+    let metrics_task = tokio::spawn(metrics.clone().serve(listeners.metrics, shutdown.clone()));
 
     // The feeds outlive the gRPC server: calls still in flight at shutdown need their replies and their audit
     // records, so the feeds stop only after every exchange task has finished.
@@ -156,13 +156,16 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         asynchronous: config.asynchronous.clone(),
     });
     // Answers to submitted requests and the deadline sweep need the cache (and the calendar in it) caught up too.
+    let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
+    lag.watch(&config.kafka, &config.asynchronous.group, &[EXCHANGE_REPLIES_ASYNC], shutdown.clone())?;
+    koprik_runtime::db_metrics::register(&metrics, &exchange.db);
     let async_feed = tokio::spawn(feeds::async_replies(
         group_consumer(&config.kafka, &config.asynchronous.group, &[EXCHANGE_REPLIES_ASYNC])?,
         Arc::clone(&exchange),
         feeds_stop.clone(),
     ));
     let sweep = tokio::spawn(sweep::run(Arc::clone(&exchange), config.asynchronous.sweep_interval, feeds_stop.clone()));
-    let (router, health) = server::router_with_health(&config.grpc)?;
+    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
     health.set_serving::<ExchangeServer<grpc::ExchangeApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, instance = %config.instance, "gateway serving");
     let exchanges = TaskTracker::new();

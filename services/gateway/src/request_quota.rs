@@ -67,6 +67,15 @@ pub async fn take(
     }
 }
 
+/// Every count of the Tashkent month of `at`: (consumer, service, requests), for the quota-use metrics.
+pub async fn counts_in_month(db: &DatabaseConnection, at: DateTime<Utc>) -> Result<Vec<(String, String, i64)>, DbErr> {
+    use crate::store::request_count::Entity;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (month, _) = month_of(at);
+    let rows = Entity::find().filter(Column::Month.eq(month)).all(db).await?;
+    Ok(rows.into_iter().map(|row| (row.consumer_id, row.service_id, row.count)).collect())
+}
+
 /// One statement: insert the month's first request, or add one to the count while it is below `max`. True when
 /// counted (one row changed), false when the count had reached `max`.
 async fn count_one(

@@ -1,5 +1,5 @@
 //! The periodic sweep of submitted requests: escalates the pending ones past their legal deadline (once across
-//! all replicas) and deletes the answers whose retention ended. Every replica runs it; the conditional updates
+//! all replicas) and deletes the answers whose retention ended; it also refreshes the quota-use metrics. Every replica runs it; the conditional updates
 //! make sure each request is escalated once.
 
 use std::sync::Arc;
@@ -24,6 +24,9 @@ pub async fn run(exchange: Arc<Exchange>, interval: Duration, shutdown: Cancella
             Ok(0) => {}
             Ok(escalated) => tracing::info!(escalated, "overdue submitted requests escalated"),
             Err(e) => tracing::warn!(error = %e, "cannot look for overdue submitted requests"),
+        }
+        if let Err(e) = exchange.report_quota_use(now).await {
+            tracing::warn!(error = %e, "cannot read this month's request counts");
         }
         match exchange.purge_answers(now).await {
             Ok(0) => {}

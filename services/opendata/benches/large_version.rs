@@ -231,6 +231,7 @@ async fn main() {
     let addr = listener.local_addr().expect("addr");
     let defaults = OpendataConfig::default();
     let state = HttpState {
+        demand: koprik_opendata::http::DemandMetrics::default(),
         repository,
         publisher,
         links: Links::new(&format!("http://{addr}")),

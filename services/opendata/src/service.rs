@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use koprik_kafka::topics::{TopicSpec, EXCHANGE_USAGE, OPENDATA_NOTIFICATIONS, USAGE_RETENTION};
+use koprik_kafka::topics::{
+    TopicSpec, EXCHANGE_AUDIT, EXCHANGE_USAGE, OPENDATA_NOTIFICATIONS, REGISTRY_EVENTS, USAGE_RETENTION,
+};
 use koprik_kafka::Producer;
 use koprik_proto::opendata::api_keys_server::ApiKeysServer;
 use koprik_proto::opendata::datasets_server::DatasetsServer;
@@ -50,6 +52,7 @@ pub async fn run_with_http(
     producer.connect().await?;
 
     let metrics = Metrics::new("opendata");
+    koprik_runtime::db_metrics::register(&metrics, &db);
     let relay_metrics = koprik_outbox::RelayMetrics::default();
     relay_metrics.register(&metrics, "Notifications and usage records");
     let gauges = OverdueGauges::default();
@@ -63,7 +66,7 @@ pub async fn run_with_http(
     });
 
     let relay = koprik_outbox::relay::Relay::start(db.clone(), producer.clone(), config.outbox.clone(), relay_metrics);
-    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+    let metrics_task = tokio::spawn(metrics.clone().serve(listeners.metrics, shutdown.clone()));
     let repository = Repository::new(db.clone(), Arc::clone(&relay.wake));
     let publisher = Publisher::new(repository.clone(), store);
     let links = Links::new(&config.http.public_url);
@@ -75,6 +78,11 @@ pub async fn run_with_http(
         shutdown.clone(),
     ));
 
+    if config.platform.enabled {
+        let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
+        lag.watch(&config.kafka, &config.platform.registry_group, &[REGISTRY_EVENTS], shutdown.clone())?;
+        lag.watch(&config.kafka, &config.platform.audit_group, &[EXCHANGE_AUDIT], shutdown.clone())?;
+    }
     let platform_task = tokio::spawn(crate::platform_data::run(
         repository.clone(),
         publisher.clone(),
@@ -83,7 +91,7 @@ pub async fn run_with_http(
         shutdown.clone(),
     ));
 
-    let (router, health) = server::router_with_health(&config.grpc)?;
+    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
     health.set_serving::<DatasetsServer<grpc::datasets::DatasetsApi>>().await;
     tracing::info!(
         grpc = %listeners.grpc.local_addr()?,
@@ -102,6 +110,7 @@ pub async fn run_with_http(
         .add_service(FeedbackServer::new(grpc::feedback::FeedbackApi::new(repository.clone())))
         .add_service(ApiKeysServer::new(grpc::api_keys::ApiKeysApi::new(repository.clone())));
     let state = crate::http::HttpState {
+        demand: crate::http::DemandMetrics::register(&metrics),
         repository: repository.clone(),
         publisher: publisher.clone(),
         links: links.clone(),

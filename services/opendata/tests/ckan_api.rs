@@ -281,6 +281,7 @@ async fn world(anonymous_per_minute: u32) -> World {
     let addr = listener.local_addr().expect("an address");
     let conversions = Arc::new(tokio::sync::Semaphore::new(2));
     let state = HttpState {
+        demand: koprik_opendata::http::DemandMetrics::default(),
         repository: repository.clone(),
         publisher: publisher.clone(),
         links: Links::new(&format!("http://{addr}")),

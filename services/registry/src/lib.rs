@@ -86,24 +86,27 @@ pub async fn run(
     producer.connect().await?;
 
     let metrics = Metrics::new("registry");
+    koprik_runtime::db_metrics::register(&metrics, &db);
     let relay_metrics = koprik_outbox::RelayMetrics::default();
     relay_metrics.register(&metrics, "Registry events");
 
     // The relay stops only after the server has drained, so the last committed changes are published too.
     let relay = koprik_outbox::relay::Relay::start(db.clone(), producer.clone(), config.outbox.clone(), relay_metrics);
-    let metrics_task = tokio::spawn(metrics.serve(listeners.metrics, shutdown.clone()));
+    let metrics_task = tokio::spawn(metrics.clone().serve(listeners.metrics, shutdown.clone()));
 
     let repository = repository::Repository::new(db, Arc::clone(&relay.wake));
     let public_addr = listeners.public_http.local_addr()?;
     let public_task = tokio::spawn(public_http::serve(repository.clone(), listeners.public_http, shutdown.clone()));
 
-    let (router, health) = server::router_with_health(&config.grpc)?;
+    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
     let api = RegistryServer::new(grpc::RegistryApi::new(repository.clone()));
     let onboarding = OnboardingServer::new(grpc::onboarding::OnboardingApi::new(repository.clone()));
     let announcements = AnnouncementsServer::new(grpc::announcements::AnnouncementsApi::new(repository.clone()));
     let calendar = WorkingCalendarServer::new(grpc::calendar::CalendarApi::new(repository.clone()));
     let signing_keys = SigningKeysServer::new(grpc::signing_keys::SigningKeysApi::new(repository.clone()));
     let certificates = CertificatesServer::new(grpc::certificates::CertificatesApi::new(repository.clone()));
+    let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
+    lag.watch(&config.kafka, &config.access.account_status_group, &[BILLING_ACCOUNT_STATUS], shutdown.clone())?;
     let account_status = tokio::spawn(automatic_access::follow_account_status(
         config.kafka.clone(),
         config.access.clone(),

@@ -59,6 +59,11 @@ impl Backend for GrpcBackend {
             .unwrap_or(Duration::from_secs(1));
         let mut call = Request::new(request);
         call.set_timeout(remaining);
+        // The agency's system continues the consumer's trace when it reads W3C trace context.
+        let traceparent = koprik_runtime::trace_context::traceparent_of(&tracing::Span::current());
+        if let Some(value) = traceparent.and_then(|t| t.parse().ok()) {
+            call.metadata_mut().insert(koprik_runtime::trace_context::TRACEPARENT, value);
+        }
         let mut client = self.client.clone();
         match client.handle(call).await {
             Ok(response) => Ok(response.into_inner()),

@@ -5,6 +5,7 @@
 
 mod base_amounts;
 mod contracts;
+mod figures;
 mod invoices;
 mod payments;
 mod revenue;
@@ -27,6 +28,7 @@ use crate::error::BillingError;
 use crate::ledger::Transaction;
 use crate::store::{account, invoice, ledger_entry};
 
+pub use figures::{LedgerFigures, INVOICE_STATUSES};
 pub use invoices::{status_of, stored_status, IssueOutcome, STATUS_ISSUED, STATUS_OVERDUE, STATUS_PAID, STATUS_VOID};
 pub use usage::UsageRow;
 

@@ -85,6 +85,7 @@ pub async fn packages(state: &HttpState, datasets: &[DatasetRecord], now: DateTi
 /// that cannot be counted is logged, not refused).
 pub async fn viewed_package(state: &HttpState, dataset: DatasetRecord) -> Result<Value> {
     let now = Utc::now();
+    state.demand.viewed(&dataset.passport.name);
     if let Err(error) = state.repository.count_view(&dataset.id, now).await {
         tracing::warn!(%error, dataset = %dataset.passport.name, "a view was not counted");
     }

@@ -131,6 +131,7 @@ async fn download(
     if method == Method::HEAD {
         return Ok((headers, Body::empty()).into_response());
     }
+    state.demand.downloaded(name, format.as_str());
     if let Err(error) = state.repository.count_download(&dataset.id, Utc::now()).await {
         tracing::warn!(%error, dataset = %name, "a download was not counted");
     }

@@ -16,12 +16,15 @@ pub mod body_stream;
 mod client_ip;
 mod dataset_pages;
 mod dcat;
+mod demand_metrics;
 mod downloads;
 mod feedback;
 mod json_io;
 pub mod rate_limit;
 mod router;
 mod statistics;
+
+pub use demand_metrics::DemandMetrics;
 
 pub use router::router;
 
@@ -35,6 +38,8 @@ use crate::wire::Links;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct HttpState {
+    /// Views and downloads as metrics.
+    pub demand: DemandMetrics,
     /// The data.
     pub repository: Repository,
     /// The version store (downloads) and publishing.
