@@ -36,7 +36,7 @@ test-postgres: ## All tests again, databases on PostgreSQL (TEST_DATABASE_URL).
 	DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) test --workspace
 
 # Built with --all-targets so that, after `make test`, the binaries are the ones the tests already built.
-interop: tansu ## Python client and Kafka reader against a running stack; the CLI onboarding walkthrough.
+interop: tansu ## Python client and Kafka reader against a running stack; the CLI onboarding walkthrough; the Grafana dashboards against Prometheus.
 	$(CARGO) build --workspace --all-targets
 	tests/interop/run
 
@@ -51,7 +51,7 @@ ops-check: ## Alert rules (promtool check and unit tests); the Helm chart render
 	promtool check rules deploy/prometheus/rules/koprik.rules.yml
 	cd deploy/prometheus/rules && promtool test rules koprik.test.yml
 	@if [ ! -x target/ops/venv/bin/python ]; then python3 -m venv target/ops/venv; fi
-	target/ops/venv/bin/pip install --quiet --disable-pip-version-check helm-python-sdk kubernetes-validate pyyaml
+	target/ops/venv/bin/pip install --quiet --disable-pip-version-check helm-python-sdk kubernetes-validate pyyaml jsonschema
 	target/ops/venv/bin/python deploy/checks/chart_check.py
 
 lint: ## Formatting and clippy with warnings as errors.

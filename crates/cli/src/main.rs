@@ -62,6 +62,9 @@ enum Command {
     /// The audit trail on exchange.audit: print it, verify its hash chains.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// The platform's Kafka topics.
+    #[command(subcommand)]
+    Topics(commands::topics::Command),
     /// Submit an asynchronous request through the gateway; prints its id and the answer's legal deadline.
     Submit(CallArgs),
     /// The state of a submitted request, and its answer once there is one.
@@ -153,5 +156,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Err(status) => anyhow::bail!(commands::call::render_status(&status)),
         },
         Command::Audit(command) => commands::audit::run(command, &KafkaConfig::with_brokers(cli.kafka)).await,
+        Command::Topics(command) => commands::topics::run(command, KafkaConfig::with_brokers(cli.kafka)).await,
     }
 }

@@ -89,9 +89,55 @@ pub const USAGE_RETENTION: Duration = AUDIT_RETENTION;
 /// The audit trail outlives everything else: five years.
 pub const AUDIT_RETENTION: Duration = Duration::from_secs(5 * 365 * 24 * 60 * 60);
 
+/// Every topic the platform uses, with the specification its owning service would create it with: the fixed
+/// topics, each provider's request topic and its dead letters (`providers` are member codes, e.g. `201122919`),
+/// and one reply topic per gateway instance. For operators who create topics before the services start
+/// (`koprik topics ensure`, or Strimzi `KafkaTopic` resources in the Helm chart, which must list the same).
+pub fn platform_topics(providers: &[&str], gateway_instances: &[&str]) -> Vec<TopicSpec> {
+    let mut topics = vec![
+        TopicSpec::compacted(REGISTRY_EVENTS),
+        TopicSpec::retained(EXCHANGE_AUDIT, AUDIT_RETENTION),
+        TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION),
+        TopicSpec::plain(dead_letters(EXCHANGE_USAGE)),
+        TopicSpec::retained(EXCHANGE_REPLIES_ASYNC, ASYNC_REPLY_RETENTION),
+        TopicSpec::compacted(BILLING_ACCOUNT_STATUS),
+        TopicSpec::plain(dead_letters(BILLING_ACCOUNT_STATUS)),
+        TopicSpec::plain(BILLING_INVOICES),
+        TopicSpec::plain(BILLING_PAYMENTS),
+        TopicSpec::plain(OPENDATA_NOTIFICATIONS),
+    ];
+    for provider in providers {
+        let requests = exchange_requests(provider);
+        topics.push(TopicSpec::retained(dead_letters(&requests), REQUEST_RETENTION));
+        topics.push(TopicSpec::retained(requests, REQUEST_RETENTION));
+    }
+    for instance in gateway_instances {
+        topics.push(TopicSpec::retained(exchange_replies(instance), REPLY_RETENTION));
+    }
+    topics
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_platform_topics_cover_every_provider_and_gateway() {
+        let topics = platform_topics(&["201122919"], &["koprik-gateway-0"]);
+        let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+        for name in [
+            "exchange.requests.201122919",
+            "exchange.requests.201122919.dlq",
+            "exchange.replies.koprik-gateway-0",
+            REGISTRY_EVENTS,
+            EXCHANGE_AUDIT,
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        let audit = topics.iter().find(|t| t.name == EXCHANGE_AUDIT).expect("the audit topic");
+        assert_eq!(audit.retention, Some(AUDIT_RETENTION));
+        assert!(topics.iter().find(|t| t.name == REGISTRY_EVENTS).is_some_and(|t| t.compacted));
+    }
 
     #[test]
     fn only_well_formed_reply_topics_are_reply_topics() {

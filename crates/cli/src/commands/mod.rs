@@ -1,5 +1,5 @@
 //! Operator commands: registry administration, the public-services registry, calling the gateway, reading the
-//! audit trail.
+//! audit trail, creating the platform's topics.
 
 pub mod audit;
 pub mod call;
@@ -10,6 +10,7 @@ pub mod onboarding;
 pub mod public_services;
 pub mod registry;
 pub mod submit;
+pub mod topics;
 
 /// The actor every workflow step records, from `--actor` or `KOPRIK_ACTOR`.
 pub fn actor(actor: Option<&str>) -> anyhow::Result<String> {
