@@ -158,6 +158,11 @@ def main() -> int:
         refused_id = dict(error.trailing_metadata()).get("koprik-request-id")
         print(f"python client: refused {refused_id}: {error.details()}")
 
+    # A company under a DDP contract: delivered, and billed (a usage record for billing's metering).
+    paid = signed(person_request(), bank, "kyc-check.officer-1", "Nilufar Qodirova", "Komplayens mutaxassisi (compliance officer)")
+    response = stub_for("UZ/COM/207028220/kyc-check").Call(paid, timeout=10)
+    print(f"python client: billed call {response.request_id} delivered under contract DDP-2026/0001")
+
     consumer = Consumer(
         {
             "bootstrap.servers": args.kafka,
