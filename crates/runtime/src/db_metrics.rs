@@ -30,23 +30,19 @@ struct PoolCounts {
 impl PoolCollector {
     fn counts(&self) -> Option<PoolCounts> {
         match self.db.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool();
-                Some(PoolCounts {
-                    open: pool.size(),
-                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-                    max: pool.options().get_max_connections(),
-                })
-            }
-            DatabaseBackend::Sqlite => {
-                let pool = self.db.get_sqlite_connection_pool();
-                Some(PoolCounts {
-                    open: pool.size(),
-                    idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-                    max: pool.options().get_max_connections(),
-                })
-            }
+            DatabaseBackend::Postgres => Some(PoolCounts::of(self.db.get_postgres_connection_pool())),
+            DatabaseBackend::Sqlite => Some(PoolCounts::of(self.db.get_sqlite_connection_pool())),
             DatabaseBackend::MySql => None,
+        }
+    }
+}
+
+impl PoolCounts {
+    fn of<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> Self {
+        Self {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
         }
     }
 }
