@@ -251,6 +251,24 @@ def subset(labels: dict, of: dict) -> bool:
     return bool(labels) and all(of.get(k) == v for k, v in labels.items())
 
 
+def check_probes(check: Check, values: dict, doc: dict) -> None:
+    """gRPC health probes without TLS; with TLS (which the kubelet's gRPC probe cannot speak) the operations port's
+    /ready for startup and readiness and /live for liveness."""
+    tls = values["tls"]["enabled"]
+    for container in doc["spec"]["template"]["spec"]["containers"]:
+        where = f"{name_of(doc)}: container {container['name']}"
+        for kind, path in (("startupProbe", "/ready"), ("readinessProbe", "/ready"), ("livenessProbe", "/live")):
+            probe = container.get(kind, {})
+            if tls:
+                got = probe.get("httpGet", {})
+                check.expect(
+                    got.get("path") == path and got.get("port") == "metrics",
+                    f"{where}: {kind} with TLS must be GET {path} on the metrics port, not {probe}",
+                )
+            else:
+                check.expect("grpc" in probe, f"{where}: {kind} without TLS must be a gRPC health probe, not {probe}")
+
+
 def check_traces(check: Check, values: dict, doc: dict) -> None:
     """Every service reports spans under its own name, to the configured collector (if any)."""
     endpoint = values["telemetry"].get("otlpEndpoint") or None
@@ -377,6 +395,7 @@ def check_release(check: Check, values: dict, docs: list[dict]) -> None:
         check_pod(check, doc)
     for doc in workloads:
         check_traces(check, values, doc)
+        check_probes(check, values, doc)
     configs = {}
     for doc in workloads:
         configs[doc["metadata"]["name"]] = check_config(check, doc, config_maps)

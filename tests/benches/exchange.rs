@@ -279,7 +279,8 @@ async fn direct_grpc(shutdown: CancellationToken) -> Stats {
     )
     .expect("a gRPC server");
     let agency = DemoAgency(CivilRegistry::built_in().expect("the built-in fixture"));
-    tokio::spawn(koprik_runtime::grpc::serve(router.add_service(DataProviderServer::new(agency)), listener, shutdown));
+    let served = router.add_service(DataProviderServer::new(agency));
+    tokio::spawn(koprik_runtime::grpc::serve(served, listener, Default::default(), shutdown));
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .expect("URI")
         .connect()

@@ -13,7 +13,7 @@ use tower_layer::{Identity, Stack};
 
 use crate::config::{ConfigError, GrpcServerConfig};
 use crate::grpc_observe::GrpcObserveLayer;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Readiness};
 
 /// A server builder with every call measured ([`GrpcObserveLayer`]).
 pub type MeteredServer = Server<Stack<GrpcObserveLayer, Identity>>;
@@ -48,15 +48,23 @@ pub fn router_with_health(
     Ok((router, reporter))
 }
 
-/// Serves `router` on `listener` until `shutdown` is cancelled, then lets in-flight calls finish.
+/// Serves `router` on `listener` until `shutdown` is cancelled, then lets in-flight calls finish. `ready` reads
+/// true while it serves and false from the moment it starts draining, so orchestrators stop sending new calls
+/// before the last ones finish.
 pub async fn serve(
     router: MeteredRouter,
     listener: TcpListener,
+    ready: Readiness,
     shutdown: CancellationToken,
 ) -> Result<(), koprik_proto::tonic::transport::Error> {
-    router
+    ready.set(true);
+    let draining = ready.clone();
+    let served = router
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.cancelled().await;
+            draining.set(false);
         })
-        .await
+        .await;
+    ready.set(false);
+    served
 }

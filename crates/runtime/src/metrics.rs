@@ -1,5 +1,8 @@
-//! Prometheus metrics: a registry each service fills with its own metrics, served as text on `GET /metrics`.
+//! The operations port of every service: Prometheus metrics (a registry each service fills with its own), served as
+//! text on `GET /metrics`, and probes for orchestrators that cannot speak gRPC over TLS: `GET /live` (the process
+//! answers) and `GET /ready` (the gRPC server is serving; 503 before it starts and once it is draining).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::http::{header, StatusCode};
@@ -18,13 +21,35 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct Metrics {
     registry: Arc<Mutex<Registry>>,
+    ready: Readiness,
+}
+
+/// Whether the service's gRPC server is serving, as `GET /ready` reports it.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Marks the service ready (serving) or not (starting, draining).
+    pub fn set(&self, ready: bool) {
+        self.0.store(ready, Ordering::SeqCst);
+    }
+
+    /// Whether the service is ready.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 impl Metrics {
     /// An empty registry whose metric names all start with `koprik_<service>_`.
     pub fn new(service: &str) -> Self {
         let prefix = format!("koprik_{}", service.replace('-', "_"));
-        Self { registry: Arc::new(Mutex::new(Registry::with_prefix(prefix))) }
+        Self { registry: Arc::new(Mutex::new(Registry::with_prefix(prefix))), ready: Readiness::default() }
+    }
+
+    /// The readiness `GET /ready` reports; the gRPC server sets it ([`crate::grpc::serve`]).
+    pub fn readiness(&self) -> Readiness {
+        self.ready.clone()
     }
 
     /// Registers metrics; `f` runs with the registry locked, and what it returns (the metric handles) is returned.
@@ -43,22 +68,38 @@ impl Metrics {
         out
     }
 
-    /// Serves `GET /metrics` on `listener` until `shutdown` is cancelled.
+    /// Serves `GET /metrics`, `GET /live` and `GET /ready` on `listener` until `shutdown` is cancelled.
     pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
-        let app = Router::new().route(
-            "/metrics",
-            get(move || {
-                let metrics = self.clone();
-                async move {
-                    (
-                        StatusCode::OK,
-                        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-                        metrics.encode(),
-                    )
-                        .into_response()
-                }
-            }),
-        );
+        let ready = self.ready.clone();
+        let app = Router::new()
+            .route("/live", get(|| async { (StatusCode::OK, "live\n") }))
+            .route(
+                "/ready",
+                get(move || {
+                    let ready = ready.is_ready();
+                    async move {
+                        if ready {
+                            (StatusCode::OK, "ready\n")
+                        } else {
+                            (StatusCode::SERVICE_UNAVAILABLE, "not ready: starting or draining\n")
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/metrics",
+                get(move || {
+                    let metrics = self.clone();
+                    async move {
+                        (
+                            StatusCode::OK,
+                            [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+                            metrics.encode(),
+                        )
+                            .into_response()
+                    }
+                }),
+            );
         axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
     }
 }

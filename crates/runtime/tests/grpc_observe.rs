@@ -16,7 +16,7 @@ async fn calls_are_counted_by_status_code() {
     let metrics = Metrics::new("test");
     let (router, _health) = grpc::router_with_health(&GrpcServerConfig::plain(addr), &metrics).expect("a server");
     let shutdown = CancellationToken::new();
-    tokio::spawn(grpc::serve(router, listener, shutdown.clone()));
+    tokio::spawn(grpc::serve(router, listener, metrics.readiness(), shutdown.clone()));
 
     let channel = Channel::from_shared(format!("http://{addr}")).expect("a URI").connect().await.expect("connected");
     let mut health = HealthClient::new(channel.clone());

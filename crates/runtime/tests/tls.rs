@@ -54,7 +54,7 @@ async fn serve(tls: ServerTlsConfig) -> (std::net::SocketAddr, CancellationToken
     let (router, _health) =
         grpc::router_with_health(&config, &koprik_runtime::metrics::Metrics::new("test")).expect("server configured");
     let shutdown = CancellationToken::new();
-    tokio::spawn(grpc::serve(router, listener, shutdown.clone()));
+    tokio::spawn(grpc::serve(router, listener, Default::default(), shutdown.clone()));
     (addr, shutdown)
 }
 

@@ -286,7 +286,8 @@ ports:
 {{ $kind }}:
   {{- if $.root.Values.tls.enabled }}
   httpGet:
-    path: /metrics
+    # The operations port: /ready while the gRPC server serves (503 before and while draining), /live always.
+    path: {{ ternary "/live" "/ready" (eq $kind "livenessProbe") }}
     port: metrics
   {{- else }}
   grpc:

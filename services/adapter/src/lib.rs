@@ -67,7 +67,7 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
     // The worker is the adapter: if it stops on its own, the adapter must not look healthy while answering
     // nothing, so it stops too (and its orchestrator restarts it).
     let worker_stopped = tokio::select! {
-        served = server::serve(router, listeners.grpc, shutdown.clone()) => { served?; false }
+        served = server::serve(router, listeners.grpc, metrics.readiness(), shutdown.clone()) => { served?; false }
         joined = &mut worker_task => { joined?; true }
     };
     // On shutdown the worker may well stop before the server: only a worker that stopped on its own is an error.

@@ -121,7 +121,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
         .add_service(InvoicesServer::new(grpc::invoices::InvoicesApi::new(repository.clone(), config.issuer.clone())))
         .add_service(PaymentsServer::new(grpc::payments::PaymentsApi::new(repository.clone())))
         .add_service(RevenueServer::new(grpc::revenue::RevenueApi::new(repository)));
-    let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
+    let served = server::serve(router, listeners.grpc, metrics.readiness(), shutdown.clone()).await;
 
     shutdown.cancel();
     metering_task.await?;

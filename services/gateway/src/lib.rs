@@ -170,7 +170,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     tracing::info!(grpc = %listeners.grpc.local_addr()?, instance = %config.instance, "gateway serving");
     let exchanges = TaskTracker::new();
     let api = ExchangeServer::new(grpc::ExchangeApi::new(exchange, exchanges.clone()));
-    let served = server::serve(router.add_service(api), listeners.grpc, shutdown.clone()).await;
+    let served = server::serve(router.add_service(api), listeners.grpc, metrics.readiness(), shutdown.clone()).await;
 
     shutdown.cancel();
     exchanges.close();

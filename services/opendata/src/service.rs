@@ -125,7 +125,7 @@ pub async fn run_with_http(
         let shutdown = shutdown.clone();
         async move { axum::serve(http, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await }
     });
-    let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
+    let served = server::serve(router, listeners.grpc, metrics.readiness(), shutdown.clone()).await;
 
     shutdown.cancel();
     http_task.await??;

@@ -138,7 +138,7 @@ pub async fn run(
         .add_service(signing_keys)
         .add_service(certificates)
         .add_service(public_services);
-    let served = server::serve(router, listeners.grpc, shutdown.clone()).await;
+    let served = server::serve(router, listeners.grpc, metrics.readiness(), shutdown.clone()).await;
 
     shutdown.cancel();
     expiry.await?;
