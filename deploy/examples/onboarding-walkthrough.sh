@@ -100,4 +100,17 @@ step "Reinstatement"
 "$koprik" "${operator[@]}" grant-set-status --id "$grant" --status active
 sleep 1
 call --item surname
+
+step "An asynchronous request: accepted with its legal deadline (REG-2 p. 17), answered later"
+submitted=$("$koprik" submit --service "$service" --pinfl 31403850260011 \
+  --public-service "$number" --applicant-request "SB-2026-00043" --item surname)
+echo "$submitted"
+request_id=$(echo "$submitted" | sed -n 's/^request id: //p' | head -1)
+for _ in $(seq 1 20); do
+  answer=$("$koprik" get "$request_id")
+  case "$answer" in *Karimov*) break ;; esac
+  sleep 0.5
+done
+echo "$answer"
+case "$answer" in *Karimov*) ;; *) echo "the submitted request was not answered" >&2; exit 1 ;; esac
 "$koprik" application-show --id "$id"
