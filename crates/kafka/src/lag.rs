@@ -38,8 +38,8 @@ impl ConsumerLag {
         this
     }
 
-    /// Measures `group`'s lag on `topics` every `config.lag_interval` until `shutdown`. A failed measurement is logged and leaves
-    /// the last values in place; the next one tries again.
+    /// Measures `group`'s lag on `topics` every `config.lag_interval` until `shutdown`. A failed measurement is
+    /// logged and leaves the last values in place; the next one tries again.
     pub fn watch(
         &self,
         config: &KafkaConfig,

@@ -9,7 +9,7 @@
 //! - [`producer`]: typed, idempotent producer, and dead-lettering.
 //! - [`consumer`]: group consumers with manual commits, and group-less tailing consumers with catch-up tracking.
 //! - [`offsets`]: committing offsets when records finish out of order.
-//! - [`headers`]: the Ko'prik record headers and W3C trace context.
+//! - [`headers`]: the Ko'prik record headers (the `traceparent` values themselves come from `koprik_runtime::trace_context`).
 //! - [`lag`]: consumer lag per group, topic and partition, as a metric.
 //! - [`error`]: errors with topic, partition and offset.
 //! - [`tansu`]: locating the development broker.

@@ -66,21 +66,21 @@ impl GrpcObserveLayer {
 }
 
 impl<S> Layer<S> for GrpcObserveLayer {
-    type Service = GrpcMetrics<S>;
+    type Service = GrpcObserve<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcMetrics { inner, families: self.families.clone() }
+        GrpcObserve { inner, families: self.families.clone() }
     }
 }
 
 /// The service [`GrpcObserveLayer`] wraps around the server's routes.
 #[derive(Clone)]
-pub struct GrpcMetrics<S> {
+pub struct GrpcObserve<S> {
     inner: S,
     families: Arc<Families>,
 }
 
-impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for GrpcMetrics<S>
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for GrpcObserve<S>
 where
     S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
     S::Future: Send + 'static,

@@ -5,7 +5,7 @@
 //! Without an endpoint no OpenTelemetry layer is installed at all: at saturation it costs about an eighth of the
 //! gateway's throughput (`make bench`, gateway README), which a deployment that exports nothing should not pay.
 //! The `traceparent` is still passed on through gRPC metadata and Kafka headers then, as a child of the incoming
-//! one ([`crate::trace_context`] returns `None` and callers fall back), so a consumer's own trace survives the
+//! one ([`crate::trace_context::pass_on`]), so a consumer's own trace survives the
 //! platform either way. The service's name in traces is `OTEL_SERVICE_NAME`, or else the binary's name.
 
 use opentelemetry::trace::TracerProvider as _;

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use koprik_kafka::headers::child_traceparent;
 use koprik_kafka::offsets::{commit_offsets, InFlight};
 use koprik_kafka::rdkafka::consumer::StreamConsumer;
 use koprik_kafka::rdkafka::message::OwnedMessage;
@@ -148,8 +147,7 @@ impl Worker {
             koprik.outcome = tracing::field::Empty,
         );
         koprik_runtime::trace_context::continue_from(&span, received.headers.traceparent.as_deref());
-        let traceparent = koprik_runtime::trace_context::traceparent_of(&span)
-            .unwrap_or_else(|| child_traceparent(received.headers.traceparent.as_deref()));
+        let traceparent = koprik_runtime::trace_context::pass_on(&span, received.headers.traceparent.as_deref());
         self.answer_and_reply(&request, remaining, deadline, &traceparent, shutdown).instrument(span).await
     }
 

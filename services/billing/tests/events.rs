@@ -35,7 +35,7 @@ async fn an_ordinary_kafka_consumer_decodes_invoice_and_payment_events() {
     consumer.subscribe(&["billing.invoices", "billing.payments"]).expect("subscribed");
     let (mut invoice_kinds, mut payment_kinds) = (Vec::new(), Vec::new());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while invoice_kinds.len() < 2 || payment_kinds.len() < 2 {
+    while !invoice_kinds.contains(&InvoiceEventKind::Paid) || payment_kinds.len() < 2 {
         let record = tokio::time::timeout_at(deadline, consumer.recv())
             .await
             .unwrap_or_else(|_| panic!("only {invoice_kinds:?} and {payment_kinds:?} arrived"))
@@ -64,7 +64,12 @@ async fn an_ordinary_kafka_consumer_decodes_invoice_and_payment_events() {
             other => panic!("unexpected topic {other}"),
         }
     }
-    assert_eq!(invoice_kinds, [InvoiceEventKind::Issued, InvoiceEventKind::Paid]);
+    // October's invoice falls due in mid-November, so once the calendar is past that the invoicing loop (every
+    // 200 ms here) may mark it overdue between issuing and paying: an Overdue event in between is correct.
+    let (first, rest) = invoice_kinds.split_first().expect("events");
+    assert_eq!(*first, InvoiceEventKind::Issued, "{invoice_kinds:?}");
+    assert_eq!(rest.last(), Some(&InvoiceEventKind::Paid), "{invoice_kinds:?}");
+    assert!(rest[..rest.len() - 1].iter().all(|k| *k == InvoiceEventKind::Overdue), "{invoice_kinds:?}");
     assert_eq!(payment_kinds, [PaymentEventKind::Received, PaymentEventKind::Matched]);
     // Leave the group while the broker still runs (stopping the harness stops the broker).
     drop(consumer);

@@ -7,7 +7,6 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use koprik_kafka::headers::child_traceparent;
 use koprik_kafka::topics::EXCHANGE_REPLIES_ASYNC;
 use koprik_proto::events::exchange_reply::Outcome;
 use koprik_proto::events::{AuditOutcome, AuditStep, ExchangeReply, ExchangeRequest, FailureKind, ProviderFailure};
@@ -15,6 +14,7 @@ use koprik_proto::exchange::{GetResponse, SubmitResponse};
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::time::timestamp;
 use koprik_proto::FieldError;
+use koprik_runtime::trace_context::child_traceparent;
 use tracing::Instrument;
 
 use crate::answer_deadline;
@@ -44,7 +44,7 @@ impl Exchange {
         let started = Instant::now();
         let mut facts = received(&incoming.request);
         let span = crate::exchange::exchange_span("exchange.submit", &facts);
-        let traceparent = crate::exchange::outgoing_traceparent(&span, &incoming);
+        let traceparent = koprik_runtime::trace_context::pass_on(&span, incoming.traceparent.as_deref());
         async {
             let mut deadline = None;
             let result = self.accept(&mut facts, &incoming, &traceparent, &mut deadline).await;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
-use koprik_kafka::headers::child_traceparent;
 use koprik_kafka::topics::exchange_requests;
 use koprik_kafka::Producer;
 use koprik_proto::events::exchange_reply::Outcome;
@@ -115,7 +114,7 @@ impl Exchange {
         let started = Instant::now();
         let mut facts = received(&incoming.request);
         let span = exchange_span("exchange.call", &facts);
-        let traceparent = outgoing_traceparent(&span, &incoming);
+        let traceparent = koprik_runtime::trace_context::pass_on(&span, incoming.traceparent.as_deref());
         async {
             let result = self.exchange(&mut facts, &incoming, &traceparent).await;
             let result = self.conclude(started, &facts, result, Step::CALL, &traceparent).await;
@@ -225,8 +224,7 @@ impl Exchange {
         // Its own span, so billing's metering of this record hangs under the record in the call's trace.
         let span =
             tracing::info_span!("usage.record", otel.name = "usage.record", koprik.request_id = %facts.request_id);
-        let traceparent =
-            koprik_runtime::trace_context::traceparent_of(&span).unwrap_or_else(|| traceparent.to_owned());
+        let traceparent = koprik_runtime::trace_context::pass_on(&span, Some(traceparent));
         let write = self.usage.write(consumer, &record, &traceparent).instrument(span);
         let written = tokio::time::timeout(self.audit_timeout, write).await;
         let failure = match written {
@@ -398,13 +396,6 @@ pub(crate) fn exchange_span(name: &'static str, facts: &CallFacts) -> tracing::S
         koprik.service = tracing::field::Empty,
         koprik.outcome = tracing::field::Empty,
     )
-}
-
-/// The `traceparent` the exchange passes on (request and usage records, audit): the exchange span's, or, in a
-/// process without traces installed, a child of the caller's.
-pub(crate) fn outgoing_traceparent(span: &tracing::Span, incoming: &Incoming) -> String {
-    koprik_runtime::trace_context::traceparent_of(span)
-        .unwrap_or_else(|| child_traceparent(incoming.traceparent.as_deref()))
 }
 
 /// Records the parties and the outcome on the exchange span.
