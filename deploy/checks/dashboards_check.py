@@ -3,7 +3,7 @@
 Run by tests/interop/run (make interop) after its clients and the onboarding walkthrough, against a Prometheus that
 scraped the `koprik up` stack every second. Standard library only (Python 3.11):
 
-    python3 deploy/checks/dashboards_check.py --prometheus http://127.0.0.1:51090 \
+    python3 deploy/checks/dashboards_check.py --prometheus http://127.0.0.1:21090 \
         --dashboards deploy/grafana/dashboards [--expect-up koprik-registry koprik-gateway ...]
 
 First the structure, without Prometheus: every dashboard has a unique uid, schemaVersion and the `datasource`
