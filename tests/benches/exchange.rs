@@ -39,7 +39,6 @@ use koprik_proto::provider::data_provider_server::{DataProvider, DataProviderSer
 use koprik_proto::provider::{HandleRequest, HandleResponse};
 use koprik_proto::registry::{AccessGround, GrantStatus, UpdateGrantRequest};
 use koprik_proto::tonic::{self, Code, Request, Response, Status};
-use koprik_runtime::config::GrpcServerConfig;
 use koprik_runtime::CancellationToken;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -273,14 +272,11 @@ impl DataProvider for DemoAgency {
 async fn direct_grpc(shutdown: CancellationToken) -> Stats {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().expect("bound");
-    let (router, _) = koprik_runtime::grpc::router_with_health(
-        &GrpcServerConfig::plain(addr),
-        &koprik_runtime::metrics::Metrics::new("bench"),
-    )
-    .expect("a gRPC server");
+    // An agency's own server (not a platform API, so not behind the platform's authorization guard).
     let agency = DemoAgency(CivilRegistry::built_in().expect("the built-in fixture"));
-    let served = router.add_service(DataProviderServer::new(agency));
-    tokio::spawn(koprik_runtime::grpc::serve(served, listener, Default::default(), shutdown));
+    let served = tonic::transport::Server::builder().add_service(DataProviderServer::new(agency));
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    tokio::spawn(async move { served.serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned()).await });
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .expect("URI")
         .connect()
@@ -389,7 +385,6 @@ async fn main() {
             expected_revision: 0,
             ground: AccessGround::SuspendUnagreedPurpose as i32,
             notice: Some(koprik_e2e::notice()),
-            actor: "bench".into(),
         })
         .await
         .expect("suspended");

@@ -1,11 +1,13 @@
 """A consumer agency's client written in Python, generated from proto/ with grpcio-tools.
 
 It calls the gateway like any integrator would (granted and ungranted), over TLS with the development CA and the
-client certificate of its subsystem (the gateway identifies callers by certificate). It fills in the REG-2 p. 14
-particulars and signs the canonical request encoding with the officer's Ed25519 key, implemented here from the
-specification in proto/koprik/exchange/v1/exchange.proto alone (the `cryptography` package signs), so the Rust and
+client certificate of its subsystem (role consumer: the gateway identifies callers by certificate). It fills in the
+REG-2 p. 14 particulars and signs the canonical request encoding with the officer's Ed25519 key, implemented here
+from the specification in proto/koprik/exchange/v1/exchange.proto alone (the `cryptography` package signs), so the Rust and
 Python encodings are checked against each other. Then it reads exchange.audit with a generic Kafka client
-(confluent-kafka) and decodes the audit records with the same generated classes. Exits non-zero on any mismatch.
+(confluent-kafka) and decodes the audit records with the same generated classes. With --billing it then acts as a
+finance system against billing, each call with the certificate of the role that may make it (operator, consumer,
+payment channel), and shows the authorization policy refusing the others. Exits non-zero on any mismatch.
 Run by tests/interop/run (make interop).
 """
 
@@ -17,6 +19,8 @@ import time
 import uuid
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+import roles
 
 
 def canonical(*fields: str) -> bytes:
@@ -72,7 +76,9 @@ def main() -> int:
     parser.add_argument("--keys", required=True, help="koprik up's key directory (officer.pem)")
     parser.add_argument("--public-service", type=int, required=True)
     parser.add_argument("--ca", required=True, help="the CA the gateway's certificate chains to (PEM)")
-    parser.add_argument("--clients", required=True, help="directory of <subsystem with '/' as '_'>.pem|key")
+    parser.add_argument(
+        "--clients", required=True, help="koprik up's client certificates: <role>_<principal with '/' as '_'>.pem|key"
+    )
     parser.add_argument("--billing", help="billing's gRPC address: also check billing as a finance system would")
     args = parser.parse_args()
     sys.path.insert(0, args.generated)
@@ -118,16 +124,8 @@ def main() -> int:
     tax = common_pb2.MemberId(instance="UZ", member_class="GOV", member_code="200935935")
     request = signed(person_request(), tax, "tax-inspection.officer-1", "Dilnoza Rahimova", "Bosh inspektor (chief inspector)")
     def stub_for(subsystem):
-        """A gateway stub presenting `subsystem`'s client certificate."""
-        stem = f"{args.clients}/{subsystem.replace('/', '_')}"
-        with open(args.ca, "rb") as ca, open(f"{stem}.pem", "rb") as cert, open(f"{stem}.key", "rb") as key:
-            credentials = grpc.ssl_channel_credentials(
-                root_certificates=ca.read(), private_key=key.read(), certificate_chain=cert.read()
-            )
-        channel = grpc.secure_channel(
-            args.gateway, credentials, options=[("grpc.ssl_target_name_override", "localhost")]
-        )
-        return exchange_pb2_grpc.ExchangeStub(channel)
+        """A gateway stub presenting `subsystem`'s client certificate (role consumer)."""
+        return exchange_pb2_grpc.ExchangeStub(roles.channel(args.gateway, args.ca, args.clients, "consumer", subsystem))
 
     stub = stub_for("UZ/GOV/200935935/tax-inspection")
     response, call = stub.Call.with_call(request, timeout=10)
@@ -147,6 +145,16 @@ def main() -> int:
     except grpc.RpcError as error:
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error
         print(f"python client: tampered request refused: {error.details()}")
+
+    # Only a consumer's certificate calls web services; without a certificate nothing but the health checks answers.
+    as_operator = exchange_pb2_grpc.ExchangeStub(roles.channel(args.gateway, args.ca, args.clients, "operator"))
+    details = roles.refused(lambda: as_operator.Call(request, timeout=10), grpc.StatusCode.PERMISSION_DENIED,
+                            "the operator's certificate calling a web service")
+    print(f"policy: the operator's certificate calling Exchange/Call: PERMISSION_DENIED: {details}")
+    anonymous = exchange_pb2_grpc.ExchangeStub(roles.channel(args.gateway, args.ca))
+    details = roles.refused(lambda: anonymous.Call(request, timeout=10), grpc.StatusCode.UNAUTHENTICATED,
+                            "a call without a certificate")
+    print(f"policy: no certificate calling Exchange/Call: UNAUTHENTICATED: {details}")
 
     bank = common_pb2.MemberId(instance="UZ", member_class="COM", member_code="207028220")
     ungranted = signed(person_request(), bank, "loan-origination.officer-1", "Jasur Toshmatov", "Kredit mutaxassisi (loan officer)")
@@ -193,8 +201,10 @@ def main() -> int:
 
 def billing(args, bank) -> None:
     """A finance system's view of billing: a usage record of two months ago (as the gateway wrote it then) is
-    invoiced, the invoice is printed and paid, and the InvoiceEvents are read from billing.invoices with a plain
-    Kafka consumer and decoded with the classes generated from the published .proto files."""
+    invoiced (by the operator), the invoice is printed (by the bank's own consumer system) and paid (reported by a
+    payment channel under its own name), and the InvoiceEvents are read from billing.invoices with a plain Kafka
+    consumer and decoded with the classes generated from the published .proto files. Between these steps, the
+    authorization policy refuses what each certificate may not do."""
     import datetime
 
     import grpc
@@ -204,11 +214,16 @@ def billing(args, bank) -> None:
     from koprik.common.v1 import common_pb2
     from koprik.events.v1 import events_pb2
 
-    with open(args.ca, "rb") as ca:
-        credentials = grpc.ssl_channel_credentials(root_certificates=ca.read())
-    channel = grpc.secure_channel(args.billing, credentials, options=[("grpc.ssl_target_name_override", "localhost")])
-    invoices = billing_pb2_grpc.InvoicesStub(channel)
-    payments = billing_pb2_grpc.PaymentsStub(channel)
+    def stubs(role=None, principal=None):
+        channel = roles.channel(args.billing, args.ca, args.clients, role, principal)
+        return billing_pb2_grpc.InvoicesStub(channel), billing_pb2_grpc.PaymentsStub(channel)
+
+    invoices, _ = stubs("operator")
+    bank_invoices, _ = stubs("consumer", "UZ/COM/207028220/kyc-check")
+    tax_invoices, _ = stubs("consumer", "UZ/GOV/200935935/tax-inspection")
+    _, channel_payments = stubs("payment-channel")
+    payment_channel = roles.principal(args.clients, "payment-channel")
+    anonymous_invoices, _ = stubs()
 
     tashkent = datetime.timezone(datetime.timedelta(hours=5))
     first = datetime.datetime.now(tashkent).date().replace(day=1)
@@ -253,20 +268,24 @@ def billing(args, bank) -> None:
             time.sleep(0.2)
     assert invoice is not None, f"no invoice issued for {period}"
     assert len(invoice.number) == 14 and invoice.requests >= 1, invoice
-    page = invoices.RenderInvoice(billing_pb2.RenderInvoiceRequest(number=invoice.number), timeout=10)
+    policy_checks(billing_pb2, invoices, bank_invoices, tax_invoices, anonymous_invoices, channel_payments, invoice,
+                  period, payment_channel)
+    # The bank's own system prints the bank's invoice: a consumer reads its own organisation's account.
+    page = bank_invoices.RenderInvoice(billing_pb2.RenderInvoiceRequest(number=invoice.number), timeout=10)
     assert invoice.number in page.content.decode(), "the printed invoice names its number"
     print(f"billing client: invoice {invoice.number} for {period}: {invoice.requests} request(s), "
           f"{invoice.total_tiyin / 100:.2f} UZS, due {invoice.due_on}")
     paid_at = Timestamp()
     paid_at.GetCurrentTime()
-    payment = payments.RecordPayment(
+    payment = channel_payments.RecordPayment(
         billing_pb2.RecordPaymentRequest(
-            channel="interop-bank", channel_payment_id=f"IB-{invoice.number}", account=bank,
+            channel=payment_channel, channel_payment_id=f"IB-{invoice.number}", account=bank,
             amount_tiyin=invoice.total_tiyin - invoice.paid_tiyin, invoice_number=invoice.number, paid_at=paid_at,
         ),
         timeout=10,
     )
-    print(f"billing client: payment {payment.id} applied {[a.amount_tiyin for a in payment.allocations]}")
+    print(f"billing client: payment {payment.id} reported by {payment_channel} applied "
+          f"{[a.amount_tiyin for a in payment.allocations]}")
 
     consumer = Consumer(
         {
@@ -291,6 +310,39 @@ def billing(args, bank) -> None:
             print(f"kafka client: billing.invoices {events_pb2.InvoiceEventKind.Name(event.kind)} {event.invoice.number}")
     consumer.close()
     assert not wanted, f"invoice events not found: {wanted}"
+
+
+def policy_checks(billing_pb2, operator, bank, tax, anonymous, channel_payments, invoice, period, payment_channel):
+    """What the authorization policy refuses, seen from a generated client: an operator's method called with a
+    consumer's certificate, any method without a certificate, another organisation's invoice, a payment reported
+    under another channel's name. Nothing refused may leave a record behind."""
+    import datetime
+
+    import grpc
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    details = roles.refused(
+        lambda: bank.IssueInvoices(billing_pb2.IssueInvoicesRequest(period=period), timeout=10),
+        grpc.StatusCode.PERMISSION_DENIED, "a consumer issuing invoices (an operator's method)")
+    print(f"policy: a consumer's certificate calling IssueInvoices: PERMISSION_DENIED: {details}")
+    details = roles.refused(
+        lambda: anonymous.ListInvoices(billing_pb2.ListInvoicesRequest(), timeout=10),
+        grpc.StatusCode.UNAUTHENTICATED, "listing invoices without a certificate")
+    print(f"policy: no certificate calling ListInvoices: UNAUTHENTICATED: {details}")
+    details = roles.refused(
+        lambda: tax.RenderInvoice(billing_pb2.RenderInvoiceRequest(number=invoice.number), timeout=10),
+        grpc.StatusCode.PERMISSION_DENIED, "another organisation's consumer printing the bank's invoice")
+    print(f"policy: the tax inspection printing the bank's invoice: PERMISSION_DENIED: {details}")
+    paid_at = Timestamp()
+    paid_at.FromDatetime(datetime.datetime.now(datetime.timezone.utc))
+    forged = billing_pb2.RecordPaymentRequest(
+        channel=f"not-{payment_channel}", channel_payment_id=f"FORGED-{invoice.number}", account=invoice.account,
+        amount_tiyin=invoice.total_tiyin, invoice_number=invoice.number, paid_at=paid_at)
+    details = roles.refused(lambda: channel_payments.RecordPayment(forged, timeout=10),
+                            grpc.StatusCode.PERMISSION_DENIED, "a payment reported under another channel's name")
+    print(f"policy: {payment_channel} reporting a payment as not-{payment_channel}: PERMISSION_DENIED: {details}")
+    unpaid = operator.GetInvoice(billing_pb2.GetInvoiceRequest(number=invoice.number), timeout=10)
+    assert unpaid.paid_tiyin == invoice.paid_tiyin, f"a refused payment left a record: {unpaid}"
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
   q, fq, rows, start and sort, organisations, tags, resources, and CKAN's NotFound and ValidationError.
 - Every download format opened by the library made for it: csv, json, xml.etree, openpyxl (XLSX) and rdflib
   (DCAT as Turtle and JSON-LD).
-- A supplier's system in Python (grpcio, generated from proto/) publishing a version; a file with a PINFL column is
-  refused naming the column; a proposal goes through the public API.
+- A supplier's system in Python (grpcio, generated from proto/) publishing a version with the supplier's certificate;
+  a file with a PINFL column is refused naming the column; a proposal goes through the public API and the operator
+  (its certificate) sees it. The authorization policy refuses a consumer publishing into the supplier's data set,
+  the supplier reading the operator's proposals, and any call without a certificate.
 - The platform's own data: the web-services catalogue data set lists the registry's demo service.
 Exits non-zero on any mismatch. Run by tests/interop/run (make interop).
 """
@@ -22,6 +24,8 @@ import xml.etree.ElementTree as ET
 import ckanapi
 import openpyxl
 import rdflib
+
+import roles
 
 
 def fetch(url: str) -> bytes:
@@ -116,17 +120,27 @@ def supplier_checks(args, portal: str) -> None:
     from koprik.opendata.v1 import opendata_pb2 as od, opendata_pb2_grpc as od_grpc
     from koprik.common.v1 import common_pb2
 
-    with open(args.ca, "rb") as f:
-        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
-    channel = grpc.secure_channel(args.opendata, credentials, options=[("grpc.ssl_target_name_override", "localhost")])
-    datasets = od_grpc.DatasetsStub(channel)
+    # The statistics agency's system publishes with its supplier certificate; the operator reads proposals with its own.
+    supplier = roles.channel(args.opendata, args.ca, args.clients, "supplier")
+    operator = roles.channel(args.opendata, args.ca, args.clients, "operator")
+    consumer = roles.channel(args.opendata, args.ca, args.clients, "consumer", "UZ/GOV/200935935/tax-inspection")
+    datasets = od_grpc.DatasetsStub(supplier)
     text = lambda uz, ru, en: od.Text(uz=uz, ru=ru, en=en)
     name = f"maktablar-{int(time.time())}"
-    datasets.CreateDataset(od.CreateDatasetRequest(passport=od.Passport(
+    create = od.CreateDatasetRequest(passport=od.Passport(
         name=name, supplier="stat", title=text("Maktablar", "Школы", "Schools"),
         description=text("Maktablar ro'yxati", "Список школ", "List of schools"),
         composition=text("Nomi, tuman", "", ""), methodology=text("Ma'muriy ma'lumotlar", "", ""),
-        update_frequency=od.UPDATE_FREQUENCY_YEARLY, keywords_uz=["maktab"])), timeout=10)
+        update_frequency=od.UPDATE_FREQUENCY_YEARLY, keywords_uz=["maktab"]))
+    details = roles.refused(lambda: od_grpc.DatasetsStub(consumer).CreateDataset(create, timeout=10),
+                            grpc.StatusCode.PERMISSION_DENIED, "a consumer creating a data set of the supplier")
+    print(f"opendata client: policy: a consumer's certificate calling CreateDataset: PERMISSION_DENIED: {details}")
+    anonymous = od_grpc.DatasetsStub(roles.channel(args.opendata, args.ca))
+    details = roles.refused(
+        lambda: anonymous.ListDatasets(od.ListDatasetsRequest(), timeout=10), grpc.StatusCode.UNAUTHENTICATED,
+        "listing data sets over gRPC without a certificate")
+    print(f"opendata client: policy: no certificate calling ListDatasets: UNAUTHENTICATED: {details}")
+    datasets.CreateDataset(create, timeout=10)
     field = lambda n, t: od.Field(name=n, type=t, required=False, title=text(n, n, n))
     datasets.DefineStructure(od.DefineStructureRequest(dataset=name, fields=[
         field("school", od.FIELD_TYPE_STRING), field("director_pinfl", od.FIELD_TYPE_STRING)]), timeout=10)
@@ -153,7 +167,11 @@ def supplier_checks(args, portal: str) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:
         proposal = json.loads(response.read())
     check(response.status == 201 and proposal.get("forward_due"), f"proposal: {proposal}")
-    listed = od_grpc.FeedbackStub(channel).ListProposals(od.ListProposalsRequest(), timeout=10).proposals
+    details = roles.refused(
+        lambda: od_grpc.FeedbackStub(supplier).ListProposals(od.ListProposalsRequest(), timeout=10),
+        grpc.StatusCode.PERMISSION_DENIED, "a supplier reading the operator's proposals")
+    print(f"opendata client: policy: the supplier's certificate calling ListProposals: PERMISSION_DENIED: {details}")
+    listed = od_grpc.FeedbackStub(operator).ListProposals(od.ListProposalsRequest(), timeout=10).proposals
     check(any(p.title == "Bolalar bog'chalari" and not p.overdue for p in listed), "the operator sees the proposal")
     print(f"opendata client: supplier published {name} v{version.number} over gRPC; proposal received")
 
@@ -181,6 +199,9 @@ def main() -> int:
     parser.add_argument("--opendata", required=True, help="the portal's gRPC address")
     parser.add_argument("--generated", required=True)
     parser.add_argument("--ca", required=True)
+    parser.add_argument(
+        "--clients", required=True, help="koprik up's client certificates: <role>_<principal with '/' as '_'>.pem|key"
+    )
     parser.add_argument("--dataset", default="aholi-soni-viloyatlar")
     args = parser.parse_args()
     package = ckan_checks(args.portal, args.dataset)

@@ -1,17 +1,20 @@
 //! The end-to-end sandbox: a Tansu broker, a database, and the registry, gateway and demo adapter running
-//! in-process on port 0, seeded with the same demo data as `make run`. The registry and the gateway serve TLS with
-//! a development CA made for the sandbox; the gateway identifies callers by their client certificates (mTLS), and
-//! every demo consumer subsystem has one, registered with the registry.
+//! in-process on port 0 (billing and the Open Data Portal on demand), seeded with the same demo data as `make run`.
+//! Every service serves mTLS with a development CA made for the sandbox and identifies its callers by their client
+//! certificates: the registry registers the sandbox operator's certificate at start-up (its bootstrap file), and the
+//! operator registers every other demo identity's (`koprik_cli::demo_pki`), each used only for what its role may
+//! do.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use koprik_adapter::{AdapterConfig, BackendConfig};
-use koprik_cli::dev_pki::{self, CertFiles, DevPki};
+use koprik_cli::demo_pki;
 use koprik_gateway::GatewayConfig;
 use koprik_kafka::consumer::{read_range, watermarks, RawRecord};
 use koprik_kafka::topics::EXCHANGE_AUDIT;
+use koprik_pki::Identity;
 use koprik_proto::common::{applicant_id::Kind, ApplicantId};
 use koprik_proto::events::AuditRecord;
 use koprik_proto::exchange::exchange_client::ExchangeClient;
@@ -24,6 +27,7 @@ use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Request, Status};
 use koprik_registry::RegistryConfig;
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
+use koprik_runtime::dev_pki::{client_stem, CertFiles, DevPki};
 use koprik_runtime::tls::ClientTlsSettings;
 use koprik_runtime::CancellationToken;
 use koprik_testkit::kafka::wait_for_record;
@@ -86,7 +90,7 @@ async fn tls_channel(addr: SocketAddr, tls: &ClientTlsSettings) -> Channel {
 pub struct Sandbox {
     /// The broker.
     pub broker: Broker,
-    /// A registry client.
+    /// A registry client presenting the sandbox operator's certificate ([`demo_pki::OPERATOR`]).
     pub registry: RegistryClient<Channel>,
     /// A gateway client presenting the client certificate of [`demo::CONSUMER`].
     pub gateway: ExchangeClient<Channel>,
@@ -94,7 +98,7 @@ pub struct Sandbox {
     pub keys: demo::DemoKeys,
     /// The registry number of the demo public service the demo requests are made for.
     pub public_service: u64,
-    /// A `Certificates` client of the registry.
+    /// A `Certificates` client of the registry, as the operator.
     pub certificates: CertificatesClient<Channel>,
     /// The sandbox's development CA and certificates.
     pub pki: DevPki,
@@ -119,6 +123,14 @@ pub struct Sandbox {
     officers: HashMap<String, koprik_cli::officer::Officer>,
     /// Billing, once [`Sandbox::start_billing`] started it, with its database.
     billing_service: Option<(Running, TestDatabase)>,
+    /// The Open Data Portal, once [`Sandbox::start_opendata`] started it, with its database and version store.
+    opendata_service: Option<(Running, TestDatabase, tempfile::TempDir)>,
+    /// The registry's gRPC address.
+    pub registry_addr: SocketAddr,
+    /// Billing's gRPC address, once started.
+    pub billing_addr: Option<SocketAddr>,
+    /// The Open Data Portal's gRPC address, once started.
+    pub opendata_addr: Option<SocketAddr>,
 }
 
 impl Sandbox {
@@ -134,29 +146,31 @@ impl Sandbox {
 
         let (grpc, metrics, registry_addr, metrics_addr) = listeners().await;
         let server = pki.server("registry").expect("registry certificate");
+        let operator = pki.client(&demo_pki::identity(demo_pki::OPERATOR)).expect("operator certificate");
         let config = RegistryConfig {
-            grpc: GrpcServerConfig { listen: registry_addr, tls: pki.server_tls(&server, false) },
+            grpc: GrpcServerConfig { listen: registry_addr, tls: pki.server_tls(&server) },
             metrics: MetricsConfig { listen: metrics_addr },
             database: database.config(),
             kafka: kafka.clone(),
+            bootstrap_operator: Some(operator.cert.clone()),
             ..RegistryConfig::default()
         };
         let public_http = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let bound = koprik_registry::RegistryListeners { grpc, metrics, public_http };
         let registry_service = spawn(|s| koprik_registry::run(config, bound, s));
-        let registry_channel = tls_channel(registry_addr, &pki.client_tls(None)).await;
+        let registry_channel = tls_channel(registry_addr, &pki.client_tls(Some(&operator))).await;
         let mut registry = RegistryClient::new(registry_channel.clone());
         demo::seed(&mut registry).await.expect("demo data seeded");
-        for consumer in [demo::CONSUMER, demo::UNGRANTED_CONSUMER] {
-            let subsystem: SubsystemId = consumer.parse().expect("demo subsystem id");
-            let files = pki.client(&subsystem).expect("client certificate");
-            dev_pki::register(registry_channel.clone(), &files.pem().expect("readable"), "sandbox")
-                .await
-                .expect("demo client certificate registered");
+        for (identity, _) in demo_pki::enrolled() {
+            demo_pki::enrol(&pki, registry_channel.clone(), &identity).await.expect("demo certificate registered");
         }
+        let as_role = |identity: &str| pki.client(&demo_pki::identity(identity)).expect("demo certificate");
+        let editor = tls_channel(registry_addr, &pki.client_tls(Some(&as_role(demo_pki::REGISTRY_EDITOR)))).await;
+        let reviewer = tls_channel(registry_addr, &pki.client_tls(Some(&as_role(demo_pki::REGISTRY_REVIEWER)))).await;
         let keys = demo::DemoKeys::generate();
-        let public_service =
-            demo::seed_exchange(registry_channel.clone(), &keys).await.expect("keys and public service");
+        let public_service = demo::seed_exchange(registry_channel.clone(), editor, reviewer, &keys)
+            .await
+            .expect("keys and public service");
         let key_dir = tempfile::tempdir().expect("temporary directory");
         std::fs::write(demo::DemoKeys::adapter_file(key_dir.path()), keys.adapter.to_pem().expect("PEM"))
             .expect("adapter key written");
@@ -190,6 +204,10 @@ impl Sandbox {
             gateway_database,
             officers: HashMap::new(),
             billing_service: None,
+            opendata_service: None,
+            registry_addr,
+            billing_addr: None,
+            opendata_addr: None,
         }
     }
 
@@ -211,10 +229,20 @@ impl Sandbox {
     /// A client of the gateway replica at `gateway` presenting `consumer`'s client certificate (registered when
     /// the registry takes it).
     pub async fn client_at(&self, gateway: SocketAddr, consumer: &str) -> ExchangeClient<Channel> {
-        let subsystem: SubsystemId = consumer.parse().expect("a valid subsystem id");
-        let files = self.pki.client(&subsystem).expect("client certificate");
-        let _ = dev_pki::register(self.registry_channel.clone(), &files.pem().expect("readable"), "sandbox").await;
+        let files = self.pki.client(&demo_pki::consumer(consumer)).expect("client certificate");
+        let _ =
+            koprik_cli::commands::cert::register(self.registry_channel.clone(), &files.pem().expect("readable")).await;
         ExchangeClient::new(tls_channel(gateway, &self.pki.client_tls(Some(&files))).await)
+    }
+
+    /// A channel to the service at `addr` presenting the certificate of `identity` (`<role>:<principal>`), which
+    /// the operator registers first (when the registry takes it).
+    pub async fn channel_as(&self, addr: SocketAddr, identity: &str) -> Channel {
+        let identity: Identity = identity.parse().expect("a valid identity");
+        let files = self.pki.client(&identity).expect("client certificate");
+        let _ =
+            koprik_cli::commands::cert::register(self.registry_channel.clone(), &files.pem().expect("readable")).await;
+        tls_channel(addr, &self.pki.client_tls(Some(&files))).await
     }
 
     /// Registers an officer's signing key (the demo officer's key pair) for `consumer`, a subsystem the test
@@ -239,16 +267,13 @@ impl Sandbox {
             ..Default::default()
         };
         koprik_proto::registry::signing_keys_client::SigningKeysClient::new(self.registry_channel.clone())
-            .register_signing_key(koprik_proto::registry::RegisterSigningKeyRequest {
-                key: Some(key),
-                actor: "sandbox".into(),
-            })
+            .register_signing_key(koprik_proto::registry::RegisterSigningKeyRequest { key: Some(key) })
             .await
             .expect("officer key registered");
         self.officers.insert(consumer.to_owned(), officer);
     }
 
-    /// A channel to the registry, for its other services (signing keys, public services, ...).
+    /// A channel to the registry as the operator, for its other services (signing keys, public services, ...).
     pub fn registry_channel(&self) -> Channel {
         self.registry_channel.clone()
     }
@@ -259,16 +284,17 @@ impl Sandbox {
         endpoint.connect().await.map(ExchangeClient::new).map_err(|e| format!("{e}: {e:?}"))
     }
 
-    /// Issues a new client certificate for `subsystem` with the sandbox CA, registers it with the registry when
-    /// `register` is set (the subsystem must then be registered), and returns its files.
-    pub async fn issue_certificate(&self, subsystem: &str, register: bool) -> CertFiles {
-        let subsystem: SubsystemId = subsystem.parse().expect("a valid subsystem id");
-        let issued = self.pki.ca().issue_client(&subsystem, Duration::from_secs(3600)).expect("client certificate");
-        let stem = format!("{}-{}", dev_pki::client_stem(&subsystem), uuid_like());
+    /// Issues a new client certificate for `identity` (`<role>:<principal>`) with the sandbox CA, registers it with
+    /// the registry when `register` is set (its subsystem or organisation must then be registered), and returns its
+    /// files.
+    pub async fn issue_certificate(&self, identity: &str, register: bool) -> CertFiles {
+        let identity: Identity = identity.parse().expect("a valid identity");
+        let issued = self.pki.ca().issue_client(&identity, Duration::from_secs(3600)).expect("client certificate");
+        let stem = format!("{}-{}", client_stem(&identity), uuid_like());
         let (cert, key) = issued.write(&self.pki_dir.path().join("issued"), &stem).expect("written");
         let files = CertFiles { cert, key };
         if register {
-            dev_pki::register(self.registry_channel.clone(), &files.pem().expect("readable"), "sandbox")
+            koprik_cli::commands::cert::register(self.registry_channel.clone(), &files.pem().expect("readable"))
                 .await
                 .expect("client certificate registered");
         }
@@ -281,10 +307,10 @@ impl Sandbox {
         if let Some(client) = self.consumers.get(consumer) {
             return client.clone();
         }
-        let subsystem: SubsystemId = consumer.parse().expect("a valid subsystem id");
-        let files = self.pki.client(&subsystem).expect("client certificate");
+        let files = self.pki.client(&demo_pki::consumer(consumer)).expect("client certificate");
         // A subsystem the registry does not know gets an unregistered certificate, which the gateway refuses.
-        let _ = dev_pki::register(self.registry_channel.clone(), &files.pem().expect("readable"), "sandbox").await;
+        let _ =
+            koprik_cli::commands::cert::register(self.registry_channel.clone(), &files.pem().expect("readable")).await;
         let client = ExchangeClient::new(tls_channel(self.gateway_addr, &self.pki.client_tls(Some(&files))).await);
         self.consumers.insert(consumer.to_owned(), client.clone());
         client
@@ -409,13 +435,14 @@ impl Sandbox {
 
     /// Starts billing on its own fresh database, reading `exchange.usage` of the sandbox's broker and publishing
     /// `billing.account-status` to its registry; its invoicing loop runs every 200 ms but issues nothing by itself
-    /// (a year of grace), so tests issue periods explicitly. Returns a channel to its gRPC API (TLS).
+    /// (a year of grace), so tests issue periods explicitly. Returns a channel to its gRPC API as the operator
+    /// (other roles: [`Sandbox::channel_as`] with [`Sandbox::billing_addr`]).
     pub async fn start_billing(&mut self) -> Channel {
         let database = TestDatabase::create().await;
         let (grpc, metrics, addr, metrics_addr) = listeners().await;
         let server = self.pki.server("billing").expect("billing certificate");
         let config = koprik_billing::BillingConfig {
-            grpc: GrpcServerConfig { listen: addr, tls: self.pki.server_tls(&server, false) },
+            grpc: GrpcServerConfig { listen: addr, tls: self.pki.server_tls(&server) },
             metrics: MetricsConfig { listen: metrics_addr },
             database: database.config(),
             kafka: self.broker.kafka_config(),
@@ -428,13 +455,48 @@ impl Sandbox {
         };
         let running = spawn(|s| koprik_billing::run(config, koprik_billing::Listeners { grpc, metrics }, s));
         self.billing_service = Some((running, database));
-        tls_channel(addr, &self.pki.client_tls(None)).await
+        self.billing_addr = Some(addr);
+        self.channel_as(addr, demo_pki::OPERATOR).await
+    }
+
+    /// Starts the Open Data Portal on its own fresh database and version store, on the sandbox's broker (its own
+    /// data sets off); returns a channel to its gRPC API as the operator (other roles: [`Sandbox::channel_as`]
+    /// with [`Sandbox::opendata_addr`]).
+    pub async fn start_opendata(&mut self) -> Channel {
+        let database = TestDatabase::create().await;
+        let store = tempfile::tempdir().expect("a version store");
+        let (grpc, metrics, addr, metrics_addr) = listeners().await;
+        let http = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let server = self.pki.server("opendata").expect("opendata certificate");
+        let defaults = koprik_opendata::OpendataConfig::default();
+        let mut config = koprik_opendata::OpendataConfig {
+            grpc: GrpcServerConfig { listen: addr, tls: self.pki.server_tls(&server) },
+            metrics: MetricsConfig { listen: metrics_addr },
+            database: database.config(),
+            kafka: self.broker.kafka_config(),
+            storage: koprik_opendata::config::StorageConfig {
+                dir: store.path().to_owned(),
+                ..defaults.storage.clone()
+            },
+            platform: koprik_opendata::config::PlatformConfig { enabled: false, ..defaults.platform.clone() },
+            ..defaults
+        };
+        config.http.listen = http.local_addr().expect("bound");
+        config.http.public_url = format!("http://{}", config.http.listen);
+        let running =
+            spawn(|s| koprik_opendata::run_with_http(config, koprik_opendata::Listeners { grpc, metrics }, http, s));
+        self.opendata_service = Some((running, database, store));
+        self.opendata_addr = Some(addr);
+        self.channel_as(addr, demo_pki::OPERATOR).await
     }
 
     /// Stops every service cleanly; a service that fails to stop fails the test.
     pub async fn stop(mut self) {
         if let Some((billing, _database)) = self.billing_service.take() {
             billing.stop().await;
+        }
+        if let Some((opendata, _database, _store)) = self.opendata_service.take() {
+            opendata.stop().await;
         }
         let gateways = std::mem::take(&mut self.more_gateways).into_iter().map(Some);
         for service in gateways
@@ -472,7 +534,7 @@ async fn start_gateway(
     let mut config = GatewayConfig {
         instance: instance.into(),
         call_timeout: CALL_TIMEOUT,
-        grpc: GrpcServerConfig { listen: gateway_addr, tls: pki.server_tls(&server, true) },
+        grpc: GrpcServerConfig { listen: gateway_addr, tls: pki.server_tls(&server) },
         metrics: MetricsConfig { listen: metrics_addr },
         kafka: kafka.clone(),
         database: database.config(),
@@ -485,8 +547,7 @@ async fn start_gateway(
 
 /// A gateway client presenting the demo consumer's client certificate.
 async fn demo_consumer_client(pki: &DevPki, gateway_addr: SocketAddr) -> ExchangeClient<Channel> {
-    let consumer: SubsystemId = demo::CONSUMER.parse().expect("demo subsystem id");
-    let files = pki.client(&consumer).expect("client certificate");
+    let files = pki.client(&demo_pki::consumer(demo::CONSUMER)).expect("client certificate");
     ExchangeClient::new(tls_channel(gateway_addr, &pki.client_tls(Some(&files))).await)
 }
 

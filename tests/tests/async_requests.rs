@@ -95,10 +95,12 @@ async fn a_submitted_request_is_answered_and_only_its_consumer_can_get_it() {
     assert_eq!(person, serde_json::json!({"pinfl": demo::DEMO_PINFL, "surname": "Karimov"}));
     assert_eq!(answered.deadline, submitted.deadline);
 
-    // Another subsystem cannot learn that the request exists; a malformed id names the field.
+    // Another subsystem is refused (the policy: a consumer reads only its own submitted requests); a malformed id
+    // names the field.
     let mut stranger = sandbox.client_at(sandbox.gateway_addr, demo::UNGRANTED_CONSUMER).await;
     let stranger = get(&mut stranger, &submitted.request_id).await.expect_err("not theirs");
-    assert_eq!(stranger.code(), Code::NotFound);
+    assert_eq!(stranger.code(), Code::PermissionDenied, "{stranger:?}");
+    assert!(stranger.message().contains("may reach only its own submitted requests"), "{}", stranger.message());
     let malformed = get(&mut gateway, "42").await.expect_err("malformed");
     assert_eq!(malformed.code(), Code::InvalidArgument);
     assert!(malformed.message().starts_with("request_id:"), "{}", malformed.message());

@@ -106,10 +106,13 @@ async fn an_overdue_invoice_suspends_ddp_access_at_the_gateway_and_payment_reins
         .await;
     assert_eq!(status.expect("invoice").into_inner().status, InvoiceStatus::Overdue as i32);
 
-    // Paid in full: reinstated, and calls are delivered again.
-    PaymentsClient::new(billing.clone())
+    // Paid in full, reported by the payment organisation under its own channel name: reinstated, and calls are
+    // delivered again.
+    let billing_addr = sandbox.billing_addr.expect("billing runs");
+    let channel = sandbox.channel_as(billing_addr, koprik_cli::demo_pki::PAYMENT_CHANNEL).await;
+    PaymentsClient::new(channel)
         .record_payment(RecordPaymentRequest {
-            channel: "paynet".into(),
+            channel: "namuna-pay".into(),
             channel_payment_id: "PN-000123".into(),
             account: Some((&account).into()),
             amount_tiyin: invoice.total_tiyin,

@@ -1,15 +1,16 @@
 //! mTLS identities end to end: real certificates from a development CA, real TLS, a real broker. The gateway
-//! serves only callers whose client certificate chains to the platform CA, is registered and is not revoked, and
-//! records the certificate's serial in the audit trail.
+//! serves only callers whose client certificate chains to the platform CA, is registered for the consumer role and
+//! is not revoked (the authorization guard every service has), and records the certificate's serial in the audit
+//! trail of every exchange it serves. Calls refused before identification are counted, not audited: nobody's
+//! request, five years of records per anonymous call otherwise.
 
 use std::time::{Duration, Instant};
 
-use koprik_cli::dev_pki::{CertFiles, DevPki};
-use koprik_e2e::{demo, person_request, request_id_of, Sandbox};
+use koprik_e2e::{demo, person_request, Sandbox};
 use koprik_proto::events::AuditOutcome;
-use koprik_proto::ids::SubsystemId;
 use koprik_proto::registry::RevokeCertificateRequest;
 use koprik_proto::tonic::{Code, Request, Status};
+use koprik_runtime::dev_pki::{CertFiles, DevPki};
 
 /// Calls the gateway presenting `files`.
 async fn call_with(sandbox: &Sandbox, files: &CertFiles) -> Result<String, Status> {
@@ -21,13 +22,26 @@ async fn call_with(sandbox: &Sandbox, files: &CertFiles) -> Result<String, Statu
     client.call(Request::new(request)).await.map(|r| r.into_inner().request_id)
 }
 
+/// The gateway's count of refusals of `Exchange/Call` for `reason`.
+async fn refusals(sandbox: &Sandbox, reason: &str) -> u64 {
+    let text = gateway_metrics_text(sandbox).await;
+    let series = format!(
+        "koprik_gateway_authz_refusals_total{{method=\"/koprik.exchange.v1.Exchange/Call\",reason=\"{reason}\"}} "
+    );
+    text.lines().find_map(|line| line.strip_prefix(&series)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+/// The gateway's `/metrics` text.
+async fn gateway_metrics_text(sandbox: &Sandbox) -> String {
+    koprik_testkit::net::http_get(sandbox.gateway_metrics, "/metrics").await
+}
+
 #[tokio::test]
 async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
     let sandbox = Sandbox::start().await;
     let other_dir = tempfile::tempdir().expect("temp dir");
     let other = DevPki::open(other_dir.path()).expect("another CA");
-    let subsystem: SubsystemId = demo::CONSUMER.parse().expect("valid");
-    let foreign = other.client(&subsystem).expect("issued by the other CA");
+    let foreign = other.client(&koprik_cli::demo_pki::consumer(demo::CONSUMER)).expect("issued by the other CA");
     let status = call_with(&sandbox, &foreign).await.expect_err("refused");
     // Refused by TLS, before the gateway saw a request: no request id, no audit record.
     assert!(status.metadata().get("koprik-request-id").is_none(), "reached the gateway: {status:?}");
@@ -36,31 +50,41 @@ async fn a_certificate_from_another_ca_is_refused_at_the_handshake() {
 }
 
 #[tokio::test]
-async fn no_certificate_or_an_unregistered_one_is_unauthenticated_and_audited() {
+async fn no_certificate_or_an_unregistered_or_wrong_role_one_is_refused_and_counted() {
     let mut sandbox = Sandbox::start().await;
     let status = sandbox.call(None, person_request(demo::DEMO_PINFL, &[])).await.expect_err("anonymous");
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
-    assert!(status.message().starts_with("no TLS client certificate"), "{}", status.message());
-    let audit = sandbox.audit_record(&request_id_of(&status)).await;
-    assert_eq!(audit.outcome(), AuditOutcome::Refused);
-    assert_eq!(audit.certificate_serial, "");
+    assert!(
+        status.message().starts_with("koprik.exchange.v1.Exchange/Call needs a TLS client certificate"),
+        "{}",
+        status.message()
+    );
+    assert!(status.metadata().get("koprik-request-id").is_none(), "no exchange was opened: {status:?}");
+    assert_eq!(refusals(&sandbox, "no_certificate").await, 1);
 
-    let unregistered = sandbox.issue_certificate(demo::CONSUMER, false).await;
+    let unregistered = sandbox.issue_certificate(&format!("consumer:{}", demo::CONSUMER), false).await;
     let serial = unregistered.serial().expect("serial");
     let status = call_with(&sandbox, &unregistered).await.expect_err("not registered");
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
-    assert_eq!(status.message(), format!("client certificate {serial} is not registered"));
-    let audit = sandbox.audit_record(&request_id_of(&status)).await;
-    assert_eq!(audit.outcome(), AuditOutcome::Refused);
-    assert_eq!(audit.certificate_serial, serial);
-    assert!(audit.consumer.is_none());
+    assert_eq!(
+        status.message(),
+        format!("client certificate {serial} (consumer:{}) is not registered", demo::CONSUMER)
+    );
+    assert_eq!(refusals(&sandbox, "unregistered").await, 1);
+
+    // An operator may do much, but not call web services: that is a consumer's.
+    let operator = sandbox.pki.client(&koprik_cli::demo_pki::identity(koprik_cli::demo_pki::OPERATOR)).expect("file");
+    let status = call_with(&sandbox, &operator).await.expect_err("an operator is not a consumer");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert!(status.message().contains("it needs one of the roles consumer"), "{}", status.message());
+    assert_eq!(refusals(&sandbox, "role").await, 1);
     sandbox.stop().await;
 }
 
 #[tokio::test]
 async fn a_revoked_certificate_is_refused_within_a_second_and_audits_carry_the_serial() {
     let mut sandbox = Sandbox::start().await;
-    let files = sandbox.issue_certificate(demo::CONSUMER, true).await;
+    let files = sandbox.issue_certificate(&format!("consumer:{}", demo::CONSUMER), true).await;
     let serial = files.serial().expect("serial");
 
     // Delivered once the gateway has seen the registration (it follows registry.events).
@@ -85,7 +109,6 @@ async fn a_revoked_certificate_is_refused_within_a_second_and_audits_carry_the_s
         .revoke_certificate(RevokeCertificateRequest {
             serial: serial.clone(),
             reason: "the key was copied to a laptop".into(),
-            actor: "security officer".into(),
         })
         .await
         .expect("revoked");
@@ -99,9 +122,10 @@ async fn a_revoked_certificate_is_refused_within_a_second_and_audits_carry_the_s
     };
     let took = revoked_at.elapsed();
     assert!(took < Duration::from_secs(1), "refused only after {took:?}");
-    assert_eq!(status.message(), format!("client certificate {serial} is revoked: the key was copied to a laptop"));
-    let audit = sandbox.audit_record(&request_id_of(&status)).await;
-    assert_eq!(audit.certificate_serial, serial);
+    assert_eq!(
+        status.message(),
+        format!("client certificate {serial} (consumer:{}) is revoked: the key was copied to a laptop", demo::CONSUMER)
+    );
     println!("revocation effective after {} ms", took.as_millis());
 
     // The demo consumer's own certificate is unaffected.

@@ -57,7 +57,6 @@ async fn the_declared_monthly_maximum_holds_across_replicas_and_says_when_it_res
         .create_grant(CreateGrantRequest {
             consumer: Some((&limited).into()),
             service: Some((&service).into()),
-            actor: "operator".into(),
             max_requests_per_month: MAX,
             ..CreateGrantRequest::default()
         })

@@ -95,7 +95,6 @@ async fn a_revoked_officer_key_is_refused_within_a_second() {
     keys.revoke_signing_key(RevokeSigningKeyRequest {
         key_id: demo::OFFICER_KEY_ID.into(),
         reason: "the officer's token was lost".into(),
-        actor: "operator".into(),
     })
     .await
     .expect("revoked");
@@ -143,7 +142,7 @@ async fn announced_technical_works_fail_fast_with_their_end() {
         ends_at: Some(timestamp(ends_at)),
         summary: "database upgrade".into(),
         letter_reference: "04-17/552".into(),
-        actor: "provider".into(),
+        actor: "provider:UZ/GOV/201122919".into(),
         announced_at: Some(timestamp(Utc::now() - chrono::Duration::days(4))),
     };
     let producer = Producer::new(&sandbox.broker.kafka_config(), "test").expect("producer");

@@ -1,7 +1,12 @@
 //! The demo data of the embedded stack, shared by `koprik up` and the end-to-end tests: a civil registry
 //! (provider), a tax inspection system (granted IIP consumer), a bank's customer-check system (granted DDP consumer,
-//! under a contract, billed per request) and the same bank's loan system (a consumer without a grant).
-//! Names are of real kinds of bodies; the STIRs and every person in the fixture are fictional.
+//! under a contract, billed per request), the same bank's loan system (a consumer without a grant) and the
+//! statistics agency (the open-data supplier). Names are of real kinds of bodies; the STIRs and every person in the
+//! fixture are fictional.
+//!
+//! Each step is taken with the certificate of the role that may take it ([`crate::demo_pki`]): the operator
+//! registers the participants, grants and keys; the civil registry's registry editor submits the demo public
+//! service and the operator's registry reviewer registers it.
 //!
 //! Seeding is idempotent: what exists already is left as it is, so `koprik up` can run again on the same data.
 
@@ -29,6 +34,8 @@ pub const PROVIDER: &str = "UZ/GOV/201122919";
 pub const PROVIDER_SUBSYSTEM: &str = "UZ/GOV/201122919/civil-registry";
 /// The demo web service.
 pub const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
+/// The statistics agency: the demo open-data supplier.
+pub const STATISTICS_AGENCY: &str = "UZ/GOV/201122920";
 /// The granted consumer: the State Tax Committee's inspection system.
 pub const CONSUMER: &str = "UZ/GOV/200935935/tax-inspection";
 /// A consumer without a grant: a bank's loan origination system (a DDP consumer).
@@ -184,8 +191,8 @@ async fn subsystem(client: &mut RegistryClient<Channel>, subsystem: &str, name: 
     )
 }
 
-/// Registers the demo organisations, subsystems and service, and grants [`CONSUMER`] access to [`SERVICE`].
-/// Returns the grant.
+/// Registers the demo organisations, subsystems and service, and grants [`CONSUMER`] access to [`SERVICE`], with
+/// `client` presenting the operator's certificate. Returns the grant.
 pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status> {
     organization(
         client,
@@ -209,6 +216,15 @@ pub async fn seed(client: &mut RegistryClient<Channel>) -> Result<Grant, Status>
         "\"Namuna Bank\" ATB",
         OrganizationType::Commercial,
         &[OrganizationRole::DdpConsumer],
+    )
+    .await?;
+    // An open-data supplier only: it neither provides nor consumes web services.
+    organization(
+        client,
+        STATISTICS_AGENCY,
+        "O'zbekiston Respublikasi Prezidenti huzuridagi Statistika agentligi",
+        OrganizationType::StateBody,
+        &[],
     )
     .await?;
     subsystem(client, PROVIDER_SUBSYSTEM, "FHDYo yagona elektron arxivi (civil registry)").await?;
@@ -262,7 +278,6 @@ async fn grant(
         .create_grant(CreateGrantRequest {
             consumer: Some((&consumer).into()),
             service: Some(service.into()),
-            actor: "koprik demo-seed".into(),
             contract,
             ..Default::default()
         })
@@ -304,7 +319,7 @@ async fn signing_key(
         holder_position: holder.1.into(),
         ..SigningKey::default()
     };
-    let request = RegisterSigningKeyRequest { key: Some(key), actor: "koprik demo-seed".into() };
+    let request = RegisterSigningKeyRequest { key: Some(key) };
     existing_ok(client.register_signing_key(request).await)
 }
 
@@ -313,10 +328,18 @@ pub fn purpose(public_service_number: u64) -> Purpose {
     Purpose { public_service_number, applicant_request_ref: APPLICANT_REQUEST_REF.into() }
 }
 
-/// Registers what a signed exchange needs besides [`seed`]: the officer's and the adapter's public keys and the
-/// demo entry of the Unified Registry of Public Services. Returns the entry's registry number. Idempotent.
-pub async fn seed_exchange(channel: Channel, keys: &DemoKeys) -> anyhow::Result<u64> {
-    let mut signing_keys = SigningKeysClient::new(channel.clone());
+/// Registers what a signed exchange needs besides [`seed`]: the officer's and the adapter's public keys, with
+/// `operator` (a registry channel presenting the operator's certificate), and the demo entry of the Unified
+/// Registry of Public Services, submitted by the civil registry's registry editor (`editor`, presenting
+/// [`crate::demo_pki::REGISTRY_EDITOR`]) and registered by the operator's registry reviewer (`reviewer`, presenting
+/// [`crate::demo_pki::REGISTRY_REVIEWER`]). Returns the entry's registry number. Idempotent.
+pub async fn seed_exchange(
+    operator: Channel,
+    editor: Channel,
+    reviewer: Channel,
+    keys: &DemoKeys,
+) -> anyhow::Result<u64> {
+    let mut signing_keys = SigningKeysClient::new(operator);
     for (subsystem, key_id, name, position) in OFFICERS {
         let officer = SigningKeyPurpose::Officer;
         signing_key(&mut signing_keys, key_id, subsystem, officer, &keys.officer, (name, position)).await?;
@@ -332,9 +355,9 @@ pub async fn seed_exchange(channel: Channel, keys: &DemoKeys) -> anyhow::Result<
     .await?;
 
     let content = crate::commands::public_services::parse_content(Path::new("public-service.toml"), PUBLIC_SERVICE)?;
-    let mut registry = PublicServicesClient::new(channel);
+    let mut editor = PublicServicesClient::new(editor);
     let provider: MemberId = id(PROVIDER);
-    let existing = registry
+    let existing = editor
         .list_entries(ListEntriesRequest { page: None, competent_body: Some((&provider).into()) })
         .await?
         .into_inner()
@@ -342,11 +365,11 @@ pub async fn seed_exchange(channel: Channel, keys: &DemoKeys) -> anyhow::Result<
     if let Some(entry) = existing.iter().find(|e| e.content.as_ref().map(|c| &c.name) == Some(&content.name)) {
         return Ok(entry.number);
     }
-    let actor = "koprik demo-seed".to_owned();
-    let submitted =
-        registry.submit_entry(SubmitEntryRequest { content: Some(content), actor: actor.clone() }).await?.into_inner();
-    let registered =
-        registry.register_entry(RegisterEntryRequest { application_id: submitted.id, actor }).await?.into_inner();
+    let submitted = editor.submit_entry(SubmitEntryRequest { content: Some(content) }).await?.into_inner();
+    let registered = PublicServicesClient::new(reviewer)
+        .register_entry(RegisterEntryRequest { application_id: submitted.id })
+        .await?
+        .into_inner();
     Ok(registered.number)
 }
 
@@ -357,6 +380,7 @@ mod tests {
     #[test]
     fn demo_ids_are_valid() {
         let _: MemberId = PROVIDER.parse().expect("provider");
+        let _: MemberId = STATISTICS_AGENCY.parse().expect("statistics agency");
         let _: SubsystemId = PROVIDER_SUBSYSTEM.parse().expect("provider subsystem");
         let _: SubsystemId = CONSUMER.parse().expect("consumer");
         let _: SubsystemId = UNGRANTED_CONSUMER.parse().expect("ungranted consumer");

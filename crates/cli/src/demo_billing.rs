@@ -21,16 +21,17 @@ pub const BASE_AMOUNTS: &[(&str, i64, &str)] = &[
 /// The demo contract's graduated tiers: 0.5 % up to 1 000 requests a month, 0.3 % to 10 000, 0.1 % beyond.
 pub const TIERS: &[(u64, u32)] = &[(1, 50), (1_001, 30), (10_001, 10)];
 
-/// Records the demo BCA schedule and the demo bank's contract (what exists already is left as it is).
-pub async fn seed(channel: Channel) -> anyhow::Result<()> {
-    let mut amounts = BaseAmountsClient::new(channel.clone());
+/// Records the demo BCA schedule and the demo bank's contract (what exists already is left as it is), with
+/// `operator`, a billing channel presenting the operator's certificate (both are the operator's steps).
+pub async fn seed(operator: Channel) -> anyhow::Result<()> {
+    let mut amounts = BaseAmountsClient::new(operator.clone());
     for &(effective_from, amount_tiyin, decree) in BASE_AMOUNTS {
         let request =
             SetBaseAmountRequest { effective_from: effective_from.into(), amount_tiyin, decree: decree.into() };
         match amounts.set_base_amount(request).await {
             Ok(_) => {}
             Err(status) if matches!(status.code(), Code::AlreadyExists | Code::FailedPrecondition) => {}
-            Err(status) => anyhow::bail!("recording the demo BCA: {}", status.message()),
+            Err(status) => return Err(anyhow::Error::new(status).context("recording the demo BCA")),
         }
     }
     let account: MemberId = DDP_CONSUMER.parse::<SubsystemId>()?.member().clone();
@@ -48,9 +49,9 @@ pub async fn seed(channel: Channel) -> anyhow::Result<()> {
         }),
         payment_terms_days: 15,
     };
-    match ContractsClient::new(channel).create_contract(contract).await {
+    match ContractsClient::new(operator).create_contract(contract).await {
         Ok(_) => Ok(()),
         Err(status) if status.code() == Code::AlreadyExists => Ok(()),
-        Err(status) => anyhow::bail!("recording the demo contract: {}", status.message()),
+        Err(status) => Err(anyhow::Error::new(status).context("recording the demo contract")),
     }
 }

@@ -1,8 +1,9 @@
 //! The demo open data of `koprik up`: the statistics agency as a supplier and one data set, the population by
-//! region, with its passport, structure and a first version, recorded idempotently. The platform's own data sets
-//! (registry, web services, exchange statistics) are published by the portal itself.
+//! region, with its passport, structure and a first version, recorded idempotently. The operator registers the
+//! supplier; the supplier (its certificate, [`crate::demo_pki::SUPPLIER`]) publishes its own data set. The platform's
+//! own data sets (registry, web services, exchange statistics) are published by the portal itself.
 
-use koprik_proto::common::MemberId;
+use koprik_proto::ids::MemberId;
 use koprik_proto::opendata::datasets_client::DatasetsClient;
 use koprik_proto::opendata::suppliers_client::SuppliersClient;
 use koprik_proto::opendata::{
@@ -50,10 +51,13 @@ fn field(name: &str, kind: FieldType, titles: [&str; 3], unit: &str) -> Field {
     }
 }
 
-/// Records the demo supplier and data set; returns the data set's name and version for the banner.
-pub async fn seed(channel: Channel) -> anyhow::Result<String> {
-    let supplier = Supplier {
-        member: Some(MemberId { instance: "UZ".into(), member_class: "GOV".into(), member_code: "201122919".into() }),
+/// Records the demo supplier, with `operator` (an opendata channel presenting the operator's certificate), and its
+/// data set, with `supplier` (presenting the statistics agency's supplier certificate); returns the data set's
+/// name and version for the banner.
+pub async fn seed(operator: Channel, supplier: Channel) -> anyhow::Result<String> {
+    let member: MemberId = crate::demo::STATISTICS_AGENCY.parse()?;
+    let record = Supplier {
+        member: Some((&member).into()),
         name: SUPPLIER.into(),
         title: text("O'zbekiston Respublikasi Statistika agentligi", "Агентство статистики", "Statistics Agency"),
         domain: "stat.uz".into(),
@@ -65,15 +69,12 @@ pub async fn seed(channel: Channel) -> anyhow::Result<String> {
         }),
         registered_at: None,
     };
-    match SuppliersClient::new(channel.clone())
-        .register_supplier(RegisterSupplierRequest { supplier: Some(supplier) })
-        .await
-    {
+    match SuppliersClient::new(operator).register_supplier(RegisterSupplierRequest { supplier: Some(record) }).await {
         Ok(_) => {}
         Err(status) if status.code() == Code::AlreadyExists => {}
-        Err(status) => anyhow::bail!("registering the demo supplier: {}", status.message()),
+        Err(status) => return Err(anyhow::Error::new(status).context("registering the demo supplier")),
     }
-    let mut datasets = DatasetsClient::new(channel);
+    let mut datasets = DatasetsClient::new(supplier);
     let passport = Passport {
         name: DATASET.into(),
         supplier: SUPPLIER.into(),
@@ -104,7 +105,7 @@ pub async fn seed(channel: Channel) -> anyhow::Result<String> {
     match datasets.create_dataset(CreateDatasetRequest { passport: Some(passport) }).await {
         Ok(_) => {}
         Err(status) if status.code() == Code::AlreadyExists => {}
-        Err(status) => anyhow::bail!("creating the demo data set: {}", status.message()),
+        Err(status) => return Err(anyhow::Error::new(status).context("creating the demo data set")),
     }
     let fields = vec![
         field("region", FieldType::String, ["Hudud", "Регион", "Region"], ""),

@@ -9,14 +9,14 @@
 //! - [`demo_billing`]: the demo BCA schedule and the demo bank's contract.
 //! - [`demo_opendata`]: the demo supplier and data set of the Open Data Portal.
 //! - [`officer`]: preparing and signing a request as a consumer's officer.
-//! - [`dev_pki`]: the development CA and certificates of `koprik up` and the end-to-end sandbox.
+//! - [`demo_pki`]: the demo's role certificates (operator, reviewer, editor, consumers, ...), issued and registered.
 //! - [`show`]: terminal renderings.
 
 pub mod commands;
 pub mod demo;
 pub mod demo_billing;
 pub mod demo_opendata;
-pub mod dev_pki;
+pub mod demo_pki;
 pub mod officer;
 pub mod processes;
 pub mod show;

@@ -1,4 +1,6 @@
-//! `koprik`: the embedded stack launcher (`koprik up`) and operator commands.
+//! `koprik`: the embedded stack launcher (`koprik up`) and operator commands. Every command but `up` acts as the
+//! holder of the client certificate it connects with (`--tls-cert`): the operator's for the operator's steps, a
+//! consumer subsystem's for calls and applications, a provider's for consents and announcements, and so on.
 
 use std::path::PathBuf;
 
@@ -19,7 +21,8 @@ struct Cli {
     /// The CA (PEM) the servers' certificates must chain to, e.g. var/pki/ca.pem of `koprik up`.
     #[arg(long, global = true, env = "KOPRIK_TLS_CA")]
     tls_ca: Option<PathBuf>,
-    /// This client's certificate (PEM): the gateway identifies the calling subsystem by it (mTLS).
+    /// This client's certificate (PEM), naming one role and principal (`koprik cert issue`): every service
+    /// identifies the caller by it, records it as the actor of each step and lets it do what its role may.
     #[arg(long, global = true, env = "KOPRIK_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// The private key (PEM) of --tls-cert.
@@ -28,9 +31,6 @@ struct Cli {
     /// The Kafka bootstrap servers.
     #[arg(long, global = true, env = "KOPRIK_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     kafka: String,
-    /// Who takes workflow steps (recorded with each step).
-    #[arg(long, global = true, env = "KOPRIK_ACTOR")]
-    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,7 +39,7 @@ struct Cli {
 enum Command {
     /// Run the embedded stack (broker, registry, gateway, demo adapter) and a demo exchange.
     Up(UpArgs),
-    /// Register the demo organisations, services and grant (idempotent).
+    /// Register the demo organisations, services and grant (idempotent; the operator's certificate).
     DemoSeed,
     /// Registry administration.
     #[command(flatten)]
@@ -53,10 +53,10 @@ enum Command {
     /// Officers' and adapters' signing keys.
     #[command(subcommand)]
     Key(keys::Command),
-    /// Call a web service through the gateway as an officer who signs the request, identified by the client
-    /// certificate (--tls-cert, --tls-key).
+    /// Call a web service through the gateway as an officer who signs the request, for the consumer subsystem
+    /// whose client certificate (--tls-cert, --tls-key) the call is made with.
     Call(CallArgs),
-    /// The platform CA and client certificates (issue, revoke, list).
+    /// The platform CA and client certificates of every role (issue, revoke, list).
     #[command(subcommand)]
     Cert(cert::Command),
     /// The audit trail on exchange.audit: print it, verify its hash chains.
@@ -76,7 +76,7 @@ async fn main() -> std::process::ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", commands::describe(&e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -107,24 +107,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", koprik_cli::show::grant(&grant));
             Ok(())
         }
-        Command::Registry(command) => {
-            registry::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
-        }
-        Command::Onboarding(command) => {
-            onboarding::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
-        }
+        Command::Registry(command) => registry::run(command, commands::connect(&cli.registry, &tls).await?).await,
+        Command::Onboarding(command) => onboarding::run(command, commands::connect(&cli.registry, &tls).await?).await,
         Command::PublicService(command) => {
-            public_services::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
+            public_services::run(command, commands::connect(&cli.registry, &tls).await?).await
         }
         Command::Key(keys::Command::Generate { out }) => keys::generate(&out),
-        Command::Key(command) => {
-            keys::run(command, commands::connect(&cli.registry, &tls).await?, cli.actor.as_deref()).await
-        }
+        Command::Key(command) => keys::run(command, commands::connect(&cli.registry, &tls).await?).await,
         Command::Call(args) => {
             // The arguments are checked, and the request signed, before anything is sent.
             let request = args.signed_request(cli.tls_cert.as_deref())?;
             let channel = commands::connect(&cli.gateway, &tls).await?;
-            match commands::call::call(channel, args.consumer.as_deref(), request, args.timeout()).await? {
+            match commands::call::call(channel, request, args.timeout()).await? {
                 Ok(response) => {
                     println!("{}", commands::call::render(&response));
                     Ok(())
@@ -135,12 +129,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cert(command) => {
             let registry =
                 if cert::needs_registry(&command) { Some(commands::connect(&cli.registry, &tls).await?) } else { None };
-            cert::run(command, registry, cli.actor.as_deref()).await
+            cert::run(command, registry).await
         }
         Command::Submit(args) => {
             let request = args.signed_request(cli.tls_cert.as_deref())?;
             let channel = commands::connect(&cli.gateway, &tls).await?;
-            match commands::submit::submit(channel, args.consumer.as_deref(), request).await? {
+            match commands::submit::submit(channel, request).await? {
                 Ok(response) => {
                     println!("{}", commands::submit::render_submitted(&response));
                     Ok(())

@@ -1,27 +1,40 @@
 //! `koprik up`: the embedded default. Starts Tansu with SQLite storage under the var directory, creates the
-//! topics, makes a development CA and certificates under `<var-dir>/pki/`, starts the registry, the demo adapter
-//! and the gateway as separate processes with SQLite databases, every gRPC server over TLS and the gateway with
-//! client certificates (mTLS), seeds the demo data, registers a client certificate per demo consumer subsystem,
-//! performs one demo exchange and prints it, then keeps everything running until Ctrl-C.
+//! topics, makes a development CA and certificates under `<var-dir>/pki/`, starts the registry, the demo adapter,
+//! the gateway, billing and the Open Data Portal as separate processes with SQLite databases, every gRPC server
+//! over TLS asking for client certificates of that CA (mTLS; a caller without one reaches only the health checks),
+//! and then, as the platform would be run:
+//!
+//! - the registry registers the operator's certificate at start-up (`KOPRIK_BOOTSTRAP_OPERATOR`), and every
+//!   operator step of the demo is taken with it;
+//! - the operator registers a certificate for each role the demo uses ([`crate::demo_pki`]), and each step of the
+//!   demo is taken with the certificate of the role that may take it;
+//! - one demo exchange is made with the tax inspection's consumer certificate and printed.
+//!
+//! Then everything keeps running until Ctrl-C, and the operator's `export` lines and every role's certificate are
+//! printed.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use koprik_kafka::topics::{exchange_replies, exchange_requests, TopicSpec, EXCHANGE_AUDIT, REGISTRY_EVENTS};
+use koprik_kafka::topics::{
+    exchange_replies, exchange_requests, TopicSpec, BILLING_CONTRACTS, EXCHANGE_AUDIT, REGISTRY_EVENTS,
+};
 use koprik_kafka::KafkaConfig;
 use koprik_proto::events::AuditRecord;
 use koprik_proto::registry::registry_client::RegistryClient;
+use koprik_proto::tonic::transport::Channel;
+use koprik_proto::tonic::{Code, Status};
 use koprik_proto::tonic_health::pb::health_client::HealthClient;
 use koprik_proto::tonic_health::pb::HealthCheckRequest;
-
-use koprik_proto::ids::SubsystemId;
+use koprik_runtime::dev_pki::{CertFiles, DevPki};
 use koprik_runtime::tls::{ClientTlsSettings, ServerTlsConfig};
 
 use crate::commands::call::{self, CallArgs};
 use crate::demo;
-use crate::dev_pki::{self, CertFiles, DevPki};
+use crate::demo_pki;
 use crate::processes::Process;
 
 /// Where things run.
@@ -92,31 +105,61 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Environment shared by every service process: the broker, the listeners and the gRPC server's TLS.
+/// Environment shared by every service process: the broker, the listeners and the gRPC server's TLS, always with
+/// the development CA as the client CA (a caller without a certificate completes the handshake and reaches the
+/// health checks; every other method refuses it).
 fn common_env(kafka: &str, grpc: SocketAddr, tls: &ServerTlsConfig) -> Vec<(&'static str, String)> {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-    let mut env = vec![
+    vec![
         ("KOPRIK_KAFKA__BOOTSTRAP_SERVERS", kafka.to_owned()),
         ("KOPRIK_GRPC__LISTEN", grpc.to_string()),
         ("KOPRIK_METRICS__LISTEN", Endpoints::metrics(grpc).to_string()),
         ("KOPRIK_GRPC__TLS__ENABLED", tls.enabled.to_string()),
         ("KOPRIK_GRPC__TLS__CERT", path(&tls.cert)),
         ("KOPRIK_GRPC__TLS__KEY", path(&tls.key)),
-    ];
-    if tls.client_ca.is_some() {
-        env.push(("KOPRIK_GRPC__TLS__CLIENT_CA", path(&tls.client_ca)));
-        env.push(("KOPRIK_GRPC__TLS__CLIENT_AUTH_OPTIONAL", tls.client_auth_optional.to_string()));
-    }
-    env
+        ("KOPRIK_GRPC__TLS__CLIENT_CA", path(&tls.client_ca)),
+        ("KOPRIK_GRPC__TLS__CLIENT_AUTH_OPTIONAL", tls.client_auth_optional.to_string()),
+    ]
 }
 
-/// The demo consumer subsystems, each given a client certificate.
-const DEMO_CONSUMERS: [&str; 3] = [demo::CONSUMER, demo::UNGRANTED_CONSUMER, demo::DDP_CONSUMER];
+/// The certificate files of the demo identity `identity` (one of [`demo_pki`]'s), issued on first use.
+fn role_files(pki: &DevPki, identity: &str) -> anyhow::Result<CertFiles> {
+    Ok(pki.client(&demo_pki::identity(identity))?)
+}
 
-/// The client certificate files of a demo consumer.
-fn consumer_files(pki: &DevPki, consumer: &str) -> anyhow::Result<CertFiles> {
-    let subsystem: SubsystemId = consumer.parse()?;
-    Ok(pki.client(&subsystem)?)
+/// A channel to the service at `addr` presenting the certificate `files`.
+async fn channel_as(pki: &DevPki, addr: SocketAddr, files: &CertFiles) -> anyhow::Result<Channel> {
+    crate::commands::connect(&format!("https://{addr}"), &pki.client_tls(Some(files))).await
+}
+
+/// How long a service may take to learn a certificate registered a moment ago (from `registry.events`).
+const LEARNING: Duration = Duration::from_secs(30);
+
+/// Runs `step` until it succeeds, trying again for up to [`LEARNING`] while it is refused as UNAUTHENTICATED (the
+/// service does not know the certificate yet) or UNAVAILABLE (it has not caught up with the registry yet): on a
+/// first start a certificate registered a moment ago may take a moment to reach every service.
+async fn once_known<T, F, Fut>(what: &str, mut step: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let start = Instant::now();
+    loop {
+        match step().await {
+            Ok(value) => return Ok(value),
+            Err(e) if not_known_yet(&e) && start.elapsed() < LEARNING => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e.context(what.to_owned())),
+        }
+    }
+}
+
+/// Whether `error` is a refusal that a service's catching up with the registry may lift.
+fn not_known_yet(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<Status>().is_some_and(|s| matches!(s.code(), Code::Unauthenticated | Code::Unavailable))
+    })
 }
 
 /// Runs the embedded stack.
@@ -186,6 +229,7 @@ async fn start_and_demo(
         &kafka,
         &[
             TopicSpec::compacted(REGISTRY_EVENTS),
+            TopicSpec::compacted(BILLING_CONTRACTS),
             TopicSpec::retained(EXCHANGE_AUDIT, koprik_kafka::topics::AUDIT_RETENTION),
             TopicSpec::retained(koprik_kafka::topics::EXCHANGE_USAGE, koprik_kafka::topics::USAGE_RETENTION),
             TopicSpec::retained(exchange_replies(GATEWAY_INSTANCE), koprik_kafka::topics::REPLY_RETENTION),
@@ -194,71 +238,90 @@ async fn start_and_demo(
     )
     .await?;
 
+    let tls = |name: &str| -> anyhow::Result<ServerTlsConfig> { Ok(pki.server_tls(&pki.server(name)?)) };
+    // Health checks need no certificate.
+    let health_tls = pki.client_tls(None);
+    let operator = role_files(pki, demo_pki::OPERATOR)?;
+
     let database = format!("sqlite://{}", args.var_dir.join("registry.db").display());
-    let tls =
-        |name: &str, mtls: bool| -> anyhow::Result<ServerTlsConfig> { Ok(pki.server_tls(&pki.server(name)?, mtls)) };
-    let client_tls = pki.client_tls(None);
-    let mut env = common_env(&endpoints.kafka, endpoints.registry, &tls("registry", false)?);
+    let mut env = common_env(&endpoints.kafka, endpoints.registry, &tls("registry")?);
     env.push(("KOPRIK_DATABASE__URL", database));
     env.push(("KOPRIK_PUBLIC_HTTP__LISTEN", endpoints.public_http().to_string()));
-    start_service("registry", &sibling("koprik-registry")?, &env, logs, endpoints.registry, &client_tls, running)
+    // Someone must be able to register the first certificate: the registry registers the operator's at start-up.
+    env.push(("KOPRIK_BOOTSTRAP_OPERATOR", operator.cert.display().to_string()));
+    start_service("registry", &sibling("koprik-registry")?, &env, logs, endpoints.registry, &health_tls, running)
         .await?;
-    let registry_channel = crate::commands::connect(&format!("https://{}", endpoints.registry), &client_tls).await?;
-    let mut registry = RegistryClient::new(registry_channel.clone());
-    let grant = demo::seed(&mut registry).await?;
+    let as_operator = channel_as(pki, endpoints.registry, &operator).await?;
+    let grant = once_known("seeding the demo registry data as the operator", || {
+        let mut registry = RegistryClient::new(as_operator.clone());
+        async move { Ok(demo::seed(&mut registry).await?) }
+    })
+    .await?;
     println!("demo data  {} may call {} (grant {})", demo::CONSUMER, demo::SERVICE, grant.id);
+    println!("operator   {} ({}), registered by the registry at start-up", demo_pki::OPERATOR, operator.cert.display());
+    for (identity, _) in demo_pki::enrolled() {
+        let files = demo_pki::enrol(pki, as_operator.clone(), &identity).await?;
+        println!("client     {identity}: certificate {} registered by the operator", files.serial()?);
+    }
     let keys_dir = keys_dir(&args.var_dir);
     let keys = demo::DemoKeys::load_or_create(&keys_dir)?;
-    let public_service = demo::seed_exchange(registry_channel.clone(), &keys).await?;
+    let as_editor = channel_as(pki, endpoints.registry, &role_files(pki, demo_pki::REGISTRY_EDITOR)?).await?;
+    let as_reviewer = channel_as(pki, endpoints.registry, &role_files(pki, demo_pki::REGISTRY_REVIEWER)?).await?;
+    let public_service = once_known("seeding the demo keys and public service", || {
+        demo::seed_exchange(as_operator.clone(), as_editor.clone(), as_reviewer.clone(), &keys)
+    })
+    .await?;
     println!(
-        "signing    officer key {} and adapter key {} in {}/; public service No. {public_service}",
+        "signing    officer key {} and adapter key {} in {}/; public service No. {public_service} (submitted by {}, \
+         registered by {})",
         demo::OFFICER_KEY_ID,
         demo::ADAPTER_KEY_ID,
-        keys_dir.display()
+        keys_dir.display(),
+        demo_pki::REGISTRY_EDITOR,
+        demo_pki::REGISTRY_REVIEWER
     );
-    for consumer in DEMO_CONSUMERS {
-        let files = consumer_files(pki, consumer)?;
-        dev_pki::register(registry_channel.clone(), &files.pem()?, "koprik up").await?;
-        println!("client     {consumer}: certificate {} ({})", files.serial()?, files.cert.display());
-    }
 
-    let mut env = common_env(&endpoints.kafka, endpoints.adapter, &tls("adapter", false)?);
+    let mut env = common_env(&endpoints.kafka, endpoints.adapter, &tls("adapter")?);
     env.push(("KOPRIK_PROVIDER", demo::PROVIDER.to_owned()));
     env.push(("KOPRIK_SIGNING__KEY_FILE", demo::DemoKeys::adapter_file(&keys_dir).display().to_string()));
     env.push(("KOPRIK_SIGNING__KEY_ID", demo::ADAPTER_KEY_ID.to_owned()));
-    start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, &client_tls, running).await?;
+    start_service("adapter", &sibling("koprik-adapter")?, &env, logs, endpoints.adapter, &health_tls, running).await?;
 
-    let mut env = common_env(&endpoints.kafka, endpoints.gateway, &tls("gateway", true)?);
+    let mut env = common_env(&endpoints.kafka, endpoints.gateway, &tls("gateway")?);
     env.push(("KOPRIK_INSTANCE", GATEWAY_INSTANCE.to_owned()));
-    env.push(("KOPRIK_IDENTITY", "certificate".to_owned()));
     env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("gateway.db").display())));
     // A demo: deadline escalation and the quota figures on /metrics every few seconds, not every half minute.
     env.push(("KOPRIK_ASYNCHRONOUS__SWEEP_INTERVAL", "5s".to_owned()));
-    start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &client_tls, running).await?;
+    start_service("gateway", &sibling("koprik-gateway")?, &env, logs, endpoints.gateway, &health_tls, running).await?;
 
-    let mut env = common_env(&endpoints.kafka, endpoints.billing, &tls("billing", false)?);
+    let mut env = common_env(&endpoints.kafka, endpoints.billing, &tls("billing")?);
     env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("billing.db").display())));
     // A demo: invoices of ended months and the ledger's figures on /metrics refresh every few seconds, not minutes.
     env.push(("KOPRIK_INVOICING__INTERVAL", "5s".to_owned()));
-    start_service("billing", &sibling("koprik-billing")?, &env, logs, endpoints.billing, &client_tls, running).await?;
-    let billing = crate::commands::connect(&format!("https://{}", endpoints.billing), &client_tls).await?;
-    crate::demo_billing::seed(billing).await?;
+    start_service("billing", &sibling("koprik-billing")?, &env, logs, endpoints.billing, &health_tls, running).await?;
+    let billing = channel_as(pki, endpoints.billing, &operator).await?;
+    once_known("seeding the demo billing data as the operator", || crate::demo_billing::seed(billing.clone())).await?;
     println!("billing    BCA schedule and contract {} of {} (graduated tiers)", demo::DDP_CONTRACT, demo::DDP_CONSUMER);
 
     let portal = endpoints.portal_http();
-    let mut env = common_env(&endpoints.kafka, endpoints.opendata, &tls("opendata", false)?);
+    let mut env = common_env(&endpoints.kafka, endpoints.opendata, &tls("opendata")?);
     env.push(("KOPRIK_DATABASE__URL", format!("sqlite://{}", args.var_dir.join("opendata.db").display())));
     env.push(("KOPRIK_STORAGE__DIR", args.var_dir.join("opendata").display().to_string()));
     env.push(("KOPRIK_HTTP__LISTEN", portal.to_string()));
     env.push(("KOPRIK_HTTP__PUBLIC_URL", format!("http://{portal}")));
     env.push(("KOPRIK_PLATFORM__REPUBLISH_INTERVAL", "2s".to_owned()));
-    start_service("opendata", &sibling("koprik-opendata")?, &env, logs, endpoints.opendata, &client_tls, running)
+    start_service("opendata", &sibling("koprik-opendata")?, &env, logs, endpoints.opendata, &health_tls, running)
         .await?;
-    let opendata = crate::commands::connect(&format!("https://{}", endpoints.opendata), &client_tls).await?;
-    let published = crate::demo_opendata::seed(opendata).await?;
+    let opendata_operator = channel_as(pki, endpoints.opendata, &operator).await?;
+    let supplier = channel_as(pki, endpoints.opendata, &role_files(pki, demo_pki::SUPPLIER)?).await?;
+    let published = once_known("seeding the demo open data", || {
+        crate::demo_opendata::seed(opendata_operator.clone(), supplier.clone())
+    })
+    .await?;
     println!(
-        "opendata   {published} published by {}; CKAN API http://{portal}/api/3/action/",
-        crate::demo_opendata::SUPPLIER
+        "opendata   {published} published by {} ({}); CKAN API http://{portal}/api/3/action/",
+        crate::demo_opendata::SUPPLIER,
+        demo_pki::SUPPLIER
     );
 
     demo_exchange(endpoints, pki, &kafka, &demo_call(&keys_dir, public_service)).await?;
@@ -273,7 +336,6 @@ fn keys_dir(var_dir: &Path) -> PathBuf {
 /// The demo call: the tax inspection's officer asks the civil registry for a person, for the demo public service.
 fn demo_call(keys_dir: &Path, public_service: u64) -> CallArgs {
     CallArgs {
-        consumer: None,
         service: demo::SERVICE.into(),
         pinfl: Some(demo::DEMO_PINFL.into()),
         stir: None,
@@ -357,22 +419,22 @@ async fn demo_exchange(
 ) -> anyhow::Result<()> {
     println!();
     println!("demo exchange");
-    println!("  consumer   {} (client certificate)", demo::CONSUMER);
+    println!("  consumer   {} (its client certificate)", demo::CONSUMER);
     println!("  service    {}", args.service);
     println!("  applicant  pinfl {}", demo::DEMO_PINFL);
     println!("  items      {}", args.items.join(", "));
     println!("  signed by  {} ({}), key {}", args.officer_name, args.officer_position, args.key_id);
     println!("  for        public service No. {}, applicant request {}", args.public_service, args.applicant_request);
-    let files = consumer_files(pki, demo::CONSUMER)?;
-    let channel =
-        crate::commands::connect(&format!("https://{}", endpoints.gateway), &pki.client_tls(Some(&files))).await?;
+    let files = pki.client(&demo_pki::consumer(demo::CONSUMER))?;
+    let channel = channel_as(pki, endpoints.gateway, &files).await?;
     let start = Instant::now();
     let response = loop {
         // Signed afresh on each try: the signing time is part of what is signed.
         let request = args.signed_request(Some(&files.cert))?;
-        match call::call(channel.clone(), None, request, args.timeout()).await? {
+        match call::call(channel.clone(), request, args.timeout()).await? {
             Ok(response) => break response,
-            // The gateway learns the demo grant from registry.events; on a first start that may take a moment.
+            // The gateway learns the demo grant and certificate from registry.events; on a first start that may
+            // take a moment.
             Err(_) if start.elapsed() < Duration::from_secs(30) => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -403,9 +465,11 @@ async fn demo_exchange(
 }
 
 fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, pki: &DevPki, public_service: u64) -> anyhow::Result<()> {
-    let client = consumer_files(pki, demo::CONSUMER)?;
+    let operator = role_files(pki, demo_pki::OPERATOR)?;
+    let consumer = pki.client(&demo_pki::consumer(demo::CONSUMER))?;
+    let auditor = role_files(pki, demo_pki::AUDITOR)?;
     println!();
-    println!("Ko'prik is running (Ctrl-C stops it):");
+    println!("Ko'prik is running (Ctrl-C stops it); every gRPC API takes client certificates of the development CA:");
     println!("  kafka (Tansu)        {}", endpoints.kafka);
     println!(
         "  registry gRPC        https://{}    metrics http://{}/metrics",
@@ -414,7 +478,7 @@ fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, pki: &DevPki, public_s
     );
     println!("  public registry      http://{}/public/v1/public-services.json", endpoints.public_http());
     println!(
-        "  gateway gRPC (mTLS)  https://{}    metrics http://{}/metrics",
+        "  gateway gRPC         https://{}    metrics http://{}/metrics",
         endpoints.gateway,
         Endpoints::metrics(endpoints.gateway)
     );
@@ -434,29 +498,51 @@ fn print_endpoints(endpoints: &Endpoints, var_dir: &Path, pki: &DevPki, public_s
         Endpoints::metrics(endpoints.opendata)
     );
     println!("  open data (CKAN)     http://{}/api/3/action/package_list", endpoints.portal_http());
-    println!("  development CA       {}", pki.ca_cert().display());
-    println!("  client certificates  {}/clients/ (one per demo consumer)", pki.dir().display());
+    println!(
+        "  development CA       {} (key beside it: koprik cert issue --ca-dir {})",
+        pki.ca_cert().display(),
+        pki.dir().display()
+    );
     println!("  data and logs        {}/", var_dir.display());
+    println!("certificates, one per role (crates/authz/POLICY.md says what each may do), each registered:");
+    let mut all = vec![(demo_pki::identity(demo_pki::OPERATOR), "every operator step; the CLI's default below")];
+    all.extend(demo_pki::enrolled());
+    for (identity, purpose) in &all {
+        println!("  {:<52} {}", identity.to_string(), purpose);
+        println!("  {:<52} {}", "", pki.client(identity)?.cert.display());
+    }
     let call = demo_call(&keys_dir(var_dir), public_service);
-    println!("the CLI connects with TLS and, to the gateway, as {} with:", demo::CONSUMER);
+    println!("the CLI connects with TLS and acts as the operator ({}) with:", demo_pki::OPERATOR);
     println!("  export KOPRIK_REGISTRY_URL=https://{}", endpoints.registry);
     println!("  export KOPRIK_GATEWAY_URL=https://{}", endpoints.gateway);
     println!("  export KOPRIK_TLS_CA={}", pki.ca_cert().display());
-    println!("  export KOPRIK_TLS_CERT={}", client.cert.display());
-    println!("  export KOPRIK_TLS_KEY={}", client.key.display());
-    println!("and signs requests as the tax inspection's officer with:");
+    println!("  export KOPRIK_TLS_CERT={}", operator.cert.display());
+    println!("  export KOPRIK_TLS_KEY={}", operator.key.display());
+    println!(
+        "calls through the gateway are made as a consumer subsystem, with its certificate, by an officer who signs:"
+    );
     println!("  export KOPRIK_OFFICER_KEY={}", call.officer_key.display());
     println!("  export KOPRIK_OFFICER_KEY_ID={}", call.key_id);
     println!("  export KOPRIK_OFFICER_NAME={:?}", call.officer_name);
     println!("  export KOPRIK_OFFICER_POSITION={:?}", call.officer_position);
     println!("try:");
     println!(
-        "  ./target/debug/koprik call --service {} --pinfl 40211921800143 --public-service {} --applicant-request {}",
+        "  ./target/debug/koprik call --tls-cert {} --tls-key {} \\",
+        consumer.cert.display(),
+        consumer.key.display()
+    );
+    println!(
+        "      --service {} --pinfl 40211921800143 --public-service {} --applicant-request {}",
         demo::SERVICE,
         call.public_service,
         call.applicant_request
     );
     println!("  ./target/debug/koprik cert list");
+    println!(
+        "  ./target/debug/koprik --tls-cert {} --tls-key {} grant-list    (an auditor reads; grant-create is refused)",
+        auditor.cert.display(),
+        auditor.key.display()
+    );
     println!("  ./target/debug/koprik audit tail");
     Ok(())
 }
@@ -476,5 +562,32 @@ async fn wait_for_stop(running: &mut [Process]) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_refusals_that_catching_up_may_lift_are_tried_again() {
+        let unknown = anyhow::Error::new(Status::unauthenticated("certificate 1f is not registered"));
+        assert!(not_known_yet(&unknown.context("seeding")));
+        assert!(not_known_yet(&anyhow::Error::new(Status::unavailable("the directory is stale"))));
+        assert!(!not_known_yet(&anyhow::Error::new(Status::permission_denied("operator only"))));
+        assert!(!not_known_yet(&anyhow::anyhow!("cannot reach https://127.0.0.1:50051")));
+    }
+
+    #[tokio::test]
+    async fn a_step_refused_for_good_is_not_tried_again() {
+        let mut tries = 0;
+        let result: anyhow::Result<()> = once_known("a step", || {
+            tries += 1;
+            async { Err(anyhow::Error::new(Status::permission_denied("no"))) }
+        })
+        .await;
+        let error = result.expect_err("refused");
+        assert_eq!(tries, 1);
+        assert_eq!(error.to_string(), "a step");
     }
 }

@@ -165,7 +165,12 @@ pub async fn watermarks(
     partition_watermarks(&consumer, topic).await
 }
 
-async fn partition_watermarks(consumer: &Arc<StreamConsumer>, topic: &str) -> Result<Vec<(i32, i64, i64)>, KafkaError> {
+/// The partitions of `topic` with their low and high watermarks, read with an existing consumer (a tail's, say, so
+/// that probing how far it has read opens no new connection).
+pub async fn partition_watermarks(
+    consumer: &Arc<StreamConsumer>,
+    topic: &str,
+) -> Result<Vec<(i32, i64, i64)>, KafkaError> {
     let owned_topic = topic.to_owned();
     let blocking = Arc::clone(consumer);
     let marks = tokio::task::spawn_blocking(move || {

@@ -13,6 +13,9 @@ pub const EXCHANGE_USAGE: &str = "exchange.usage";
 pub const BILLING_ACCOUNT_STATUS: &str = "billing.account-status";
 /// Invoice events (issued, paid, overdue, voided) for finance systems, keyed by account; from billing.
 pub const BILLING_INVOICES: &str = "billing.invoices";
+/// Every recorded contract (compacted: the latest state per contract reference), from billing; the Open Data
+/// Portal reads it to tie API keys to contracts.
+pub const BILLING_CONTRACTS: &str = "billing.contracts";
 /// Payment events (received, matched, refunded), keyed by account; from billing.
 pub const BILLING_PAYMENTS: &str = "billing.payments";
 /// Notifications of suppliers by the Open Data Portal (proposals forwarded, updates overdue, users' messages).
@@ -104,6 +107,7 @@ pub fn platform_topics(providers: &[&str], gateway_instances: &[&str]) -> Vec<To
         TopicSpec::plain(dead_letters(BILLING_ACCOUNT_STATUS)),
         TopicSpec::plain(BILLING_INVOICES),
         TopicSpec::plain(BILLING_PAYMENTS),
+        TopicSpec::compacted(BILLING_CONTRACTS),
         TopicSpec::plain(OPENDATA_NOTIFICATIONS),
     ];
     for provider in providers {

@@ -1,12 +1,12 @@
 //! Issuing certificates with the platform CA: server certificates for the platform's gRPC servers, and client
-//! certificates that name one subsystem (the caller's identity at the gateway).
+//! certificates that name one identity, a role and its principal (the caller's identity at every service).
 
 use std::path::{Path, PathBuf};
 
-use koprik_proto::ids::SubsystemId;
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType, SerialNumber};
 
-use crate::{files, identity, CertificateAuthority, PkiError};
+use crate::identity::Identity;
+use crate::{files, CertificateAuthority, PkiError};
 
 /// How long a server certificate is valid.
 pub const SERVER_VALIDITY: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
@@ -73,11 +73,11 @@ impl CertificateAuthority {
         self.sign(&params)
     }
 
-    /// A client certificate naming `subsystem` (URI SAN `urn:koprik:subsystem:<id>`), valid for `validity`.
-    pub fn issue_client(&self, subsystem: &SubsystemId, validity: std::time::Duration) -> Result<Issued, PkiError> {
-        let uri = identity::subsystem_uri(subsystem);
-        let san = SanType::URI(uri.try_into()?);
-        let mut params = leaf(vec![san], &subsystem.to_string(), validity)?;
+    /// A client certificate naming `identity` (URI SAN `urn:koprik:<role>:<principal>`, common name
+    /// `<role>:<principal>`), valid for `validity`.
+    pub fn issue_client(&self, identity: &Identity, validity: std::time::Duration) -> Result<Issued, PkiError> {
+        let san = SanType::URI(identity.uri().try_into()?);
+        let mut params = leaf(vec![san], &identity.to_string(), validity)?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         self.sign(&params)
     }
@@ -92,14 +92,14 @@ mod tests {
     }
 
     #[test]
-    fn client_certificates_name_their_subsystem_and_get_distinct_serials() {
+    fn client_certificates_name_their_identity_and_get_distinct_serials() {
         let ca = ca();
-        let subsystem: SubsystemId = "UZ/GOV/200935935/tax-inspection".parse().expect("valid");
+        let identity: Identity = "consumer:UZ/GOV/200935935/tax-inspection".parse().expect("valid");
         let a =
-            crate::parse_pem(&ca.issue_client(&subsystem, CLIENT_VALIDITY).expect("issued").cert_pem).expect("parses");
+            crate::parse_pem(&ca.issue_client(&identity, CLIENT_VALIDITY).expect("issued").cert_pem).expect("parses");
         let b =
-            crate::parse_pem(&ca.issue_client(&subsystem, CLIENT_VALIDITY).expect("issued").cert_pem).expect("parses");
-        assert_eq!(a.subsystem().expect("one subsystem"), subsystem);
+            crate::parse_pem(&ca.issue_client(&identity, CLIENT_VALIDITY).expect("issued").cert_pem).expect("parses");
+        assert_eq!(a.identity().expect("one identity"), identity);
         assert_ne!(a.serial, b.serial);
         assert_eq!(a.serial.len(), 32, "16 bytes with a non-zero first byte: {}", a.serial);
         let days = (a.not_after - a.not_before).num_days();
@@ -107,11 +107,11 @@ mod tests {
     }
 
     #[test]
-    fn server_certificates_carry_no_subsystem() {
+    fn server_certificates_carry_no_identity() {
         let issued = ca().issue_server(&["localhost".into(), "127.0.0.1".into()]).expect("issued");
         let parsed = crate::parse_pem(&issued.cert_pem).expect("parses");
-        assert!(parsed.subsystems.is_empty());
-        assert!(parsed.subsystem().is_err());
+        assert!(parsed.identities.is_empty());
+        assert!(parsed.identity().is_err());
     }
 
     #[test]

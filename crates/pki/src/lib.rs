@@ -1,12 +1,12 @@
-//! Ko'prik's platform PKI: the certificate authority whose certificates the gateway accepts, the server
-//! certificates of the platform's gRPC servers and the client certificates that name a subsystem, and reading a
-//! certificate back to what the registry records of it.
+//! Ko'prik's platform PKI: the certificate authority whose certificates every service accepts, the server
+//! certificates of the platform's gRPC servers and the client certificates that name a role and its principal, and
+//! reading a certificate back to what the registry records of it.
 //!
 //! # Layout
 //! - [`ca`]: the platform CA (a key and a self-signed certificate, as PEM files).
-//! - [`issue`]: server certificates (DNS/IP names) and subsystem client certificates.
-//! - [`identity`]: the subsystem URI a client certificate carries (`urn:koprik:subsystem:<subsystem id>`).
-//! - [`parse`]: a certificate's serial, subsystems, fingerprint and validity.
+//! - [`issue`]: server certificates (DNS/IP names) and client certificates naming an identity.
+//! - [`identity`]: the roles and principals a client certificate names (`urn:koprik:<role>:<principal>`).
+//! - [`parse`]: a certificate's serial, identities, fingerprint and validity.
 //! - [`files`]: PEM files on disk (private keys readable by their owner only).
 
 pub mod ca;
@@ -16,7 +16,7 @@ pub mod issue;
 pub mod parse;
 
 pub use ca::CertificateAuthority;
-pub use identity::{subsystem_uri, SUBSYSTEM_URI_PREFIX};
+pub use identity::{Identity, Principal, Role};
 pub use issue::Issued;
 pub use parse::{der_of_pem, parse_der, parse_pem, ParsedCertificate};
 

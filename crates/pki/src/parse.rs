@@ -1,20 +1,20 @@
 //! Reading a certificate back: what the registry records of it and what the gateway checks on every call.
 
 use chrono::{DateTime, Utc};
-use koprik_proto::ids::SubsystemId;
 use sha2::{Digest, Sha256};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::{identity, PkiError};
+use crate::identity::{Identity, URI_PREFIX};
+use crate::PkiError;
 
 /// The facts of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedCertificate {
     /// The serial number, lower-case hex without leading zeros (as `openssl x509 -serial` prints it, lower-cased).
     pub serial: String,
-    /// Every subsystem its URI subject alternative names name (a valid client certificate names exactly one).
-    pub subsystems: Vec<SubsystemId>,
+    /// Every identity its URI subject alternative names name (a valid client certificate names exactly one).
+    pub identities: Vec<Identity>,
     /// Hex SHA-256 of the DER encoding.
     pub sha256_fingerprint: String,
     /// Valid from.
@@ -24,17 +24,16 @@ pub struct ParsedCertificate {
 }
 
 impl ParsedCertificate {
-    /// The one subsystem the certificate names, or why it does not name exactly one.
-    pub fn subsystem(&self) -> Result<SubsystemId, PkiError> {
-        match self.subsystems.as_slice() {
+    /// The one identity the certificate names, or why it does not name exactly one.
+    pub fn identity(&self) -> Result<Identity, PkiError> {
+        match self.identities.as_slice() {
             [one] => Ok(one.clone()),
             [] => Err(PkiError::Invalid(format!(
-                "certificate {} names no subsystem (a URI subject alternative name {}<subsystem id>)",
+                "certificate {} names no identity (a URI subject alternative name {URI_PREFIX}<role>:<principal>)",
                 self.serial,
-                identity::SUBSYSTEM_URI_PREFIX
             ))),
             many => Err(PkiError::Invalid(format!(
-                "certificate {} names {} subsystems; a client certificate names exactly one",
+                "certificate {} names {} identities; a client certificate names exactly one",
                 self.serial,
                 many.len()
             ))),
@@ -77,14 +76,14 @@ pub fn parse_pem(pem: &str) -> Result<ParsedCertificate, PkiError> {
 pub fn parse_der(der: &[u8]) -> Result<ParsedCertificate, PkiError> {
     let (_, cert) =
         X509Certificate::from_der(der).map_err(|e| PkiError::Invalid(format!("not an X.509 certificate: {e}")))?;
-    let mut subsystems = Vec::new();
+    let mut identities = Vec::new();
     if let Some(names) =
         cert.subject_alternative_name().map_err(|e| PkiError::Invalid(format!("subject alternative names: {e}")))?
     {
         for name in &names.value.general_names {
             if let GeneralName::URI(uri) = name {
-                if let Some(subsystem) = identity::subsystem_of_uri(uri)? {
-                    subsystems.push(subsystem);
+                if let Some(identity) = Identity::of_uri(uri)? {
+                    identities.push(identity);
                 }
             }
         }
@@ -94,7 +93,7 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCertificate, PkiError> {
     };
     Ok(ParsedCertificate {
         serial: serial_hex(cert.raw_serial()),
-        subsystems,
+        identities,
         sha256_fingerprint: hex::encode(Sha256::digest(der)),
         not_before: time(cert.validity().not_before, "not_before")?,
         not_after: time(cert.validity().not_after, "not_after")?,

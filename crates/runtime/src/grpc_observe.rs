@@ -203,11 +203,11 @@ fn status_in(headers: &http::HeaderMap) -> Option<Code> {
 
 /// The service and method of a gRPC path `/package.Service/Method`.
 ///
-/// A call the server does not implement is labelled `unknown`, so that clients probing arbitrary paths cannot grow
-/// the metric without bound.
+/// A call the server does not implement, or whose method the authorization policy does not list (and so refuses),
+/// is labelled `unknown`, so that clients probing arbitrary paths cannot grow the metric without bound.
 fn service_and_method(path: &str, code: Code) -> (String, String) {
     let unknown = || ("unknown".to_owned(), "unknown".to_owned());
-    if code == Code::Unimplemented {
+    if code == Code::Unimplemented || koprik_authz::policy::lookup(path).is_none() {
         return unknown();
     }
     match path.trim_start_matches('/').split_once('/') {
@@ -248,9 +248,10 @@ mod tests {
     #[test]
     fn paths_split_into_service_and_method() {
         assert_eq!(
-            service_and_method("/koprik.gateway.v1.Exchange/Call", Code::Ok),
-            ("koprik.gateway.v1.Exchange".to_owned(), "Call".to_owned())
+            service_and_method("/koprik.exchange.v1.Exchange/Call", Code::Ok),
+            ("koprik.exchange.v1.Exchange".to_owned(), "Call".to_owned())
         );
+        assert_eq!(service_and_method("/koprik.exchange.v1.Exchange/Made", Code::PermissionDenied).0, "unknown");
         assert_eq!(service_and_method("/a/b/c", Code::Ok).0, "unknown");
         assert_eq!(service_and_method("/", Code::Ok).0, "unknown");
         assert_eq!(service_and_method("/x.Y/Z", Code::Unimplemented).0, "unknown");

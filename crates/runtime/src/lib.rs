@@ -8,6 +8,7 @@
 //! - [`grpc`]: tonic server with TLS, health and reflection, serving until shutdown.
 //! - [`grpc_observe`]: calls handled by status code and their latency, for every service alike.
 //! - [`tls`]: TLS as a configuration switch for servers and clients.
+//! - [`dev_pki`]: a development CA with server and role certificates on disk, for `koprik up` and the tests.
 //! - [`db`]: sea-orm connection (PostgreSQL or SQLite) and migrations.
 //! - [`db_metrics`]: the database pool's connections as metrics.
 //! - [`shutdown`]: SIGTERM / Ctrl-C into a cancellation token.
@@ -16,6 +17,7 @@
 pub mod config;
 pub mod db;
 pub mod db_metrics;
+pub mod dev_pki;
 pub mod grpc;
 pub mod grpc_observe;
 pub mod main_support;

@@ -1,5 +1,6 @@
-//! TLS as a configuration switch for gRPC servers and clients (rustls through tonic). With a client CA the server
-//! requires client certificates (mTLS); deriving identities from them is the gateway's business.
+//! TLS for gRPC servers and clients (rustls through tonic). With a client CA the server asks for client
+//! certificates (mTLS); who they identify and what they may do is the authorization guard's business
+//! (`koprik_authz`).
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +53,25 @@ pub struct ClientTlsSettings {
     /// The name to expect in the server's certificate, when it differs from the endpoint's host.
     #[serde(default)]
     pub domain: Option<String>,
+}
+
+/// Every API of the platform identifies its callers by their client certificates (the authorization policy), so a
+/// service's gRPC server must run TLS and ask for them: the check every service's configuration makes.
+pub fn require_client_certificates(tls: &ServerTlsConfig) -> Result<(), ConfigError> {
+    if !tls.enabled {
+        return Err(ConfigError::invalid(
+            "grpc.tls.enabled",
+            "must be true: every caller is identified by its TLS client certificate (set grpc.tls.cert, key and \
+             client_ca)",
+        ));
+    }
+    if tls.client_ca.is_none() {
+        return Err(ConfigError::invalid(
+            "grpc.tls.client_ca",
+            "is required: the platform CA that issues the client certificates every caller is identified by",
+        ));
+    }
+    Ok(())
 }
 
 fn read(path: &Path, field: &str) -> Result<Vec<u8>, ConfigError> {

@@ -32,7 +32,9 @@ async fn ready_only_while_the_grpc_server_serves() {
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let addr = listener.local_addr().expect("an address");
-    let (router, _health) = grpc::router_with_health(&GrpcServerConfig::plain(addr), &metrics).expect("a server");
+    let (router, _health) =
+        grpc::router_with_health(&GrpcServerConfig::plain(addr), &metrics, grpc::open_guard(&metrics))
+            .expect("a server");
     let shutdown = CancellationToken::new();
     let served = tokio::spawn(grpc::serve(router, listener, metrics.readiness(), shutdown.clone()));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

@@ -51,8 +51,9 @@ async fn serve(tls: ServerTlsConfig) -> (std::net::SocketAddr, CancellationToken
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let addr = listener.local_addr().expect("addr");
     let config = GrpcServerConfig { listen: addr, tls };
+    let metrics = koprik_runtime::metrics::Metrics::new("test");
     let (router, _health) =
-        grpc::router_with_health(&config, &koprik_runtime::metrics::Metrics::new("test")).expect("server configured");
+        grpc::router_with_health(&config, &metrics, grpc::open_guard(&metrics)).expect("server configured");
     let shutdown = CancellationToken::new();
     tokio::spawn(grpc::serve(router, listener, Default::default(), shutdown.clone()));
     (addr, shutdown)
@@ -153,7 +154,8 @@ async fn missing_key_files_are_named_in_the_error() {
             client_auth_optional: false,
         },
     };
-    let Err(err) = grpc::router_with_health(&config, &koprik_runtime::metrics::Metrics::new("test")) else {
+    let metrics = koprik_runtime::metrics::Metrics::new("test");
+    let Err(err) = grpc::router_with_health(&config, &metrics, grpc::open_guard(&metrics)) else {
         panic!("an unreadable certificate must be refused")
     };
     assert!(err.to_string().contains("tls.cert"), "{err}");

@@ -61,7 +61,7 @@ pub async fn run(config: AdapterConfig, listeners: Listeners, shutdown: Cancella
     let worker = worker::Worker::new(provider.clone(), backend, signer, producer.clone(), adapter_metrics);
     let mut worker_task = tokio::spawn(worker.run(consumer, config.max_in_flight, shutdown.clone()));
 
-    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
+    let (router, health) = server::router_with_health(&config.grpc, &metrics, server::open_guard(&metrics))?;
     health.set_service_status("", koprik_proto::tonic_health::ServingStatus::Serving).await;
     tracing::info!(provider = %provider, topic = %topic, group = %group, "adapter serving");
     // The worker is the adapter: if it stops on its own, the adapter must not look healthy while answering

@@ -8,6 +8,9 @@
 //! 2. **rating**: the month is invoiced: every request priced into invoice lines, numbered, posted to the ledger.
 //! 3. **payment**: every invoice paid in full, distributing its revenue in the ledger.
 //!
+//! Billing serves mTLS as in production: the operator and the payment channel call with certificates of a test
+//! CA, registered on `registry.events` before billing starts, so each call passes the authorization guard.
+//!
 //! Target (issue 5): at least 20 000 usage events per second end to end (metering + rating). The bench exits with
 //! code 1 when it is missed.
 
@@ -31,7 +34,7 @@ use koprik_proto::prost::{Message, Name};
 use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::config::{DatabaseConfig, GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
-use koprik_testkit::Broker;
+use koprik_testkit::{Broker, TestPki};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use tokio::net::TcpListener;
 
@@ -39,6 +42,10 @@ const EVENTS: usize = 200_000;
 const ACCOUNTS: usize = 50;
 const TARGET_PER_SECOND: f64 = 20_000.0;
 const PERIOD: &str = "2026-10";
+/// Who records the BCA, the contracts and issues the invoices.
+const OPERATOR: &str = "operator:bench";
+/// Who reports the payments (channel `bench-bank`).
+const BANK: &str = "payment-channel:bench-bank";
 
 fn account(i: usize) -> MemberId {
     format!("UZ/COM/{:09}", 300_000_000 + i).parse().expect("member id")
@@ -88,6 +95,8 @@ async fn main() {
         .await
         .expect("topic");
     let (database, name) = fresh_database().await;
+    let pki = TestPki::new();
+    koprik_testkit::publish_certificates(&kafka, &[pki.record(OPERATOR), pki.record(BANK)]).await;
 
     // The usage of a busy month, produced before billing starts.
     let producer = Producer::new(&kafka, "bench-gateway").expect("producer");
@@ -114,7 +123,7 @@ async fn main() {
     let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let addr = grpc.local_addr().expect("addr");
     let config = BillingConfig {
-        grpc: GrpcServerConfig::plain(addr),
+        grpc: GrpcServerConfig { listen: addr, tls: pki.server_tls() },
         metrics: MetricsConfig { listen: metrics.local_addr().expect("addr") },
         database: database.clone(),
         kafka: kafka.clone(),
@@ -132,12 +141,8 @@ async fn main() {
     let shutdown = CancellationToken::new();
     let metering_started = Instant::now();
     let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
-    let channel = loop {
-        if let Ok(channel) = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await {
-            break channel;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let channel: Channel = pki.channel(addr, Some(OPERATOR)).await;
+    let bank: Channel = pki.channel(addr, Some(BANK)).await;
     let db = sea_orm::Database::connect(&database.url).await.expect("bench database");
     // The first stored batch marks the end of start-up (migrations, topics, joining the consumer group).
     let mut first: Option<(Instant, u64)> = None;
@@ -198,7 +203,7 @@ async fn main() {
 
     let paying_started = Instant::now();
     for (i, invoice) in invoices.iter().enumerate() {
-        PaymentsClient::new(channel.clone())
+        PaymentsClient::new(bank.clone())
             .record_payment(RecordPaymentRequest {
                 channel: "bench-bank".into(),
                 channel_payment_id: format!("P-{i}"),

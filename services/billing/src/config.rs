@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
+use koprik_authz::AuthzConfig;
 use koprik_kafka::KafkaConfig;
 pub use koprik_outbox::OutboxConfig;
 use koprik_runtime::config::{
     ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
 };
+use koprik_runtime::tls::ServerTlsConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything billing needs to run.
@@ -14,6 +16,8 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct BillingConfig {
     /// The gRPC API (`koprik.billing.v1`: BaseAmounts, Contracts, Invoices, Payments, Revenue; health, reflection).
+    /// Always mTLS: the authorization policy identifies every caller (operator, auditor, consumer, payment
+    /// channel) by its client certificate.
     pub grpc: GrpcServerConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
@@ -21,7 +25,8 @@ pub struct BillingConfig {
     pub telemetry: TelemetryConfig,
     /// Billing's own database.
     pub database: DatabaseConfig,
-    /// The broker: `exchange.usage` in; `billing.invoices`, `billing.payments`, `billing.account-status` out.
+    /// The broker: `exchange.usage` and `registry.events` (certificates) in; `billing.invoices`,
+    /// `billing.payments`, `billing.account-status`, `billing.contracts` out.
     pub kafka: KafkaConfig,
     /// How the outbox relay publishes billing events.
     pub outbox: OutboxConfig,
@@ -31,6 +36,9 @@ pub struct BillingConfig {
     pub invoicing: InvoicingConfig,
     /// Who issues the invoices, as printed on them.
     pub issuer: IssuerConfig,
+    /// How current billing's view of the registry's certificates must be for it to accept calls.
+    #[serde(default)]
+    pub authz: AuthzConfig,
 }
 
 /// Reading `exchange.usage`: records are stored in batches, one database transaction per batch, and the offsets
@@ -81,7 +89,18 @@ pub struct IssuerConfig {
 impl Default for BillingConfig {
     fn default() -> Self {
         Self {
-            grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50054).into()),
+            // mTLS always: callers are identified by their client certificates. Anonymous callers complete the
+            // handshake (so health probes work) and are refused by the authorization policy.
+            grpc: GrpcServerConfig {
+                listen: ([127, 0, 0, 1], 50054).into(),
+                tls: ServerTlsConfig {
+                    enabled: true,
+                    cert: Some("/etc/koprik/tls/billing.pem".into()),
+                    key: Some("/etc/koprik/tls/billing.key".into()),
+                    client_ca: Some("/etc/koprik/tls/ca.pem".into()),
+                    client_auth_optional: true,
+                },
+            },
             metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50154).into() },
             telemetry: TelemetryConfig::default(),
             database: DatabaseConfig::with_url("sqlite://var/billing.db"),
@@ -101,6 +120,7 @@ impl Default for BillingConfig {
                 account: "20208000000000000001".into(),
                 address: "Toshkent sh. (demo)".into(),
             },
+            authz: AuthzConfig::default(),
         }
     }
 }
@@ -109,6 +129,7 @@ koprik_runtime::service_sections!(BillingConfig);
 
 impl ServiceConfig for BillingConfig {
     fn validate(&self) -> Result<(), ConfigError> {
+        koprik_runtime::tls::require_client_certificates(&self.grpc.tls)?;
         if self.database.url.is_empty() {
             return Err(ConfigError::invalid("database.url", "must not be empty"));
         }
@@ -145,5 +166,18 @@ mod tests {
     #[test]
     fn the_sample_configuration_documents_the_defaults() {
         koprik_runtime::config::assert_sample_is_default::<BillingConfig>("billing");
+    }
+
+    #[test]
+    fn every_caller_needs_a_certificate_so_mtls_is_required() {
+        assert!(BillingConfig::default().validate().is_ok());
+        for (tls, client_ca) in [(false, true), (true, false), (false, false)] {
+            let mut config = BillingConfig::default();
+            config.grpc.tls.enabled = tls;
+            config.grpc.tls.client_ca = client_ca.then(|| "/etc/koprik/tls/ca.pem".into());
+            let err = config.validate().expect_err("refused");
+            assert!(err.to_string().contains("grpc.tls"), "{err}");
+            assert!(err.to_string().contains("client certificate"), "{err}");
+        }
     }
 }

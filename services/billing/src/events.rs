@@ -1,13 +1,15 @@
 //! The events billing publishes, each written to the outbox in the transaction of the change it reports:
 //! `billing.invoices` (issued, paid, overdue, voided), `billing.payments` (received, matched, refunded) and
-//! `billing.account-status` (overdue → the registry suspends DDP access; current → it reinstates it). All are
-//! keyed by the account's member id, so one account's events stay in order.
+//! `billing.account-status` (overdue → the registry suspends DDP access; current → it reinstates it), all keyed by
+//! the account's member id so one account's events stay in order; and `billing.contracts` (every recorded
+//! contract, compacted, keyed by its reference), from which the Open Data Portal learns whose contract an API key
+//! may be billed to.
 
 use chrono::{DateTime, Utc};
-use koprik_kafka::topics::{BILLING_ACCOUNT_STATUS, BILLING_INVOICES, BILLING_PAYMENTS};
-use koprik_proto::billing::{Invoice, Payment};
+use koprik_kafka::topics::{BILLING_ACCOUNT_STATUS, BILLING_CONTRACTS, BILLING_INVOICES, BILLING_PAYMENTS};
+use koprik_proto::billing::{Contract, Invoice, Payment};
 use koprik_proto::events::{
-    AccountStanding, AccountStatusEvent, InvoiceEvent, InvoiceEventKind, PaymentEvent, PaymentEventKind,
+    AccountStanding, AccountStatusEvent, ContractEvent, InvoiceEvent, InvoiceEventKind, PaymentEvent, PaymentEventKind,
 };
 use koprik_proto::ids::MemberId;
 use koprik_proto::time::timestamp;
@@ -74,4 +76,16 @@ pub async fn account_status<C: ConnectionTrait>(
         occurred_at: Some(timestamp(at)),
     };
     koprik_outbox::enqueue(db, BILLING_ACCOUNT_STATUS, &account.to_string(), &event_id, &event, None).await
+}
+
+/// Writes a contract's whole state to `billing.contracts`, keyed by its reference (the topic is compacted: the
+/// latest state per contract stays).
+pub async fn contract<C: ConnectionTrait>(db: &C, contract: &Contract, at: DateTime<Utc>) -> Result<(), DbErr> {
+    let event_id = new_event_id();
+    let event = ContractEvent {
+        event_id: event_id.clone(),
+        contract: Some(contract.clone()),
+        occurred_at: Some(timestamp(at)),
+    };
+    koprik_outbox::enqueue(db, BILLING_CONTRACTS, &contract.reference, &event_id, &event, None).await
 }

@@ -1,7 +1,9 @@
 //! Ko'prik billing: companies pay per request for state data obtained through the Digital Data Platform (R516
 //! §4b-c, A2 §25-26). Billing meters `exchange.usage` (each request once), prices it by the consumer's contract
 //! (tiers in percent of the base calculation amount), issues numbered invoices, records payments, distributes
-//! paid revenue in a double-entry ledger, and publishes invoice, payment and account-status events.
+//! paid revenue in a double-entry ledger, and publishes contract, invoice, payment and account-status events.
+//! Every call is authorized by the platform's policy ([`koprik_authz`]): the caller is its client certificate,
+//! checked against the registry's certificates as `registry.events` carries them.
 //!
 //! # Layout
 //! - The rules, one module each: [`billing_period`] (monthly, Tashkent), [`base_amount`] (the effective-dated
@@ -10,7 +12,8 @@
 //!   [`revenue_distribution`] (25/25/10/10/rest), [`ledger`] (balanced transactions).
 //! - [`metering`]: the `exchange.usage` consumer; [`invoicing`]: the issuing and overdue loop.
 //! - [`repository`] over [`store`] (tables) and [`migration`]; [`events`] written to the outbox.
-//! - [`grpc`]: the API; [`rendering`]: the printable invoice; [`config`], [`error`].
+//! - [`grpc`]: the API, each handler checking what the caller reaches; [`rendering`]: the printable invoice;
+//!   [`config`], [`error`].
 
 pub mod base_amount;
 pub mod billing_period;
@@ -38,8 +41,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use koprik_kafka::consumer::group_consumer;
 use koprik_kafka::topics::{
-    dead_letters, TopicSpec, BILLING_ACCOUNT_STATUS, BILLING_INVOICES, BILLING_PAYMENTS, EXCHANGE_USAGE,
-    USAGE_RETENTION,
+    dead_letters, TopicSpec, BILLING_ACCOUNT_STATUS, BILLING_CONTRACTS, BILLING_INVOICES, BILLING_PAYMENTS,
+    EXCHANGE_USAGE, USAGE_RETENTION,
 };
 use koprik_kafka::Producer;
 use koprik_proto::billing::base_amounts_server::BaseAmountsServer;
@@ -54,7 +57,8 @@ pub use crate::config::BillingConfig;
 pub use koprik_runtime::main_support::Listeners;
 
 /// Runs billing until `shutdown` is cancelled: migrates the database, ensures its topics, starts the outbox
-/// relay, metering, the invoicing loop, the metrics endpoint and the gRPC server.
+/// relay, metering, the invoicing loop, the metrics endpoint, the certificate feed the authorization guard checks
+/// callers against, and (once that feed has caught up, or `authz.startup_wait` has passed) the gRPC server.
 pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
     let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
         .await
@@ -67,6 +71,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
             TopicSpec::plain(BILLING_INVOICES),
             TopicSpec::plain(BILLING_PAYMENTS),
             TopicSpec::compacted(BILLING_ACCOUNT_STATUS),
+            TopicSpec::compacted(BILLING_CONTRACTS),
         ],
     )
     .await?;
@@ -107,7 +112,29 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
     let invoicing_task =
         tokio::spawn(invoicing::run(repository.clone(), config.invoicing.clone(), figures, shutdown.clone()));
 
-    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
+    // Who may call: certificates as the registry records them, learned from registry.events. Calls are refused
+    // UNAVAILABLE until the feed has read what the topic held, so wait for that before serving.
+    let (guard, certificates, certificates_task) = metrics.register(|registry| {
+        koprik_authz::feed::guard(
+            &config.kafka,
+            "koprik-billing-certificates",
+            &config.authz,
+            registry,
+            shutdown.clone(),
+        )
+    });
+    let current = tokio::select! {
+        current = certificates.freshness().wait_current(config.authz.startup_wait) => current,
+        () = shutdown.cancelled() => true,
+    };
+    if !current {
+        tracing::warn!(
+            waited = ?config.authz.startup_wait,
+            "registry certificates not read completely yet; calls are refused as unavailable until they are"
+        );
+    }
+
+    let (router, health) = server::router_with_health(&config.grpc, &metrics, guard)?;
     health.set_serving::<InvoicesServer<grpc::invoices::InvoicesApi>>().await;
     health.set_serving::<PaymentsServer<grpc::payments::PaymentsApi>>().await;
     tracing::info!(
@@ -126,6 +153,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
     shutdown.cancel();
     metering_task.await?;
     invoicing_task.await?;
+    certificates_task.await?;
     relay.stop().await?;
     served?;
     metrics_task.await??;

@@ -81,7 +81,7 @@ async fn a_bca_change_mid_period_prices_each_request_by_the_amount_in_force_at_i
 
     // Once October is invoiced, a BCA from a date inside it would change the invoice: refused.
     let refused = h
-        .base_amounts()
+        .base_amounts(OPERATOR)
         .set_base_amount(SetBaseAmountRequest {
             effective_from: "2026-10-20".into(),
             amount_tiyin: 50_000_000,
@@ -112,7 +112,7 @@ async fn late_usage_lands_on_the_next_invoice_with_a_note_and_numbers_have_no_ga
     .await;
     h.wait_for_usage(3).await;
     let draft = h
-        .invoices()
+        .invoices(COMPANY)
         .get_invoice(GetInvoiceRequest { number: String::new(), contract_reference: CONTRACT.into() })
         .await
         .expect("draft")
@@ -130,7 +130,7 @@ async fn late_usage_lands_on_the_next_invoice_with_a_note_and_numbers_have_no_ga
     assert_eq!(sequence(&october.number), sequence(&september.number) + 1, "no gap between consecutive invoices");
 
     let html = h
-        .invoices()
+        .invoices(COMPANY)
         .render_invoice(RenderInvoiceRequest { number: october.number.clone() })
         .await
         .expect("rendered")
@@ -143,29 +143,32 @@ async fn late_usage_lands_on_the_next_invoice_with_a_note_and_numbers_have_no_ga
 #[tokio::test]
 async fn a_period_is_invoiced_only_once_it_has_ended_and_bad_tariffs_are_refused_by_field() {
     let h = start().await;
-    let open =
-        h.invoices().issue_invoices(IssueInvoicesRequest { period: "2099-01".into() }).await.expect_err("not ended");
+    let open = h
+        .invoices(OPERATOR)
+        .issue_invoices(IssueInvoicesRequest { period: "2099-01".into() })
+        .await
+        .expect_err("not ended");
     assert_eq!(open.code(), Code::FailedPrecondition);
     let malformed =
-        h.invoices().issue_invoices(IssueInvoicesRequest { period: "2026-13".into() }).await.expect_err("13");
+        h.invoices(OPERATOR).issue_invoices(IssueInvoicesRequest { period: "2026-13".into() }).await.expect_err("13");
     assert_eq!(malformed.code(), Code::InvalidArgument);
     assert!(malformed.message().starts_with("period:"), "{}", malformed.message());
 
     let too_cheap = h
-        .contracts()
+        .contracts(OPERATOR)
         .create_contract(contract_request("DDP-CHEAP", TierMode::Graduated, &[(1, 100), (1_000, 5)]))
         .await
         .expect_err("0.05 % is below the legal floor");
     assert_eq!(too_cheap.code(), Code::InvalidArgument);
     assert!(too_cheap.message().starts_with("tariff.tiers[1].rate_basis_points:"), "{}", too_cheap.message());
     let too_dear = h
-        .contracts()
+        .contracts(OPERATOR)
         .create_contract(contract_request("DDP-DEAR", TierMode::Volume, &[(1, 250)]))
         .await
         .expect_err("2.5 % is above the legal ceiling");
     assert!(too_dear.message().contains("R516"), "{}", too_dear.message());
     h.contract(TierMode::Volume, &[(1, 10)]).await;
-    let twice = h.contracts().create_contract(contract_request(CONTRACT, TierMode::Volume, &[(1, 10)])).await;
+    let twice = h.contracts(OPERATOR).create_contract(contract_request(CONTRACT, TierMode::Volume, &[(1, 10)])).await;
     assert_eq!(twice.expect_err("taken").code(), Code::AlreadyExists);
     h.stop().await;
 }

@@ -9,8 +9,9 @@ use common::*;
 use koprik_proto::billing::{GetInvoiceRequest, TierMode};
 use koprik_proto::events::UsageRecord;
 
+/// The running draft, as the company reads it.
 async fn draft(h: &Harness) -> koprik_proto::billing::Invoice {
-    h.invoices()
+    h.invoices(COMPANY)
         .get_invoice(GetInvoiceRequest { number: String::new(), contract_reference: CONTRACT.into() })
         .await
         .expect("draft")

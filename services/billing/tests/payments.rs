@@ -31,9 +31,10 @@ async fn invoiced_october(h: &Harness, n: usize) -> koprik_proto::billing::Invoi
     h.issue("2026-10").await
 }
 
+/// The account, as the company reads its own.
 async fn account(h: &Harness) -> koprik_proto::billing::Account {
-    h.payments()
-        .get_account(GetAccountRequest { account: Some((&ACCOUNT.parse::<MemberId>().expect("id")).into()) })
+    h.payments(COMPANY)
+        .get_account(GetAccountRequest { account: Some(common::account()) })
         .await
         .expect("account")
         .into_inner()
@@ -105,24 +106,24 @@ async fn an_overdue_invoice_makes_the_account_overdue_and_full_payment_makes_it_
     // The same report again is the same payment; the same id with another amount is refused.
     let again = h.pay("pay-2", 70_000, "").await;
     assert_eq!(again.id, second.id);
-    let conflict = h.payments().record_payment(payment("pay-2", 70_001, "")).await.expect_err("different");
+    let conflict = h.payments(BANK).record_payment(payment("pay-2", 70_001, "")).await.expect_err("different");
     assert_eq!(conflict.code(), Code::AlreadyExists);
 
-    // The credit is refunded, once, and no more than there is.
+    // The operator refunds the credit through the bank, once, and no more than there is.
     let refund = |id: &str, amount: i64| RefundCreditRequest {
         channel: "test-bank".into(),
         channel_payment_id: id.into(),
-        account: Some((&ACCOUNT.parse::<MemberId>().expect("id")).into()),
+        account: Some(common::account()),
         amount_tiyin: amount,
     };
-    h.payments().refund_credit(refund("refund-1", 20_000)).await.expect("refunded");
-    let too_much = h.payments().refund_credit(refund("refund-2", 1)).await.expect_err("no credit left");
+    h.payments(OPERATOR).refund_credit(refund("refund-1", 20_000)).await.expect("refunded");
+    let too_much = h.payments(OPERATOR).refund_credit(refund("refund-2", 1)).await.expect_err("no credit left");
     assert_eq!(too_much.code(), Code::FailedPrecondition);
     assert_eq!(account(&h).await.credit_tiyin, 0);
 
-    // Every ledger transaction balances.
+    // Every ledger transaction balances, as an auditor reads them.
     let entries = h
-        .revenue()
+        .revenue(AUDITOR)
         .list_ledger_entries(ListLedgerEntriesRequest { invoice_number: String::new(), period: current_period() })
         .await
         .expect("ledger")
@@ -150,7 +151,7 @@ async fn a_month_of_revenue_is_distributed_exactly_by_the_decree() {
     assert_eq!(invoice.total_tiyin, 262_500);
     h.pay("pay-all", invoice.total_tiyin, &invoice.number).await;
     let report = h
-        .revenue()
+        .revenue(AUDITOR)
         .get_distribution_report(koprik_proto::billing::DistributionReportRequest { period: current_period() })
         .await
         .expect("report")
@@ -189,7 +190,7 @@ async fn a_voided_invoice_gets_a_credit_note_and_what_was_paid_becomes_credit() 
     let invoice = invoiced_october(&h, 2).await;
     h.pay("pay-part", 30_000, &invoice.number).await;
     let voided = h
-        .invoices()
+        .invoices(OPERATOR)
         .void_invoice(VoidInvoiceRequest { number: invoice.number.clone(), reason: "billed in error".into() })
         .await
         .expect("voided")
@@ -200,7 +201,7 @@ async fn a_voided_invoice_gets_a_credit_note_and_what_was_paid_becomes_credit() 
     let now = account(&h).await;
     assert_eq!((now.outstanding_tiyin, now.credit_tiyin, now.standing), (0, 30_000, Standing::Current as i32));
     let again = h
-        .invoices()
+        .invoices(OPERATOR)
         .void_invoice(VoidInvoiceRequest { number: invoice.number.clone(), reason: "twice".into() })
         .await
         .expect_err("void already");

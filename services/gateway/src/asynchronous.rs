@@ -21,8 +21,10 @@ use crate::answer_deadline;
 use crate::answer_signature;
 use crate::audit;
 use crate::error::GatewayError;
+use koprik_authz::{Access, Owner};
+
 use crate::exchange::{forwarded, received, Admitted, Exchange, Incoming, Step};
-use crate::identity::{self, Credentials};
+use crate::identity;
 use crate::submitted::{self, NewRequest};
 
 /// How many overdue requests one sweep escalates at most (the next sweep takes the rest).
@@ -107,19 +109,26 @@ impl Exchange {
         })
     }
 
-    /// The state of a submitted request, for the subsystem that submitted it only.
-    pub async fn get(&self, credentials: &Credentials, request_id: &str) -> Result<GetResponse, GatewayError> {
-        let consumer: SubsystemId =
-            identity::identify(self.identity, credentials, &self.cache, Utc::now()).map_err(|r| r.error)?.subsystem;
+    /// The state of a submitted request, for the subsystem that submitted it only: anyone else is refused
+    /// (PERMISSION_DENIED, the policy's reach `own`).
+    pub async fn get(&self, access: &Access, request_id: &str) -> Result<GetResponse, GatewayError> {
+        identity::identify(access, &self.cache)?;
         if uuid::Uuid::parse_str(request_id).is_err() {
             return Err(FieldError::new("request_id", "must be a request id (a UUID) returned by Submit").into());
         }
-        let row = submitted::find_for(&self.db, request_id, &consumer.to_string()).await.map_err(|e| {
+        let row = submitted::find(&self.db, request_id).await.map_err(|e| {
             tracing::error!(request_id, error = %e, "submitted request not read");
             GatewayError::Platform("the request could not be read; try again".into())
         })?;
-        row.map(submitted::response)
-            .ok_or_else(|| GatewayError::NotFound(format!("{consumer} has no submitted request {request_id}")))
+        let row = row.ok_or_else(|| GatewayError::NotFound(format!("there is no submitted request {request_id}")))?;
+        let submitter: SubsystemId = row.consumer_id.parse().map_err(|e| {
+            tracing::error!(request_id, error = %e, "stored consumer id is invalid");
+            GatewayError::Platform("the request could not be read".into())
+        })?;
+        access
+            .require(Owner::Subsystem(&submitter), "submitted requests")
+            .map_err(|refused| GatewayError::Refused(refused.message().to_owned()))?;
+        Ok(submitted::response(row))
     }
 
     /// Stores the answer to a submitted request and audits it (step ANSWERED). An answer whose adapter signature

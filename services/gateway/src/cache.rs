@@ -1,17 +1,19 @@
 //! The gateway's view of the registry, built from `registry.events` and nothing else: which services exist,
-//! which consumer subsystems exist, which grants are in force, and which client certificates identify whom. Events carry whole entity states with
-//! revisions, so applying one twice or out of order never moves an entry backwards.
+//! which consumer subsystems exist, which grants are in force, and which client certificates identify whom (the
+//! authorization guard's directory). Events carry whole entity states with revisions, so applying one twice or out
+//! of order never moves an entry backwards.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
+use koprik_authz::MemoryDirectory;
 use koprik_calendar::{Calendar, CalendarYear};
 use koprik_proto::events::registry_event::Entity;
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{
-    AccessGround, Announcement, AnnouncementKind, ClientCertificate, CredentialStatus, EntryStatus, Grant, GrantStatus,
-    Platform, PublicServiceEntry, Service, ServiceStatus, SigningKey, SigningKeyPurpose, Subsystem,
+    AccessGround, Announcement, AnnouncementKind, CredentialStatus, EntryStatus, Grant, GrantStatus, Platform,
+    PublicServiceEntry, Service, ServiceStatus, SigningKey, SigningKeyPurpose, Subsystem,
 };
 use koprik_proto::time::datetime;
 use koprik_proto::FieldError;
@@ -93,24 +95,6 @@ pub struct CachedKey {
     pub revision: i64,
 }
 
-/// What the gateway knows of a registered client certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CachedCertificate {
-    /// The subsystem it identifies.
-    pub subsystem: SubsystemId,
-    /// Active or revoked.
-    pub status: CredentialStatus,
-    /// Why it was revoked.
-    pub revocation_reason: String,
-    /// Hex SHA-256 of the registered certificate: a presented certificate with the same serial but other bytes
-    /// is not the registered one.
-    pub sha256_fingerprint: String,
-    /// The end of its validity.
-    pub not_after: Option<DateTime<Utc>>,
-    /// The registry revision this reflects.
-    pub revision: i64,
-}
-
 /// An announced technical-works window of a service (A1 §23, A2 §22).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceWindow {
@@ -132,8 +116,6 @@ struct State {
     public_services: HashMap<u64, (bool, i64)>,
     /// Technical works per service, by announcement id (announcements are never changed once made).
     maintenance: HashMap<ServiceId, HashMap<String, MaintenanceWindow>>,
-    /// By serial (lower-case hex).
-    certificates: HashMap<String, CachedCertificate>,
     /// The working-day calendar: the built-in years, replaced or extended by `calendar_year` events.
     calendar: Calendar,
 }
@@ -141,9 +123,17 @@ struct State {
 /// The registry cache, read by every call and written by the registry feed.
 ///
 /// A `std::sync::RwLock`: reads and writes are a few hash-map operations and never span an await.
-#[derive(Default)]
 pub struct RegistryCache {
     state: RwLock<State>,
+    /// The registered client certificates: the directory the authorization guard checks every caller against,
+    /// fed by the same reader as the rest of the cache.
+    certificates: Arc<MemoryDirectory>,
+}
+
+impl Default for RegistryCache {
+    fn default() -> Self {
+        Self::new(koprik_authz::AuthzConfig::default().max_staleness)
+    }
 }
 
 fn revision(meta: Option<&koprik_proto::registry::Meta>) -> i64 {
@@ -166,6 +156,17 @@ fn upsert<K: std::hash::Hash + Eq, V>(
 }
 
 impl RegistryCache {
+    /// An empty cache whose certificate directory refuses lookups once it was last current more than
+    /// `max_staleness` ago.
+    pub fn new(max_staleness: std::time::Duration) -> Self {
+        Self { state: RwLock::default(), certificates: Arc::new(MemoryDirectory::new(max_staleness)) }
+    }
+
+    /// The registered client certificates, for the authorization guard and the feed's freshness probe.
+    pub fn certificates(&self) -> Arc<MemoryDirectory> {
+        Arc::clone(&self.certificates)
+    }
+
     /// Applies one registry event. Returns whether the cache changed; an event the gateway cannot read is an error
     /// for the caller to log and count (the registry is its only producer, so it means a version mismatch).
     pub fn apply(&self, entity: &Entity) -> Result<bool, FieldError> {
@@ -189,7 +190,10 @@ impl RegistryCache {
             Entity::PublicService(entry) => Ok(apply_public_service(&mut state, entry)),
             Entity::PublicServiceApplication(_) | Entity::PublicServiceInventory(_) => Ok(false),
             Entity::SigningKey(key) => apply_signing_key(&mut state, key),
-            Entity::Certificate(certificate) => apply_certificate(&mut state, certificate),
+            Entity::Certificate(certificate) => {
+                drop(state);
+                self.certificates.apply(certificate)
+            }
         }
     }
 
@@ -229,11 +233,6 @@ impl RegistryCache {
             .cloned()
     }
 
-    /// The registered client certificate with this serial, if any.
-    pub fn certificate(&self, serial: &str) -> Option<CachedCertificate> {
-        self.read().certificates.get(serial).cloned()
-    }
-
     /// The working-day calendar in force.
     pub fn calendar(&self) -> Calendar {
         self.read().calendar.clone()
@@ -271,27 +270,6 @@ fn apply_service(state: &mut State, service: &Service) -> Result<bool, FieldErro
         revision: rev,
     };
     Ok(upsert(&mut state.services, id, cached, rev, |s| s.revision))
-}
-
-fn apply_certificate(state: &mut State, certificate: &ClientCertificate) -> Result<bool, FieldError> {
-    if certificate.serial.is_empty() {
-        return Err(FieldError::missing("certificate.serial"));
-    }
-    let subsystem: SubsystemId =
-        koprik_proto::field::required(certificate.subsystem.as_ref(), "certificate.subsystem")?;
-    let rev = revision(certificate.meta.as_ref());
-    let cached = CachedCertificate {
-        subsystem,
-        status: certificate.status(),
-        revocation_reason: certificate.revocation_reason.clone(),
-        sha256_fingerprint: certificate.sha256_fingerprint.clone(),
-        not_after: certificate
-            .not_after
-            .as_ref()
-            .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))),
-        revision: rev,
-    };
-    Ok(upsert(&mut state.certificates, certificate.serial.clone(), cached, rev, |c| c.revision))
 }
 
 fn apply_grant(state: &mut State, grant: &Grant) -> Result<bool, FieldError> {
@@ -420,27 +398,6 @@ mod tests {
         assert!(!cache.apply(&grant(GrantStatus::Active, 1)).expect("valid"));
         assert!(!cache.apply(&grant(GrantStatus::Revoked, 2)).expect("valid"));
         assert_eq!(cache.grant(&consumer, &service).map(|g| g.status), Some(GrantStatus::Revoked));
-    }
-
-    #[test]
-    fn a_revocation_replaces_the_active_certificate_and_not_the_reverse() {
-        let (consumer, _) = ids();
-        let certificate = |status: CredentialStatus, revision: i64| {
-            Entity::Certificate(ClientCertificate {
-                serial: "7f01".into(),
-                subsystem: Some((&consumer).into()),
-                status: status as i32,
-                meta: Some(Meta { revision, ..Meta::default() }),
-                ..ClientCertificate::default()
-            })
-        };
-        let cache = RegistryCache::default();
-        assert!(cache.apply(&certificate(CredentialStatus::Active, 1)).expect("valid"));
-        assert!(cache.apply(&certificate(CredentialStatus::Revoked, 2)).expect("valid"));
-        assert!(!cache.apply(&certificate(CredentialStatus::Active, 1)).expect("valid"));
-        let cached = cache.certificate("7f01").expect("cached");
-        assert_eq!((cached.subsystem, cached.status), (consumer, CredentialStatus::Revoked));
-        assert!(cache.certificate("7f02").is_none());
     }
 
     #[test]

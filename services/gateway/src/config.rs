@@ -9,8 +9,6 @@ use koprik_runtime::config::{
 use koprik_runtime::tls::ServerTlsConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::identity::IdentitySource;
-
 /// Everything the gateway needs to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,10 +22,6 @@ pub struct GatewayConfig {
     pub call_timeout: Duration,
     /// The largest request payload accepted, in bytes.
     pub max_payload_bytes: usize,
-    /// Where the caller's identity comes from: `certificate` (the TLS client certificate; needs `grpc.tls` with
-    /// `client_ca`, i.e. mTLS) or `metadata` (the unproven `koprik-consumer` metadata, for development only and
-    /// refused when TLS is enabled).
-    pub identity: IdentitySource,
     /// The consumers' gRPC API (`koprik.exchange.v1.Exchange`, health, reflection).
     pub grpc: GrpcServerConfig,
     /// The Prometheus endpoint.
@@ -41,6 +35,9 @@ pub struct GatewayConfig {
     pub database: DatabaseConfig,
     /// Submitted (asynchronous) requests.
     pub asynchronous: AsynchronousConfig,
+    /// How current the gateway's view of registered certificates must be for it to accept calls.
+    #[serde(default)]
+    pub authz: koprik_authz::AuthzConfig,
 }
 
 /// Submitted requests: how their deadlines are watched and how long their answers are kept.
@@ -79,7 +76,6 @@ impl Default for GatewayConfig {
             instance: "gateway-1".into(),
             call_timeout: Duration::from_secs(10),
             max_payload_bytes: 1024 * 1024,
-            identity: IdentitySource::Certificate,
             // mTLS by default: callers are identified by their client certificates.
             grpc: GrpcServerConfig {
                 listen: ([127, 0, 0, 1], 50052).into(),
@@ -88,8 +84,8 @@ impl Default for GatewayConfig {
                     cert: Some("/etc/koprik/tls/gateway.pem".into()),
                     key: Some("/etc/koprik/tls/gateway.key".into()),
                     client_ca: Some("/etc/koprik/tls/ca.pem".into()),
-                    // Anonymous callers reach the gateway, which refuses them itself: UNAUTHENTICATED, with a
-                    // request id and an audit record. A certificate that does not chain fails the handshake.
+                    // Anonymous callers complete the handshake and are refused by the authorization policy:
+                    // UNAUTHENTICATED, counted. A certificate that does not chain fails the handshake.
                     client_auth_optional: true,
                 },
             },
@@ -98,6 +94,7 @@ impl Default for GatewayConfig {
             kafka: KafkaConfig::default(),
             database: DatabaseConfig::with_url("sqlite://var/gateway.db"),
             asynchronous: AsynchronousConfig::default(),
+            authz: koprik_authz::AuthzConfig::default(),
         }
     }
 }
@@ -126,27 +123,7 @@ impl ServiceConfig for GatewayConfig {
         if self.call_timeout.is_zero() {
             return Err(ConfigError::invalid("call_timeout", "must be more than zero"));
         }
-        self.validate_identity()
-    }
-}
-
-impl GatewayConfig {
-    /// The identity source fits the transport: certificates need mTLS; the metadata mode is never combined with
-    /// TLS, so it cannot slip into a deployment that looks secured.
-    fn validate_identity(&self) -> Result<(), ConfigError> {
-        let tls = &self.grpc.tls;
-        match self.identity {
-            IdentitySource::Certificate if !tls.enabled || tls.client_ca.is_none() => Err(ConfigError::invalid(
-                "identity",
-                "\"certificate\" needs mTLS: set grpc.tls.enabled, cert, key and client_ca (the platform CA), or \
-                 identity = \"metadata\" on a development machine",
-            )),
-            IdentitySource::Metadata if tls.enabled => Err(ConfigError::invalid(
-                "identity",
-                "\"metadata\" is for development only and is refused when grpc.tls is enabled",
-            )),
-            _ => Ok(()),
-        }
+        koprik_runtime::tls::require_client_certificates(&self.grpc.tls)
     }
 }
 
@@ -159,25 +136,15 @@ mod tests {
         koprik_runtime::config::assert_sample_is_default::<GatewayConfig>("gateway");
     }
 
-    fn with(identity: IdentitySource, tls: bool, client_ca: bool) -> GatewayConfig {
-        let mut config = GatewayConfig { identity, ..GatewayConfig::default() };
-        config.grpc.tls.enabled = tls;
-        config.grpc.tls.client_ca = client_ca.then(|| "/etc/koprik/tls/ca.pem".into());
-        config
-    }
-
     #[test]
-    fn certificates_need_mtls_and_the_metadata_mode_never_runs_with_tls() {
-        assert!(with(IdentitySource::Certificate, true, true).validate().is_ok());
-        assert!(with(IdentitySource::Metadata, false, false).validate().is_ok());
-        for refused in [
-            with(IdentitySource::Certificate, false, false),
-            with(IdentitySource::Certificate, true, false),
-            with(IdentitySource::Metadata, true, false),
-            with(IdentitySource::Metadata, true, true),
-        ] {
-            let err = refused.validate().expect_err("refused");
-            assert!(err.to_string().contains("identity"), "{err}");
+    fn every_caller_needs_a_certificate_so_mtls_is_required() {
+        assert!(GatewayConfig::default().validate().is_ok());
+        for (tls, client_ca) in [(false, true), (true, false), (false, false)] {
+            let mut config = GatewayConfig::default();
+            config.grpc.tls.enabled = tls;
+            config.grpc.tls.client_ca = client_ca.then(|| "/etc/koprik/tls/ca.pem".into());
+            let err = config.validate().expect_err("refused");
+            assert!(err.to_string().contains("grpc.tls"), "{err}");
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
+use koprik_authz::Access;
 use koprik_kafka::topics::exchange_requests;
 use koprik_kafka::Producer;
 use koprik_proto::events::exchange_reply::Outcome;
@@ -20,7 +21,7 @@ use crate::audit::{self, Auditor, CallFacts};
 use crate::cache::{CachedGrant, RegistryCache};
 use crate::call::Call;
 use crate::error::GatewayError;
-use crate::identity::{self, Credentials, IdentitySource};
+use crate::identity;
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
 use crate::usage::{self, UsageWriter};
@@ -29,13 +30,11 @@ use crate::{access, answer_signature, maintenance_window, mandatory_content, req
 /// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
 pub const CLIENT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
 
-pub use crate::identity::CONSUMER_HEADER;
-
 /// A call as the gRPC layer hands it over.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Incoming {
-    /// Who the caller proved (or, in development, claimed) to be.
-    pub credentials: Credentials,
+    /// Who the authorization guard admitted: a registered consumer certificate.
+    pub access: Access,
     /// The caller's own gRPC deadline, if it set one.
     pub client_timeout: Option<Duration>,
     /// The caller's W3C trace context, if sent.
@@ -65,8 +64,6 @@ pub struct Exchange {
     pub max_payload: usize,
     /// The longest the audit write may take (the broker's delivery timeout).
     pub audit_timeout: Duration,
-    /// Where callers' identities come from (the client certificate, or in development the metadata).
-    pub identity: IdentitySource,
     /// The registry cache.
     pub cache: Arc<RegistryCache>,
     /// Calls waiting for replies.
@@ -165,18 +162,13 @@ impl Exchange {
         Ok(response)
     }
 
-    /// Every check before anything is forwarded, the same for Call and Submit: the caller's identity (client
-    /// certificate), the request's form, its REG-2 p. 14 particulars and the officer's signature, the public
+    /// Every check before anything is forwarded, the same for Call and Submit: the caller's subsystem (its
+    /// certificate, admitted by the authorization guard), the request's form, its REG-2 p. 14 particulars and the officer's signature, the public
     /// service, the access rule, announced technical works, and last the declared monthly maximum (which counts
     /// the request when everything else passed).
     pub(crate) async fn admit(&self, facts: &mut CallFacts, incoming: &Incoming) -> Result<Admitted, GatewayError> {
-        let caller = identity::identify(self.identity, &incoming.credentials, &self.cache, facts.received_at).map_err(
-            |refusal| {
-                facts.certificate_serial = refusal.certificate_serial;
-                refusal.error
-            },
-        )?;
-        facts.certificate_serial = caller.certificate_serial;
+        facts.certificate_serial = incoming.access.certificate_serial().to_owned();
+        let caller = identity::identify(&incoming.access, &self.cache)?;
         let consumer = caller.subsystem;
         facts.consumer = Some(consumer.clone());
         let call = Call::validate(&incoming.request, self.max_payload)?;

@@ -75,6 +75,7 @@ pub async fn registry(
                 tracing::error!(error = %e, "registry event not decodable");
             }
         }
+        cache.certificates().freshness().applied(record.partition(), record.offset());
         let (services, subsystems, grants) = cache.sizes();
         metrics.cached_entries(services, subsystems, grants);
         if !*ready.borrow() && catch_up.observe(record.partition(), record.offset()) {

@@ -1,9 +1,11 @@
-//! `koprik.exchange.v1.Exchange` over gRPC: reads the caller's TLS client certificate and metadata, hands Call,
-//! Submit and Get to [`Exchange`] and turns the outcome into a response or a status carrying the request id.
+//! `koprik.exchange.v1.Exchange` over gRPC: takes the caller the authorization guard admitted and the call's
+//! metadata, hands Call, Submit and Get to [`Exchange`] and turns the outcome into a response or a status carrying
+//! the request id.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use koprik_authz::Access;
 use koprik_proto::exchange::exchange_server;
 use koprik_proto::exchange::{CallRequest, CallResponse, GetRequest, GetResponse, SubmitResponse};
 use koprik_proto::tonic::{self, Request, Response, Status};
@@ -11,8 +13,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::error::{GatewayError, REQUEST_ID_HEADER};
-use crate::exchange::{Exchange, Incoming, CONSUMER_HEADER};
-use crate::identity::Credentials;
+use crate::exchange::{Exchange, Incoming};
 
 /// The gRPC face of the gateway.
 pub struct ExchangeApi {
@@ -50,7 +51,7 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 #[tonic::async_trait]
 impl exchange_server::Exchange for ExchangeApi {
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallResponse>, Status> {
-        let incoming = incoming(request);
+        let incoming = incoming(request)?;
         // Its own task: if the caller goes away mid-call, the exchange still finishes and is audited.
         let exchange = Arc::clone(&self.exchange);
         let finished =
@@ -62,7 +63,7 @@ impl exchange_server::Exchange for ExchangeApi {
     }
 
     async fn submit(&self, request: Request<CallRequest>) -> Result<Response<SubmitResponse>, Status> {
-        let incoming = incoming(request);
+        let incoming = incoming(request)?;
         // Its own task, like a call: once accepted, the request is stored, forwarded and audited whatever the
         // caller does.
         let exchange = Arc::clone(&self.exchange);
@@ -75,31 +76,24 @@ impl exchange_server::Exchange for ExchangeApi {
     }
 
     async fn get(&self, request: Request<GetRequest>) -> Result<Response<GetResponse>, Status> {
-        let credentials = credentials(&request);
+        let access = Access::of(&request)?;
         let request_id = request.into_inner().request_id;
-        respond(self.exchange.get(&credentials, &request_id).await, &request_id)
+        respond(self.exchange.get(&access, &request_id).await, &request_id)
     }
 }
 
-/// The call as the exchange engine takes it, from the request and its metadata.
-fn incoming(request: Request<CallRequest>) -> Incoming {
+/// The call as the exchange engine takes it, from the request, its metadata and the caller the authorization
+/// guard admitted.
+fn incoming(request: Request<CallRequest>) -> Result<Incoming, Status> {
+    let access = Access::of(&request)?;
     let metadata = request.metadata();
     let text = |key: &str| metadata.get(key).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
-    Incoming {
-        credentials: credentials(&request),
+    Ok(Incoming {
+        access,
         client_timeout: text("grpc-timeout").as_deref().and_then(parse_grpc_timeout),
         traceparent: text("traceparent"),
         request: request.into_inner(),
-    }
-}
-
-/// What the caller presented: the leaf of its verified certificate chain (rustls checked it against
-/// grpc.tls.client_ca in the handshake) and, for development gateways, the `koprik-consumer` metadata.
-fn credentials<T>(request: &Request<T>) -> Credentials {
-    let certificate = request.peer_certs().and_then(|chain| chain.first().map(|leaf| leaf.to_vec()));
-    let consumer_header =
-        request.metadata().get(CONSUMER_HEADER).map(|v| v.to_str().unwrap_or("<not ASCII>").to_owned());
-    Credentials { certificate, consumer_header }
+    })
 }
 
 /// A response or status, carrying the request id either way.

@@ -1,11 +1,12 @@
-//! The gateway: the consumers' only entry to the exchange. It identifies the calling subsystem, validates the
+//! The gateway: the consumers' only entry to the exchange. Behind the platform's authorization guard (only
+//! registered, unrevoked consumer certificates reach it), it identifies the calling subsystem, validates the
 //! request, checks access against its cache of the registry, forwards the request to the provider's request
 //! topic, waits for the correlated reply on its own reply topic, and records every outcome on `exchange.audit`.
 //! It never logs payloads.
 //!
 //! # Layout
 //! - [`config`]: the typed configuration.
-//! - [`identity`]: who is calling, from the TLS client certificate.
+//! - [`identity`]: who is calling: the consumer subsystem of the certificate the authorization guard admitted.
 //! - [`call`]: a consumer's request, validated; [`mandatory_content`]: its REG-2 p. 14 particulars.
 //! - [`request_signature`], [`answer_signature`]: the officer's and the adapter's signatures.
 //! - [`access`]: the access rule; [`maintenance_window`]: announced technical works.
@@ -118,11 +119,19 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     // The feeds outlive the gRPC server: calls still in flight at shutdown need their replies and their audit
     // records, so the feeds stop only after every exchange task has finished.
     let feeds_stop = CancellationToken::new();
-    let cache = Arc::new(cache::RegistryCache::default());
+    let cache = Arc::new(cache::RegistryCache::new(config.authz.max_staleness));
     let pending = Arc::new(pending::Pending::default());
     let (ready_tx, mut ready) = watch::channel(false);
+    let registry_tail = tail(&config.kafka, &client_id, REGISTRY_EVENTS).await?;
+    // How current the certificates are: the guard refuses every call once they were last current too long ago.
+    let certificates_probe = koprik_authz::feed::probe(
+        Arc::clone(&registry_tail.consumer),
+        cache.certificates(),
+        config.authz.probe_interval,
+        feeds_stop.clone(),
+    );
     let registry_feed = tokio::spawn(feeds::registry(
-        tail(&config.kafka, &client_id, REGISTRY_EVENTS).await?,
+        registry_tail,
         Arc::clone(&cache),
         ready_tx,
         gateway_metrics.clone(),
@@ -138,12 +147,14 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         caught_up = ready.wait_for(|ready| *ready) => { caught_up?; }
         () = shutdown.cancelled() => {}
     }
+    if !shutdown.is_cancelled() && !cache.certificates().freshness().wait_current(config.authz.startup_wait).await {
+        tracing::warn!("registry certificates not confirmed current; calls are refused as unavailable until they are");
+    }
 
     let exchange = Arc::new(exchange::Exchange {
         instance: config.instance.clone(),
         reply_topic,
         call_timeout: config.call_timeout,
-        identity: config.identity,
         max_payload: config.max_payload_bytes,
         audit_timeout: config.kafka.delivery_timeout,
         cache,
@@ -165,7 +176,11 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         feeds_stop.clone(),
     ));
     let sweep = tokio::spawn(sweep::run(Arc::clone(&exchange), config.asynchronous.sweep_interval, feeds_stop.clone()));
-    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
+    let guard = metrics.register(|registry| {
+        exchange.cache.certificates().freshness().register(registry);
+        koprik_authz::Guard::new(exchange.cache.certificates() as Arc<dyn koprik_authz::Directory>, registry)
+    });
+    let (router, health) = server::router_with_health(&config.grpc, &metrics, guard)?;
     health.set_serving::<ExchangeServer<grpc::ExchangeApi>>().await;
     tracing::info!(grpc = %listeners.grpc.local_addr()?, instance = %config.instance, "gateway serving");
     let exchanges = TaskTracker::new();
@@ -178,6 +193,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     feeds_stop.cancel();
     served?;
     registry_feed.await?;
+    certificates_probe.await?;
     reply_feed.await?;
     async_feed.await?;
     sweep.await?;

@@ -156,9 +156,9 @@ pub async fn purge(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
     Ok(Entity::delete_many().filter(Column::PurgeAfter.lt(now)).exec(db).await?.rows_affected)
 }
 
-/// The request `request_id` if `consumer` submitted it: nobody else learns that it exists.
-pub async fn find_for(db: &DatabaseConnection, request_id: &str, consumer: &str) -> Result<Option<Model>, DbErr> {
-    Entity::find().filter(Column::RequestId.eq(request_id)).filter(Column::ConsumerId.eq(consumer)).one(db).await
+/// The submitted request `request_id`, whoever submitted it (the caller checks that it is the asker's own).
+pub async fn find(db: &DatabaseConnection, request_id: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::RequestId.eq(request_id)).one(db).await
 }
 
 /// The Get response for a stored request.

@@ -193,7 +193,7 @@ async fn main() {
         }
     }
     upload.write(&chunk).await.expect("write");
-    publisher.publish("jadval", 1, "bench", upload).await.expect("sheet-sized version");
+    publisher.publish("jadval", 1, "bench", upload, "supplier:UZ/GOV/201122919").await.expect("sheet-sized version");
 
     // 1. Upload and publish, generated on the fly in 1 MiB chunks.
     let baseline = sampler.reset();
@@ -213,7 +213,7 @@ async fn main() {
     upload.write(&chunk).await.expect("write");
     let uploaded = upload.bytes();
     let received = started.elapsed();
-    let version = publisher.publish("katta", 1, "bench", upload).await.expect("published");
+    let version = publisher.publish("katta", 1, "bench", upload, "supplier:UZ/GOV/201122919").await.expect("published");
     let publish_time = started.elapsed() - received;
     let publish_growth = sampler.peak().saturating_sub(baseline);
     println!(

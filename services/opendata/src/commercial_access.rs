@@ -1,9 +1,10 @@
 //! Commercial use of the API (OD §8, §21: viewing and downloading is free; commercial use of the API is under a
 //! contract). Anonymous clients are rate-limited; a client presenting an API key issued under a billing contract
 //! is not, and each of its requests becomes a usage record on `exchange.usage` that billing prices by that
-//! contract, exactly like a DDP exchange.
+//! contract, exactly like a DDP exchange. A key is issued only under a contract billing recorded
+//! ([`contract_allows`]): billed to the key holder's own organisation and in force.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use koprik_proto::events::UsageRecord;
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::time::timestamp;
@@ -23,6 +24,42 @@ pub fn new_secret() -> String {
 /// What is stored of a secret: its SHA-256 in hex.
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Whether an API key held by `holder` may be issued under `contract_reference`, on the Tashkent date `today`
+/// (OD §8, §21: commercial use of the API is under contract, and each request made with the key is billed to the
+/// contract's account). `contract` is the portal's copy of billing's contract (`billing.contracts`), if it has one.
+/// The key must be billed to its holder's own organisation, so the contract's account must be the holder's member,
+/// and the contract must be in force (from `valid_from` through `valid_until`, inclusive). The refusal names
+/// `contract_reference` and the rule.
+pub fn contract_allows(
+    contract_reference: &str,
+    contract: Option<&crate::repository::ContractRecord>,
+    holder: &SubsystemId,
+    today: NaiveDate,
+) -> Result<(), String> {
+    let Some(contract) = contract else {
+        return Err(format!(
+            "contract_reference: billing has no contract {contract_reference:?} (or the portal has not received it \
+             from billing.contracts yet); an API key is issued only under a recorded contract (OD §8, §21)"
+        ));
+    };
+    if contract.account != holder.member().to_string() {
+        return Err(format!(
+            "contract_reference: contract {contract_reference:?} bills {}, not the key holder's organisation {}; a key \
+             is billed only to its holder's own contract",
+            contract.account,
+            holder.member()
+        ));
+    }
+    let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    match (day(&contract.valid_from), day(&contract.valid_until)) {
+        (Some(from), Some(until)) if from <= today && today <= until => Ok(()),
+        _ => Err(format!(
+            "contract_reference: contract {contract_reference:?} is in force from {} through {}, not on {today}",
+            contract.valid_from, contract.valid_until
+        )),
+    }
 }
 
 /// The usage record of one API request made with a key of `consumer` under `contract_reference`.
@@ -62,6 +99,35 @@ mod tests {
         assert!(a.starts_with(SECRET_PREFIX) && a.len() == SECRET_PREFIX.len() + 64);
         assert_eq!(secret_hash(&a).len(), 64);
         assert_ne!(secret_hash(&a), secret_hash(&b));
+    }
+
+    fn contract(account: &str, from: &str, until: &str) -> crate::repository::ContractRecord {
+        crate::repository::ContractRecord {
+            reference: "OD-2026/0001".into(),
+            account: account.into(),
+            valid_from: from.into(),
+            valid_until: until.into(),
+            event_id: "e".into(),
+            received_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_key_is_issued_only_under_the_holders_own_contract_in_force() {
+        let holder: SubsystemId = "UZ/COM/207028220/analytics".parse().expect("id");
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
+        let own = contract("UZ/COM/207028220", "2026-01-01", "2026-12-31");
+        assert_eq!(contract_allows("OD-2026/0001", Some(&own), &holder, day("2026-01-01")), Ok(()));
+        assert_eq!(contract_allows("OD-2026/0001", Some(&own), &holder, day("2026-12-31")), Ok(()));
+        let late = contract_allows("OD-2026/0001", Some(&own), &holder, day("2027-01-01")).expect_err("expired");
+        assert!(late.starts_with("contract_reference: ") && late.contains("not on 2027-01-01"), "{late}");
+        let early = contract_allows("OD-2026/0001", Some(&own), &holder, day("2025-12-31"));
+        assert!(early.is_err());
+        let theirs = contract("UZ/COM/207028221", "2026-01-01", "2026-12-31");
+        let billed_elsewhere = contract_allows("OD-2026/0001", Some(&theirs), &holder, day("2026-06-01"));
+        assert!(billed_elsewhere.expect_err("another company's").contains("bills UZ/COM/207028221"));
+        let unknown = contract_allows("OD-2026/0001", None, &holder, day("2026-06-01")).expect_err("unknown");
+        assert!(unknown.contains("billing has no contract \"OD-2026/0001\""), "{unknown}");
     }
 
     #[test]

@@ -4,18 +4,21 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use koprik_authz::AuthzConfig;
 use koprik_kafka::KafkaConfig;
 pub use koprik_outbox::OutboxConfig;
 use koprik_runtime::config::{
     ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
 };
+use koprik_runtime::tls::ServerTlsConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything the portal needs to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpendataConfig {
-    /// The gRPC API for suppliers and the operator (`koprik.opendata.v1`; health, reflection).
+    /// The gRPC API for suppliers, consumers (API keys) and the operator (`koprik.opendata.v1`; health,
+    /// reflection). Always mTLS: the authorization policy identifies every caller by its client certificate.
     pub grpc: GrpcServerConfig,
     /// The public HTTP API: CKAN's `/api/3/action/...`, downloads, DCAT, feedback.
     pub http: HttpConfig,
@@ -25,7 +28,8 @@ pub struct OpendataConfig {
     pub telemetry: TelemetryConfig,
     /// The portal's own database.
     pub database: DatabaseConfig,
-    /// The broker: `registry.events` and `exchange.audit` in; `opendata.notifications`, `exchange.usage` out.
+    /// The broker: `registry.events` (certificates, platform data), `exchange.audit` and `billing.contracts` in;
+    /// `opendata.notifications`, `exchange.usage` out.
     pub kafka: KafkaConfig,
     /// How the outbox relay publishes notifications and usage records.
     pub outbox: OutboxConfig,
@@ -37,6 +41,27 @@ pub struct OpendataConfig {
     pub feedback: FeedbackConfig,
     /// The platform's own data published as open data.
     pub platform: PlatformConfig,
+    /// Billing's contracts, which API keys are issued under.
+    #[serde(default)]
+    pub contracts: ContractsConfig,
+    /// How current the portal's view of the registry's certificates must be for it to accept gRPC calls.
+    #[serde(default)]
+    pub authz: AuthzConfig,
+}
+
+/// Reading `billing.contracts` into the portal's own table of contracts (OD §8, §21: commercial API use is under
+/// contract, and an API key is billed to its holder's contract).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractsConfig {
+    /// The consumer group.
+    pub group: String,
+}
+
+impl Default for ContractsConfig {
+    fn default() -> Self {
+        Self { group: "koprik-opendata-contracts".into() }
+    }
 }
 
 /// The public HTTP server.
@@ -130,7 +155,18 @@ pub struct PlatformSupplier {
 impl Default for OpendataConfig {
     fn default() -> Self {
         Self {
-            grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50055).into()),
+            // mTLS always: callers are identified by their client certificates. Anonymous callers complete the
+            // handshake (so health probes work) and are refused by the authorization policy.
+            grpc: GrpcServerConfig {
+                listen: ([127, 0, 0, 1], 50055).into(),
+                tls: ServerTlsConfig {
+                    enabled: true,
+                    cert: Some("/etc/koprik/tls/opendata.pem".into()),
+                    key: Some("/etc/koprik/tls/opendata.key".into()),
+                    client_ca: Some("/etc/koprik/tls/ca.pem".into()),
+                    client_auth_optional: true,
+                },
+            },
             http: HttpConfig {
                 listen: ([127, 0, 0, 1], 50255).into(),
                 public_url: "http://127.0.0.1:50255".into(),
@@ -171,6 +207,8 @@ impl Default for OpendataConfig {
                 republish_interval: Duration::from_secs(60),
                 consumer_threshold: 5,
             },
+            contracts: ContractsConfig::default(),
+            authz: AuthzConfig::default(),
         }
     }
 }
@@ -179,6 +217,7 @@ koprik_runtime::service_sections!(OpendataConfig);
 
 impl ServiceConfig for OpendataConfig {
     fn validate(&self) -> Result<(), ConfigError> {
+        koprik_runtime::tls::require_client_certificates(&self.grpc.tls)?;
         if self.database.url.is_empty() {
             return Err(ConfigError::invalid("database.url", "must not be empty"));
         }
@@ -215,6 +254,9 @@ impl ServiceConfig for OpendataConfig {
         if self.outbox.batch_size == 0 {
             return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
         }
+        if self.contracts.group.trim().is_empty() {
+            return Err(ConfigError::invalid("contracts.group", "must not be empty"));
+        }
         Ok(())
     }
 }
@@ -226,5 +268,18 @@ mod tests {
     #[test]
     fn the_sample_configuration_documents_the_defaults() {
         koprik_runtime::config::assert_sample_is_default::<OpendataConfig>("opendata");
+    }
+
+    #[test]
+    fn every_caller_needs_a_certificate_so_mtls_is_required() {
+        assert!(OpendataConfig::default().validate().is_ok());
+        for (tls, client_ca) in [(false, true), (true, false), (false, false)] {
+            let mut config = OpendataConfig::default();
+            config.grpc.tls.enabled = tls;
+            config.grpc.tls.client_ca = client_ca.then(|| "/etc/koprik/tls/ca.pem".into());
+            let err = config.validate().expect_err("refused");
+            assert!(err.to_string().contains("grpc.tls"), "{err}");
+            assert!(err.to_string().contains("client certificate"), "{err}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub mod ckan;
 pub mod commercial_access;
 pub mod config;
+pub mod contracts;
 pub mod error;
 pub mod formats;
 pub mod grpc;

@@ -11,6 +11,10 @@ use crate::version_store::{Upload, VersionStore};
 /// The longest change note.
 pub const MAX_CHANGE_NOTE: usize = 1000;
 
+/// Who the platform's own versions (the registry data sets, exchange statistics) are recorded as published by:
+/// the portal itself, which generates them.
+pub const PLATFORM_ACTOR: &str = "koprik-opendata";
+
 /// Publishes versions.
 #[derive(Clone)]
 pub struct Publisher {
@@ -30,18 +34,19 @@ impl Publisher {
     }
 
     /// Checks `upload` against structure version `structure_version` of `dataset` (which must be its current
-    /// one) and publishes it as the next version.
+    /// one) and publishes it as the next version, recorded as published by `actor` (the certificate's identity).
     pub async fn publish(
         &self,
         dataset: &str,
         structure_version: u32,
         change_note: &str,
         upload: Upload,
+        actor: &str,
     ) -> Result<VersionRecord> {
         let (record, change_note) = self.check_header(dataset, structure_version, change_note).await?;
         let structure = self.repository.structure(dataset, structure_version).await?;
         let checked = self.store.check_in(upload, structure.structure).await?;
-        self.repository.publish_version(&record, change_note, &checked, Utc::now()).await
+        self.repository.publish_version(&record, change_note, &checked, actor, Utc::now()).await
     }
 
     /// Checks what a version's header names before its file is received: the change note, the data set, and that

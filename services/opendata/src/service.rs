@@ -1,11 +1,13 @@
-//! Running the portal: the database, the version store, the outbox relay, the background loops, the public HTTP
-//! API and the gRPC API, started together and stopped in order.
+//! Running the portal: the database, the version store, the outbox relay, the background loops (overdue updates,
+//! platform data, billing's contracts), the certificate feed the gRPC API's authorization guard checks callers
+//! against, the public HTTP API and the gRPC API, started together and stopped in order.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use koprik_kafka::topics::{
-    TopicSpec, EXCHANGE_AUDIT, EXCHANGE_USAGE, OPENDATA_NOTIFICATIONS, REGISTRY_EVENTS, USAGE_RETENTION,
+    TopicSpec, BILLING_CONTRACTS, EXCHANGE_AUDIT, EXCHANGE_USAGE, OPENDATA_NOTIFICATIONS, REGISTRY_EVENTS,
+    USAGE_RETENTION,
 };
 use koprik_kafka::Producer;
 use koprik_proto::opendata::api_keys_server::ApiKeysServer;
@@ -43,9 +45,15 @@ pub async fn run_with_http(
         .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
     let store = VersionStore::open(&config.storage.dir)
         .with_context(|| format!("opening the version store {}", config.storage.dir.display()))?;
+    // billing.contracts is billing's; created here too (with its specification) so that a portal started before
+    // billing gets its partitions assigned at once.
     koprik_kafka::admin::ensure_topics(
         &config.kafka,
-        &[TopicSpec::plain(OPENDATA_NOTIFICATIONS), TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION)],
+        &[
+            TopicSpec::plain(OPENDATA_NOTIFICATIONS),
+            TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION),
+            TopicSpec::compacted(BILLING_CONTRACTS),
+        ],
     )
     .await?;
     let producer = Producer::new(&config.kafka, "koprik-opendata")?;
@@ -78,8 +86,9 @@ pub async fn run_with_http(
         shutdown.clone(),
     ));
 
+    let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
+    lag.watch(&config.kafka, &config.contracts.group, &[BILLING_CONTRACTS], shutdown.clone())?;
     if config.platform.enabled {
-        let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
         lag.watch(&config.kafka, &config.platform.registry_group, &[REGISTRY_EVENTS], shutdown.clone())?;
         lag.watch(&config.kafka, &config.platform.audit_group, &[EXCHANGE_AUDIT], shutdown.clone())?;
     }
@@ -91,7 +100,36 @@ pub async fn run_with_http(
         shutdown.clone(),
     ));
 
-    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
+    let contracts_task = tokio::spawn(crate::contracts::run(
+        repository.clone(),
+        config.kafka.clone(),
+        config.contracts.group.clone(),
+        shutdown.clone(),
+    ));
+
+    // Who may call the gRPC API: certificates as the registry records them, learned from registry.events. Calls
+    // are refused UNAVAILABLE until the feed has read what the topic held, so wait for that before serving.
+    let (guard, certificates, certificates_task) = metrics.register(|registry| {
+        koprik_authz::feed::guard(
+            &config.kafka,
+            "koprik-opendata-certificates",
+            &config.authz,
+            registry,
+            shutdown.clone(),
+        )
+    });
+    let current = tokio::select! {
+        current = certificates.freshness().wait_current(config.authz.startup_wait) => current,
+        () = shutdown.cancelled() => true,
+    };
+    if !current {
+        tracing::warn!(
+            waited = ?config.authz.startup_wait,
+            "registry certificates not read completely yet; gRPC calls are refused as unavailable until they are"
+        );
+    }
+
+    let (router, health) = server::router_with_health(&config.grpc, &metrics, guard)?;
     health.set_serving::<DatasetsServer<grpc::datasets::DatasetsApi>>().await;
     tracing::info!(
         grpc = %listeners.grpc.local_addr()?,
@@ -131,6 +169,8 @@ pub async fn run_with_http(
     http_task.await??;
     overdue_task.await?;
     platform_task.await??;
+    contracts_task.await??;
+    certificates_task.await?;
     relay.stop().await?;
     served?;
     metrics_task.await??;

@@ -66,6 +66,10 @@ impl Supplier {
         if !is_url_name(&self.name) {
             return Err(refuse("name", URL_NAME_RULE));
         }
+        // The member is who the supplier's certificates speak for: it must be a registry member id.
+        if self.member.parse::<koprik_proto::ids::MemberId>().is_err() {
+            return Err(refuse("member", "must be the organisation's registry member id, e.g. \"UZ/GOV/201122919\""));
+        }
         if let Some(language) = self.title.missing_language() {
             return Err(refuse(format!("title.{language}"), "is required in uz, ru and en"));
         }

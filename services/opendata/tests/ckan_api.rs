@@ -18,7 +18,7 @@ use koprik_opendata::http::{router, HttpState};
 use koprik_opendata::multilingual::Multilingual;
 use koprik_opendata::passport::{Keywords, Passport};
 use koprik_opendata::publishing::Publisher;
-use koprik_opendata::repository::Repository;
+use koprik_opendata::repository::{ContractState, PositionedContract, Repository};
 use koprik_opendata::structure::{Field, FieldType, Structure};
 use koprik_opendata::supplier::{ResponsiblePerson, Supplier};
 use koprik_opendata::update_frequency::UpdateFrequency;
@@ -238,7 +238,7 @@ fn csv_for(index: usize) -> Vec<u8> {
 async fn publish(publisher: &Publisher, name: &str, csv: &[u8]) {
     let mut upload = publisher.store().begin_upload().await.expect("an upload");
     upload.write(csv).await.expect("written");
-    publisher.publish(name, 1, "Yangi ma'lumotlar", upload).await.expect("published");
+    publisher.publish(name, 1, "Yangi ma'lumotlar", upload, "supplier:UZ/GOV/201122919").await.expect("published");
 }
 
 async fn world(anonymous_per_minute: u32) -> World {
@@ -271,8 +271,21 @@ async fn world(anonymous_per_minute: u32) -> World {
     let mut draft = passport(14);
     draft.name = "draft".into();
     repository.create_dataset(&draft, false, Utc::now()).await.expect("draft created");
+    // Billing's contract with the company, as the portal stores it from billing.contracts.
+    let contract = ContractState {
+        reference: "OD-2026/0001".into(),
+        account: "UZ/COM/207028220".into(),
+        valid_from: "2026-01-01".into(),
+        valid_until: "2099-12-31".into(),
+        event_id: "contract-event-1".into(),
+        occurred_at: None,
+    };
+    let read =
+        PositionedContract { topic: "billing.contracts".into(), partition: 0, offset: 0, contract: Some(contract) };
+    repository.apply_contracts(&[read], Utc::now()).await.expect("the contract");
+    let holder = "UZ/COM/207028220/analytics".parse().expect("a subsystem id");
     let secret = repository
-        .issue_api_key("OD-2026/0001", "UZ/COM/207028220/analytics", "analytics", Utc::now())
+        .issue_api_key("OD-2026/0001", &holder, "analytics", "operator:a.karimov", Utc::now())
         .await
         .expect("a key")
         .secret;
@@ -755,7 +768,7 @@ async fn bad_api_keys_are_refused_and_keyed_use_is_metered() {
     assert_eq!(rows.iter().find(|r| r.event_id == record.event_id).map(|r| r.key.as_str()), Some("UZ/COM/207028220"));
 
     let key = world.repository.api_keys().await.expect("keys").remove(0);
-    world.repository.revoke_api_key(&key.id, Utc::now()).await.expect("revoked");
+    world.repository.revoke_api_key(&key.id, "operator:a.karimov", Utc::now()).await.expect("revoked");
     let reply = request(addr, "GET", "/api/3/action/package_list", &[("Authorization", &world.secret)], None).await;
     assert_eq!(reply.status, 403, "a revoked key is refused");
 }

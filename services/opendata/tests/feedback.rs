@@ -52,7 +52,7 @@ async fn a_proposal_not_forwarded_within_one_day_shows_as_overdue_until_forwarde
     assert_eq!(named.forwarded_to.as_deref(), Some("stat"), "a proposal naming a known supplier goes to it at once");
 
     let overdue = portal
-        .feedback()
+        .feedback(OPERATOR)
         .list_proposals(ListProposalsRequest { overdue_only: true })
         .await
         .expect("proposals")
@@ -60,13 +60,14 @@ async fn a_proposal_not_forwarded_within_one_day_shows_as_overdue_until_forwarde
         .proposals;
     assert_eq!(overdue.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [late.id.as_str()]);
     assert!(overdue[0].overdue);
-    let all = portal.feedback().list_proposals(ListProposalsRequest { overdue_only: false }).await.expect("all");
+    let all =
+        portal.feedback(OPERATOR).list_proposals(ListProposalsRequest { overdue_only: false }).await.expect("all");
     let all = all.into_inner().proposals;
     assert_eq!(all.len(), 3);
     assert!(!all.iter().find(|p| p.id == fresh.id).expect("fresh").overdue);
 
     let forwarded = portal
-        .feedback()
+        .feedback(OPERATOR)
         .forward_proposal(ForwardProposalRequest { id: late.id.clone(), supplier: "stat".into() })
         .await
         .expect("forwarded")
@@ -74,7 +75,7 @@ async fn a_proposal_not_forwarded_within_one_day_shows_as_overdue_until_forwarde
     assert_eq!(forwarded.forwarded_to, "stat");
     assert!(!forwarded.overdue);
     let twice = portal
-        .feedback()
+        .feedback(OPERATOR)
         .forward_proposal(ForwardProposalRequest { id: late.id.clone(), supplier: "stat".into() })
         .await
         .expect_err("already forwarded");
@@ -120,7 +121,7 @@ async fn a_supplier_whose_update_is_overdue_is_flagged_and_notified_once() {
     assert_eq!(notification.value.supplier, "stat");
 
     let overdue = portal
-        .datasets()
+        .datasets(STAT)
         .list_overdue_datasets(ListOverdueDatasetsRequest {})
         .await
         .expect("overdue")
@@ -136,7 +137,7 @@ async fn a_supplier_whose_update_is_overdue_is_flagged_and_notified_once() {
 
     // A new version clears the flag.
     portal.publish("aholi-soni", 1, POPULATION_CSV).await.expect("updated");
-    let overdue = portal.datasets().list_overdue_datasets(ListOverdueDatasetsRequest {}).await.expect("overdue");
+    let overdue = portal.datasets(STAT).list_overdue_datasets(ListOverdueDatasetsRequest {}).await.expect("overdue");
     assert!(overdue.into_inner().datasets.is_empty());
     portal.stop().await;
 }

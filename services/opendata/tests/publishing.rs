@@ -37,7 +37,7 @@ async fn versions_are_immutable_linked_and_offered_in_every_format() {
     assert_eq!(stored, POPULATION_CSV);
 
     let dataset = portal
-        .datasets()
+        .datasets(STAT)
         .get_dataset(GetDatasetRequest { name: "aholi-soni".into() })
         .await
         .expect("data set")
@@ -47,7 +47,7 @@ async fn versions_are_immutable_linked_and_offered_in_every_format() {
     assert!(dataset.first_published_at.is_some() && dataset.next_update_due.is_some());
 
     let versions = portal
-        .datasets()
+        .datasets(STAT)
         .list_versions(ListVersionsRequest { dataset: "aholi-soni".into() })
         .await
         .expect("versions")
@@ -65,7 +65,7 @@ async fn a_structure_change_is_a_new_structure_version_and_old_files_must_follow
 
     // The same structure again is not a new version.
     let same = portal
-        .datasets()
+        .datasets(STAT)
         .define_structure(DefineStructureRequest { dataset: "aholi-soni".into(), fields: population_fields() })
         .await
         .expect("same structure")
@@ -75,7 +75,7 @@ async fn a_structure_change_is_a_new_structure_version_and_old_files_must_follow
     let mut fields = population_fields();
     fields.push(field("counted_on", FieldType::Date, false));
     let changed = portal
-        .datasets()
+        .datasets(STAT)
         .define_structure(DefineStructureRequest { dataset: "aholi-soni".into(), fields })
         .await
         .expect("changed structure")
@@ -107,7 +107,7 @@ async fn a_file_with_personal_numbers_is_refused_naming_the_column_and_row_and_n
     let mut fields = population_fields();
     fields.push(field("jshshir", FieldType::String, false));
     portal
-        .datasets()
+        .datasets(STAT)
         .define_structure(DefineStructureRequest { dataset: "aholi-soni".into(), fields })
         .await
         .expect("structure");
@@ -126,7 +126,7 @@ async fn a_file_with_personal_numbers_is_refused_naming_the_column_and_row_and_n
     assert!(wrong_type.message().contains("year"), "{}", wrong_type.message());
 
     let dataset = portal
-        .datasets()
+        .datasets(STAT)
         .get_dataset(GetDatasetRequest { name: "aholi-soni".into() })
         .await
         .expect("data set")
@@ -143,7 +143,7 @@ async fn bad_suppliers_and_passports_are_refused_naming_the_field() {
     let mut supplier = statistics_agency();
     supplier.responsible.as_mut().expect("person").email = "karimov@gmail.com".into();
     let refused = portal
-        .suppliers()
+        .suppliers(OPERATOR)
         .register_supplier(RegisterSupplierRequest { supplier: Some(supplier) })
         .await
         .expect_err("e-mail off the domain");
@@ -152,7 +152,7 @@ async fn bad_suppliers_and_passports_are_refused_naming_the_field() {
 
     portal.register_statistics_agency().await;
     let again = portal
-        .suppliers()
+        .suppliers(OPERATOR)
         .register_supplier(RegisterSupplierRequest { supplier: Some(statistics_agency()) })
         .await
         .expect_err("twice");
@@ -161,7 +161,7 @@ async fn bad_suppliers_and_passports_are_refused_naming_the_field() {
     let mut passport = passport("aholi-soni", "stat", UpdateFrequency::Yearly);
     passport.title.as_mut().expect("title").en.clear();
     let refused = portal
-        .datasets()
+        .datasets(STAT)
         .create_dataset(koprik_proto::opendata::CreateDatasetRequest { passport: Some(passport) })
         .await
         .expect_err("title in English missing");
@@ -169,7 +169,7 @@ async fn bad_suppliers_and_passports_are_refused_naming_the_field() {
     assert!(refused.message().contains("passport.title.en"), "{}", refused.message());
 
     let unknown = portal
-        .datasets()
+        .datasets(STAT)
         .create_dataset(koprik_proto::opendata::CreateDatasetRequest {
             passport: Some(common::passport("aholi-soni", "nobody", UpdateFrequency::Yearly)),
         })

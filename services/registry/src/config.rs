@@ -1,6 +1,7 @@
 //! The registry's configuration: `KOPRIK_*` environment variables over an optional TOML file over these defaults.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use koprik_kafka::KafkaConfig;
@@ -8,13 +9,22 @@ pub use koprik_outbox::OutboxConfig;
 use koprik_runtime::config::{
     ConfigError, DatabaseConfig, GrpcServerConfig, MetricsConfig, ServiceConfig, TelemetryConfig,
 };
+use koprik_runtime::tls::ServerTlsConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything the registry needs to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryConfig {
-    /// The gRPC API (`koprik.registry.v1.Registry`, health, reflection).
+    /// A PEM file of one or more operator certificates registered at start-up when their serial is not yet known
+    /// (actor `bootstrap`): how the first operator gets in, since every call, `RegisterCertificate` included,
+    /// needs a registered certificate. Already registered serials are left alone (a revoked one stays revoked);
+    /// a certificate of another role stops the start-up. See [`crate::bootstrap`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_operator: Option<PathBuf>,
+    /// The gRPC API (`koprik.registry.v1.Registry` and the other registry services, health, reflection). Always
+    /// mTLS: `tls.client_ca` is the platform CA, whose certificates identify every caller and which every
+    /// registered certificate must be issued by.
     pub grpc: GrpcServerConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
@@ -56,7 +66,17 @@ pub struct PublicHttpConfig {
 impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
-            grpc: GrpcServerConfig::plain(([127, 0, 0, 1], 50051).into()),
+            bootstrap_operator: None,
+            grpc: GrpcServerConfig {
+                listen: ([127, 0, 0, 1], 50051).into(),
+                tls: ServerTlsConfig {
+                    enabled: true,
+                    cert: Some("/etc/koprik/tls/registry.pem".into()),
+                    key: Some("/etc/koprik/tls/registry.key".into()),
+                    client_ca: Some("/etc/koprik/tls/ca.pem".into()),
+                    client_auth_optional: true,
+                },
+            },
             metrics: MetricsConfig { listen: ([127, 0, 0, 1], 50151).into() },
             telemetry: TelemetryConfig::default(),
             database: DatabaseConfig::with_url("sqlite://var/registry.db"),
@@ -75,6 +95,21 @@ koprik_runtime::service_sections!(RegistryConfig);
 
 impl ServiceConfig for RegistryConfig {
     fn validate(&self) -> Result<(), ConfigError> {
+        let tls = &self.grpc.tls;
+        if !tls.enabled || tls.client_ca.is_none() {
+            return Err(ConfigError::invalid(
+                "grpc.tls.client_ca",
+                "is required, with grpc.tls.enabled = true, cert and key: the registry identifies every caller by \
+                 its TLS client certificate issued by the platform CA (the authorization policy), and registers only \
+                 certificates that CA issued; set it to the platform CA certificate",
+            ));
+        }
+        if self.bootstrap_operator.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
+            return Err(ConfigError::invalid(
+                "bootstrap_operator",
+                "must be a PEM file of operator certificates, or unset",
+            ));
+        }
         if self.outbox.batch_size == 0 {
             return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
         }
@@ -98,5 +133,30 @@ mod tests {
     #[test]
     fn the_sample_configuration_documents_the_defaults() {
         koprik_runtime::config::assert_sample_is_default::<RegistryConfig>("registry");
+    }
+
+    #[test]
+    fn the_grpc_api_needs_mtls_with_the_platform_ca() {
+        assert!(RegistryConfig::default().validate().is_ok());
+        let mut plain = RegistryConfig::default();
+        plain.grpc.tls.enabled = false;
+        let mut no_ca = RegistryConfig::default();
+        no_ca.grpc.tls.client_ca = None;
+        for config in [plain, no_ca] {
+            let error = config.validate().expect_err("refused").to_string();
+            assert!(error.contains("grpc.tls.client_ca") && error.contains("platform CA"), "{error}");
+        }
+    }
+
+    #[test]
+    // figment's Jail closures return figment's own (large) error type.
+    #[allow(clippy::result_large_err)]
+    fn the_bootstrap_operator_file_comes_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KOPRIK_BOOTSTRAP_OPERATOR", "/etc/koprik/bootstrap/operators.pem");
+            let config: RegistryConfig = koprik_runtime::config::load(None).expect("loads");
+            assert_eq!(config.bootstrap_operator, Some(PathBuf::from("/etc/koprik/bootstrap/operators.pem")));
+            Ok(())
+        });
     }
 }

@@ -1,5 +1,5 @@
 //! `registry.events`: what the registry tells every cache. Each change writes the entity's whole new state to
-//! the outbox in the change's own transaction; [`crate::relay`] publishes it.
+//! the outbox in the change's own transaction; [`koprik_outbox::relay`] publishes it.
 
 use chrono::Utc;
 use koprik_kafka::topics::REGISTRY_EVENTS;

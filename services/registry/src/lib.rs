@@ -2,19 +2,27 @@
 //! (subsystems), the web services they offer with their data items, and access grants. Every change is published
 //! on `registry.events`, from which the gateway and the other services build their caches.
 //!
+//! Every caller of its gRPC API is identified by its TLS client certificate, which the registry itself records
+//! (`Certificates`), and may call only what the authorization policy (`crates/authz`) allows its role.
+//!
 //! # Layout
 //! - [`config`]: the typed configuration.
 //! - [`domain`]: the rules: what a valid entity is, which roles and status changes are allowed.
 //! - [`repository`]: transactional reads and writes; each change with its outbox event.
 //! - [`events`]: the `registry.events` records and the outbox writes.
-//! - [`grpc`]: the `koprik.registry.v1.Registry` service (translation only).
+//! - [`grpc`]: the registry's gRPC services (translation, and the reach checks of the authorization policy).
+//! - [`directory`]: the certificates the authorization guard checks callers against, read from the registry's
+//!   own table.
+//! - [`bootstrap`]: registering the first operators' certificates from a file at start-up.
 //! - [`public_http`]: the open HTTP export of the public-services registry and the web-service catalogue.
 //! - [`error`]: the error type and its mapping to gRPC statuses.
 //! - [`migration`], [`store`]: schema and sea-orm entities.
 
 pub mod automatic_access;
+pub mod bootstrap;
 pub use koprik_calendar as calendar;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -41,6 +49,7 @@ use koprik_runtime::{db, grpc as server, CancellationToken};
 use tokio::net::TcpListener;
 
 pub use config::RegistryConfig;
+use domain::client_certificate::PlatformCa;
 
 pub use koprik_runtime::main_support::Listeners;
 
@@ -63,16 +72,35 @@ impl RegistryListeners {
     }
 }
 
-/// Runs the registry until `shutdown` is cancelled: migrates the database, ensures `registry.events`, starts the
-/// outbox relay, the metrics endpoint, the public HTTP export and the gRPC server.
+/// The platform CA of `grpc.tls.client_ca`: registered certificates must be issued by it.
+fn platform_ca(config: &RegistryConfig) -> anyhow::Result<PlatformCa> {
+    let path = config.grpc.tls.client_ca.as_ref().context(
+        "grpc.tls.client_ca is required: the registry identifies callers by certificates of the platform CA",
+    )?;
+    let pem =
+        std::fs::read_to_string(path).with_context(|| format!("grpc.tls.client_ca: cannot read {}", path.display()))?;
+    PlatformCa::from_pem(&pem).map_err(|e| anyhow::anyhow!("grpc.tls.client_ca {}: {e}", path.display()))
+}
+
+/// Runs the registry until `shutdown` is cancelled: migrates the database, registers the bootstrap operators,
+/// ensures `registry.events`, starts the outbox relay, the metrics endpoint, the public HTTP export and the gRPC
+/// server, whose every call is authorized against the registry's own certificates.
 pub async fn run(
     config: RegistryConfig,
     listeners: RegistryListeners,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let ca = Arc::new(platform_ca(&config)?);
+    let bootstrap = config.bootstrap_operator.as_deref().map(|path| bootstrap::read(path, &ca)).transpose()?;
     let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
         .await
         .with_context(|| format!("opening database {}", db::redacted(&config.database.url)))?;
+    if let Some(registrations) = bootstrap {
+        // Before anything else runs: the events go to the outbox, which the relay publishes once started.
+        let repository = repository::Repository::new(db.clone(), Arc::new(tokio::sync::Notify::new()));
+        let registered = bootstrap::register(&repository, registrations).await?;
+        tracing::info!(registered, "bootstrap operators checked");
+    }
     koprik_kafka::admin::ensure_topics(
         &config.kafka,
         &[
@@ -98,13 +126,15 @@ pub async fn run(
     let public_addr = listeners.public_http.local_addr()?;
     let public_task = tokio::spawn(public_http::serve(repository.clone(), listeners.public_http, shutdown.clone()));
 
-    let (router, health) = server::router_with_health(&config.grpc, &metrics)?;
+    let directory = Arc::new(directory::RegistryDirectory::new(repository.clone()));
+    let guard = metrics.register(|registry| koprik_authz::Guard::new(directory, registry));
+    let (router, health) = server::router_with_health(&config.grpc, &metrics, guard)?;
     let api = RegistryServer::new(grpc::RegistryApi::new(repository.clone()));
     let onboarding = OnboardingServer::new(grpc::onboarding::OnboardingApi::new(repository.clone()));
     let announcements = AnnouncementsServer::new(grpc::announcements::AnnouncementsApi::new(repository.clone()));
     let calendar = WorkingCalendarServer::new(grpc::calendar::CalendarApi::new(repository.clone()));
     let signing_keys = SigningKeysServer::new(grpc::signing_keys::SigningKeysApi::new(repository.clone()));
-    let certificates = CertificatesServer::new(grpc::certificates::CertificatesApi::new(repository.clone()));
+    let certificates = CertificatesServer::new(grpc::certificates::CertificatesApi::new(repository.clone(), ca));
     let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);
     lag.watch(&config.kafka, &config.access.account_status_group, &[BILLING_ACCOUNT_STATUS], shutdown.clone())?;
     let account_status = tokio::spawn(automatic_access::follow_account_status(

@@ -23,8 +23,6 @@ use koprik_proto::time::{datetime, timestamp};
 use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::{Code, Status};
 
-const OPERATOR: &str = "operator: D. Yusupova";
-
 fn form(consumer: ids::SubsystemId, platform: Platform, items: &[&str]) -> ApplicationForm {
     ApplicationForm {
         consumer: Some(consumer),
@@ -48,23 +46,35 @@ fn onboarding(h: &Harness) -> OnboardingClient<Channel> {
     OnboardingClient::new(h.channel.clone())
 }
 
+/// The certificate identity of the consumer system an application form is for.
+fn applicant(consumer: &ids::SubsystemId) -> &'static str {
+    if *consumer == bank_system() {
+        BANK_IDENTITY
+    } else {
+        STATE_IDENTITY
+    }
+}
+
+/// The applicant (the consumer system the form is for) submits its form.
 async fn submit(h: &Harness, form: ApplicationForm) -> Result<ConnectionApplication, Status> {
-    let request = SubmitApplicationRequest { form: Some(form), actor: "applicant: B. Tursunov".into() };
-    onboarding(h).submit_application(request).await.map(|r| r.into_inner())
+    let identity = applicant(form.consumer.as_ref().expect("a consumer"));
+    let request = SubmitApplicationRequest { form: Some(form) };
+    h.onboarding_as(identity).await.submit_application(request).await.map(|r| r.into_inner())
+}
+
+/// The applicant fixes its form and submits it again.
+async fn resubmit(h: &Harness, id: &str, form: ApplicationForm) -> Result<ConnectionApplication, Status> {
+    let identity = applicant(form.consumer.as_ref().expect("a consumer"));
+    let request = ResubmitApplicationRequest { id: id.into(), form: Some(form), expected_revision: 0 };
+    h.onboarding_as(identity).await.resubmit_application(request).await.map(|r| r.into_inner())
 }
 
 fn action(id: &str) -> ApplicationActionRequest {
-    ApplicationActionRequest { id: id.into(), actor: OPERATOR.into(), expected_revision: 0 }
+    ApplicationActionRequest { id: id.into(), expected_revision: 0 }
 }
 
 async fn refuse(h: &Harness, id: &str, ground: i32, reasons: &str) -> Result<ConnectionApplication, Status> {
-    let request = RefuseApplicationRequest {
-        id: id.into(),
-        actor: OPERATOR.into(),
-        ground,
-        reasons: reasons.into(),
-        expected_revision: 0,
-    };
+    let request = RefuseApplicationRequest { id: id.into(), ground, reasons: reasons.into(), expected_revision: 0 };
     onboarding(h).refuse_application(request).await.map(|r| r.into_inner())
 }
 
@@ -77,17 +87,12 @@ async fn agree(h: &Harness, id: &str, items: &[&str]) -> Result<ConnectionApplic
             approvals: vec![],
         }],
     };
-    let request = AgreeInstructionRequest {
-        id: id.into(),
-        actor: OPERATOR.into(),
-        instruction: Some(instruction),
-        expected_revision: 0,
-    };
+    let request = AgreeInstructionRequest { id: id.into(), instruction: Some(instruction), expected_revision: 0 };
     onboarding(h).agree_instruction(request).await.map(|r| r.into_inner())
 }
 
 async fn connect_with(h: &Harness, id: &str, contract: Option<Contract>) -> Result<ConnectionApplication, Status> {
-    let request = ConnectApplicationRequest { id: id.into(), actor: OPERATOR.into(), contract, expected_revision: 0 };
+    let request = ConnectApplicationRequest { id: id.into(), contract, expected_revision: 0 };
     onboarding(h).connect_application(request).await.map(|r| r.into_inner())
 }
 
@@ -99,13 +104,12 @@ async fn consent(
 ) -> Result<ConnectionApplication, Status> {
     let request = RecordProviderConsentRequest {
         id: id.into(),
-        actor: "provider: civil registry".into(),
         service: Some(person_service()),
         decision: decision as i32,
         reasons: reasons.into(),
         document_reference: "letter 05/777".into(),
     };
-    onboarding(h).record_provider_consent(request).await.map(|r| r.into_inner())
+    h.onboarding_as(PROVIDER_IDENTITY).await.record_provider_consent(request).await.map(|r| r.into_inner())
 }
 
 fn contract(basis_points: u32, valid_for: chrono::Duration) -> Contract {
@@ -209,6 +213,7 @@ async fn an_iip_application_goes_from_submission_to_connection_with_every_deadli
     let states: Vec<_> = connected.history.iter().map(|s| s.state()).collect();
     use ApplicationState::*;
     assert_eq!(states, [Submitted, UnderReview, Approved, InstructionAgreed, Connected]);
+    assert_eq!(connected.history[0].actor, STATE_IDENTITY, "the applicant's certificate submitted it");
     assert!(connected.history.iter().skip(1).all(|s| s.actor == OPERATOR && s.due_by.is_some() && !s.late));
 
     let [grant_id] = connected.grant_ids.as_slice() else { panic!("one grant: {:?}", connected.grant_ids) };
@@ -254,13 +259,10 @@ async fn refusals_take_only_the_closed_list_of_the_platform_and_may_be_resubmitt
         assert_eq!(refused.due_by, None);
         let last = refused.history.last().expect("step");
         assert_eq!((last.ground(), last.reasons.as_str()), (ground, "stated reasons"));
-        let request = ResubmitApplicationRequest {
-            id: application.id.clone(),
-            actor: "applicant".into(),
-            form: Some(form(state_system(), Platform::Iip, &["surname", "region"])),
-            expected_revision: 0,
-        };
-        let resubmitted = onboarding(&h).resubmit_application(request).await.expect("resubmitted").into_inner();
+        let resubmitted = resubmit(&h, &application.id, form(state_system(), Platform::Iip, &["surname", "region"]))
+            .await
+            .expect("resubmitted");
+        assert_eq!(resubmitted.history.last().map(|s| s.actor.as_str()), Some(STATE_IDENTITY));
         assert_eq!(state(&resubmitted), ApplicationState::Submitted);
     }
     let final_state = onboarding(&h)
@@ -306,14 +308,9 @@ async fn ddp_access_needs_the_providers_consent_and_a_contract() {
         .expect("A2 §13 ground");
     assert_eq!(state(&refused), ApplicationState::Refused);
 
-    let request = ResubmitApplicationRequest {
-        id: application.id.clone(),
-        actor: "applicant".into(),
-        form: Some(form(bank_system(), Platform::Ddp, &["surname"])),
-        expected_revision: 0,
-    };
-    onboarding(&h).resubmit_application(request).await.expect("resubmitted");
-    consent(&h, &application.id, ConsentDecision::Given, "").await.expect("consent");
+    resubmit(&h, &application.id, form(bank_system(), Platform::Ddp, &["surname"])).await.expect("resubmitted");
+    let consented = consent(&h, &application.id, ConsentDecision::Given, "").await.expect("consent");
+    assert_eq!(consented.consents.last().map(|c| c.actor.as_str()), Some(PROVIDER_IDENTITY));
     onboarding(&h).approve_application(action(&application.id)).await.expect("approved");
     agree(&h, &application.id, &["surname"]).await.expect("TI");
 
@@ -338,7 +335,6 @@ async fn change(h: &mut Harness, grant: &Grant, status: GrantStatus, ground: Acc
         expected_revision: 0,
         ground: ground as i32,
         notice: Some(notice()),
-        actor: OPERATOR.into(),
     };
     h.client.update_grant(request).await.map(|r| r.into_inner())
 }
@@ -354,7 +350,6 @@ async fn direct_grant(
         service: Some(person_service()),
         permitted_items: items.iter().map(|c| (*c).into()).collect(),
         approvals: vec![],
-        actor: OPERATOR.into(),
         contract,
         max_requests_per_month: 0,
     };
@@ -394,21 +389,19 @@ async fn suspension_and_termination_take_only_their_platforms_grounds_with_a_not
         Code::InvalidArgument,
         "ground",
     );
-    let mut without_notice = UpdateGrantRequest {
+    let without_notice = UpdateGrantRequest {
         id: iip.id.clone(),
         status: GrantStatus::Suspended as i32,
         reason: "x".into(),
         ground: SuspendUnagreedPurpose as i32,
-        actor: OPERATOR.into(),
         ..Default::default()
     };
-    expect_code(h.client.update_grant(without_notice.clone()).await, Code::InvalidArgument, "notice");
-    without_notice.actor = String::new();
-    expect_code(h.client.update_grant(without_notice).await, Code::InvalidArgument, "actor");
+    expect_code(h.client.update_grant(without_notice).await, Code::InvalidArgument, "notice");
 
     let terminated =
         change(&mut h, &iip, GrantStatus::Revoked, TerminateSystemIncompatibility).await.expect("terminated");
     let statuses: Vec<_> = terminated.history.iter().map(|c| c.status()).collect();
+    assert!(terminated.history.iter().all(|c| c.actor == OPERATOR), "every change names the operator's certificate");
     assert_eq!(statuses.len(), 10, "creation, four suspensions with reinstatements, termination: {statuses:?}");
     expect_code(change(&mut h, &iip, GrantStatus::Active, Unspecified).await, Code::FailedPrecondition, "revoked");
     // A revoked grant stays on record; a new one can be made for the same pair.
@@ -454,7 +447,6 @@ async fn a_state_secret_item_is_never_granted_and_a_bank_secret_needs_an_approva
             document_number: "07/1-55".into(),
             document_date: "2026-11-02".into(),
         }],
-        actor: OPERATOR.into(),
         contract: None,
         max_requests_per_month: 0,
     };
@@ -499,14 +491,11 @@ async fn deadlines_follow_the_calendar_across_weekends_holidays_and_loaded_years
         off.iter().map(|d| line(d, "decreed day off")).collect::<Vec<_>>().join(", "),
         worked.iter().map(|d| line(d, "worked Saturday")).collect::<Vec<_>>().join(", "),
     );
-    let loaded = calendar
-        .load_calendar_year(LoadCalendarYearRequest { content: file, actor: OPERATOR.into() })
-        .await
-        .expect("loaded")
-        .into_inner();
+    let loaded =
+        calendar.load_calendar_year(LoadCalendarYearRequest { content: file }).await.expect("loaded").into_inner();
     assert!(!loaded.builtin);
     assert_eq!(loaded.loaded_by, OPERATOR);
-    let bad = LoadCalendarYearRequest { content: "year = 2026\nholidays = []".into(), actor: OPERATOR.into() };
+    let bad = LoadCalendarYearRequest { content: "year = 2026\nholidays = []".into() };
     expect_code(calendar.load_calendar_year(bad).await, Code::InvalidArgument, "content");
 
     let days = Calendar::read(&h).await;
@@ -632,13 +621,12 @@ async fn late_payment_suspends_ddp_access_and_payment_lifts_it_contract_expiry_e
 
 #[tokio::test]
 async fn announcements_need_their_notice_period_and_reach_the_consumers_concerned() {
-    use koprik_proto::registry::announcements_client::AnnouncementsClient;
     use koprik_proto::registry::{Announcement, AnnouncementKind, CreateAnnouncementRequest, ListAnnouncementsRequest};
 
     let mut h = start().await;
     seed(&mut h).await;
     direct_grant(&mut h, state_system(), &[], None).await.expect("grant");
-    let mut client = AnnouncementsClient::new(h.channel.clone());
+    let mut client = h.announcements_as(PROVIDER_IDENTITY).await;
     let announce = |kind: AnnouncementKind, starts: chrono::Duration, ends: Option<chrono::Duration>| {
         let now = Utc::now();
         CreateAnnouncementRequest {
@@ -649,7 +637,8 @@ async fn announcements_need_their_notice_period_and_reach_the_consumers_concerne
                 ends_at: ends.map(|e| timestamp(now + e)),
                 summary: "the response gains a field".into(),
                 letter_reference: "letter 05/901 of 2026-11-23".into(),
-                actor: "provider: civil registry".into(),
+                // Ignored: the actor is the certificate that announces.
+                actor: "someone else".into(),
                 ..Default::default()
             }),
         }
@@ -661,7 +650,12 @@ async fn announcements_need_their_notice_period_and_reach_the_consumers_concerne
         Code::InvalidArgument,
         "two weeks",
     );
-    client.create_announcement(announce(PlannedChange, days(15), None)).await.expect("two weeks ahead");
+    let announced = client
+        .create_announcement(announce(PlannedChange, days(15), None))
+        .await
+        .expect("two weeks ahead")
+        .into_inner();
+    assert_eq!(announced.actor, PROVIDER_IDENTITY);
     expect_code(
         client.create_announcement(announce(TechnicalWorks, chrono::Duration::hours(20), Some(days(1)))).await,
         Code::InvalidArgument,
@@ -684,9 +678,16 @@ async fn announcements_need_their_notice_period_and_reach_the_consumers_concerne
     expect_code(client.create_announcement(unwritten).await, Code::InvalidArgument, "in writing");
 
     let for_consumer = ListAnnouncementsRequest { consumer: Some(state_system()), ..Default::default() };
-    let seen = client.list_announcements(for_consumer).await.expect("list").into_inner().announcements;
+    let mut state = h.announcements_as(STATE_IDENTITY).await;
+    let seen = state.list_announcements(for_consumer.clone()).await.expect("list").into_inner().announcements;
     assert_eq!(seen.iter().map(|a| a.kind()).collect::<Vec<_>>(), [TechnicalWorks, PlannedChange], "soonest first");
     let other = ListAnnouncementsRequest { consumer: Some(bank_system()), ..Default::default() };
-    assert!(client.list_announcements(other).await.expect("list").into_inner().announcements.is_empty());
+    let mut bank = h.announcements_as(BANK_IDENTITY).await;
+    assert!(bank.list_announcements(other).await.expect("list").into_inner().announcements.is_empty());
+    // What a consumer is told reveals what it is granted: another consumer may not ask.
+    expect_code(bank.list_announcements(for_consumer).await, Code::PermissionDenied, "ListAnnouncements");
+    // A service's announcements are public.
+    let public = ListAnnouncementsRequest { service: Some(person_service()), ..Default::default() };
+    assert_eq!(bank.list_announcements(public).await.expect("public").into_inner().announcements.len(), 2);
     stop(h).await;
 }

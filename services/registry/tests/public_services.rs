@@ -17,13 +17,12 @@ use koprik_proto::common as wire;
 use koprik_proto::events::{registry_event::Entity, RegistryEvent};
 use koprik_proto::registry::public_services_client::PublicServicesClient;
 use koprik_proto::registry::{
-    price, AbolishEntryRequest, ConfirmInventoryRequest, CreateOrganizationRequest, CreateServiceRequest,
-    CreateSubsystemRequest, DataClassification, DataItem, DeclareRemediationRequest, DeliveryForm, Document,
-    EServiceKind, EntryApplicationState, EntryStatus, Free, GetEntryRequest, GetHistoryRequest, InteragencyDocument,
-    ListEntryApplicationsRequest, LocalizedText, NormativeAct, Organization, OrganizationRole, OrganizationType,
-    PendingStep, Price, PublicServiceApplication, PublicServiceContent, RefuseEntryRequest, RegisterEntryRequest,
-    ReinventoryReportRequest, ResubmitEntryRequest, SendRegistrationNoticeRequest, Service, ServiceRegulation,
-    ServiceType, StepKind, SubmitAmendmentRequest, SubmitEntryRequest, Subsystem, VersionState,
+    AbolishEntryRequest, ConfirmInventoryRequest, CreateOrganizationRequest, CreateServiceRequest,
+    CreateSubsystemRequest, DataClassification, DataItem, DeclareRemediationRequest, Document, EntryApplicationState,
+    EntryStatus, GetEntryRequest, GetHistoryRequest, ListEntryApplicationsRequest, Organization, OrganizationRole,
+    OrganizationType, PendingStep, PublicServiceApplication, PublicServiceContent, RefuseEntryRequest,
+    RegisterEntryRequest, ReinventoryReportRequest, ResubmitEntryRequest, SendRegistrationNoticeRequest, Service,
+    StepKind, SubmitAmendmentRequest, SubmitEntryRequest, Subsystem, VersionState,
 };
 use koprik_proto::time::datetime;
 use koprik_proto::tonic::transport::Channel;
@@ -36,10 +35,30 @@ const BODY: &str = "201122919";
 const OTHER_BODY: &str = "202365783";
 const SUPPLIER: &str = "200935935";
 
-/// The shared registry harness with a `PublicServices` client.
+/// The registry's reviewer of the Unified Registry (the operator's side: registers, refuses, notifies).
+const REVIEWER: &str = "registry-reviewer:d.yusupova";
+
+/// The registry editor of `body` (submits, resubmits, amends, abolishes its agency's entries).
+fn editor(body: &str) -> String {
+    format!("registry-editor:UZ/GOV/{body}/n.aliyeva")
+}
+
+/// The head of `body` (confirms its re-inventory).
+fn head(body: &str) -> String {
+    format!("agency-head:UZ/GOV/{body}/b.tursunov")
+}
+
+/// The shared registry harness with a `PublicServices` client of the operator (reads only).
 struct Harness {
     client: PublicServicesClient<Channel>,
     inner: common::Harness,
+}
+
+impl Harness {
+    /// `PublicServices` as `identity`.
+    async fn as_(&self, identity: &str) -> PublicServicesClient<Channel> {
+        self.inner.public_services_as(identity).await
+    }
 }
 
 async fn start() -> Harness {
@@ -74,51 +93,17 @@ async fn organization(h: &mut Harness, code: &str) {
         .expect("org");
 }
 
-fn text(uz: &str) -> Option<LocalizedText> {
-    Some(LocalizedText { uz: uz.into(), ru: String::new(), en: String::new() })
-}
-
-fn act(title: &str, date: &str) -> NormativeAct {
-    NormativeAct { title: text(title), number: "PQ-1".into(), date: date.into(), link: "https://lex.uz/docs/1".into() }
-}
-
-/// A complete content of `body`'s service `name`.
-fn content(body: &str, name: &str) -> PublicServiceContent {
-    PublicServiceContent {
-        name: text(name),
-        competent_body: Some(member(body)),
-        applicant_categories: vec![LocalizedText { uz: "Jismoniy shaxslar".into(), ..Default::default() }],
-        delivery_forms: vec![DeliveryForm::Electronic as i32, DeliveryForm::Traditional as i32],
-        price: Some(Price { kind: Some(price::Kind::Free(Free {})), note: None }),
-        deadlines: text("3 ish kuni"),
-        conditions: None,
-        applicant_documents: vec![Document { name: text("Ariza"), link: String::new() }],
-        interagency_documents: vec![InteragencyDocument {
-            name: text("Pasport ma'lumotlari"),
-            supplier: Some(member(SUPPLIER)),
-            web_service: None,
-        }],
-        result: text("Ma'lumotnoma"),
-        forms: vec![],
-        permanent_link: "https://my.gov.uz/services/1".into(),
-        regulation: Some(ServiceRegulation { act: Some(act("Reglament", "2026-01-15")), documents: vec![] }),
-        exchanged_data: vec![],
-        service_type: ServiceType::ProvidingInformation as i32,
-        e_service_kind: EServiceKind::Interactive as i32,
-        legal_basis: vec![act("Elektron hukumat to'g'risida", "2015-12-09")],
-        ru: 0,
-        en: 0,
-    }
-}
+use common::{act, localized as text, public_service_content as content};
 
 async fn submit(h: &mut Harness, content: PublicServiceContent) -> Result<PublicServiceApplication, Status> {
-    let request = SubmitEntryRequest { content: Some(content), actor: "body officer".into() };
-    h.client.submit_entry(request).await.map(|r| r.into_inner())
+    let body = content.competent_body.clone().expect("a competent body").member_code;
+    let request = SubmitEntryRequest { content: Some(content) };
+    h.as_(&editor(&body)).await.submit_entry(request).await.map(|r| r.into_inner())
 }
 
 async fn register(h: &mut Harness, id: &str) -> PublicServiceApplication {
-    let request = RegisterEntryRequest { application_id: id.into(), actor: "operator".into() };
-    h.client.register_entry(request).await.expect("registered").into_inner()
+    let request = RegisterEntryRequest { application_id: id.into() };
+    h.as_(REVIEWER).await.register_entry(request).await.expect("registered").into_inner()
 }
 
 /// Submits and registers a new entry; returns its number.
@@ -135,9 +120,8 @@ async fn amend(h: &mut Harness, number: u64, name: &str, substance: &str) -> Pub
         change_date: today.to_string(),
         change_substance: text(substance),
         grounds: "Reglament o'zgardi (PQ-7)".into(),
-        actor: "body officer".into(),
     };
-    h.client.submit_amendment(request).await.expect("amendment submitted").into_inner()
+    h.as_(&editor(BODY)).await.submit_amendment(request).await.expect("amendment submitted").into_inner()
 }
 
 fn at(value: Option<&koprik_proto::prost_types::Timestamp>) -> DateTime<Utc> {
@@ -158,18 +142,16 @@ async fn reg1_the_procedure_runs_with_its_deadlines_and_keeps_every_version_and_
     assert_eq!((submitted.pending(), submitted.overdue), (PendingStep::Review, false));
 
     // A refusal without reasons is refused (p. 13: reasoned refusal).
-    let request =
-        RefuseEntryRequest { application_id: submitted.id.clone(), reasons: vec![], actor: "operator".into() };
-    let status = h.client.refuse_entry(request).await.expect_err("no reasons");
+    let mut reviewer = h.as_(REVIEWER).await;
+    let mut body = h.as_(&editor(BODY)).await;
+    let request = RefuseEntryRequest { application_id: submitted.id.clone(), reasons: vec![] };
+    let status = reviewer.refuse_entry(request).await.expect_err("no reasons");
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().starts_with("reasons:"), "{}", status.message());
 
-    let request = RefuseEntryRequest {
-        application_id: submitted.id.clone(),
-        reasons: vec!["12-ustun: namunasi yo'q".into()],
-        actor: "operator".into(),
-    };
-    let refused = h.client.refuse_entry(request).await.expect("refused").into_inner();
+    let request =
+        RefuseEntryRequest { application_id: submitted.id.clone(), reasons: vec!["12-ustun: namunasi yo'q".into()] };
+    let refused = reviewer.refuse_entry(request).await.expect("refused").into_inner();
     let refused_at = at(refused.refused_at.as_ref());
     assert_eq!(refused.state(), EntryApplicationState::Refused);
     assert_eq!(refused.refusal_reasons, vec!["12-ustun: namunasi yo'q".to_owned()]);
@@ -185,17 +167,15 @@ async fn reg1_the_procedure_runs_with_its_deadlines_and_keeps_every_version_and_
         application_id: submitted.id.clone(),
         remediation_date: date.to_string(),
         reason: "Adliya vazirligi bilan kelishiladi".into(),
-        actor: "body officer".into(),
     };
-    let declared = h.client.declare_remediation(request).await.expect("declared").into_inner();
+    let declared = body.declare_remediation(request).await.expect("declared").into_inner();
     assert_eq!(at(declared.remediation_due_by.as_ref()), deadlines::declared_remediation_due(date));
 
     let request = ResubmitEntryRequest {
         application_id: submitted.id.clone(),
         content: Some(content(BODY, "Ma'lumotnoma berish (tuzatilgan)")),
-        actor: "body officer".into(),
     };
-    let resubmitted = h.client.resubmit_entry(request).await.expect("resubmitted").into_inner();
+    let resubmitted = body.resubmit_entry(request).await.expect("resubmitted").into_inner();
     assert_eq!((resubmitted.state(), resubmitted.submission), (EntryApplicationState::UnderReview, 2));
 
     // Registration assigns number 1; the notice is due within 1 working day (p. 12).
@@ -207,10 +187,10 @@ async fn reg1_the_procedure_runs_with_its_deadlines_and_keeps_every_version_and_
         deadlines::notice_due(&calendar, registered_at).expect("covered")
     );
     assert_eq!(registered.pending(), PendingStep::Notice);
-    let notice = SendRegistrationNoticeRequest { application_id: submitted.id.clone(), actor: "operator".into() };
-    let notified = h.client.send_registration_notice(notice.clone()).await.expect("notice").into_inner();
+    let notice = SendRegistrationNoticeRequest { application_id: submitted.id.clone() };
+    let notified = reviewer.send_registration_notice(notice.clone()).await.expect("notice").into_inner();
     assert_eq!((notified.pending(), notified.overdue), (PendingStep::None, false));
-    let again = h.client.send_registration_notice(notice).await.expect_err("sent twice");
+    let again = reviewer.send_registration_notice(notice).await.expect_err("sent twice");
     assert_eq!(again.code(), Code::FailedPrecondition);
 
     // Two amendments; the registered content changes only when each is registered (pp. 14-15).
@@ -225,9 +205,8 @@ async fn reg1_the_procedure_runs_with_its_deadlines_and_keeps_every_version_and_
         change_date: change_date.to_string(),
         change_substance: text("x"),
         grounds: "x".into(),
-        actor: "body officer".into(),
     };
-    let status = h.client.submit_amendment(overlapping).await.expect_err("one open amendment at a time");
+    let status = body.submit_amendment(overlapping).await.expect_err("one open amendment at a time");
     assert_eq!(status.code(), Code::FailedPrecondition);
     register(&mut h, &first.id).await;
     let second = amend(&mut h, 1, "Ma'lumotnoma berish (3-tahrir)", "Muddat 2 kunga qisqardi").await;
@@ -279,7 +258,26 @@ async fn reg1_the_procedure_runs_with_its_deadlines_and_keeps_every_version_and_
             StepKind::Registered,
         ]
     );
-    assert!(history.steps.iter().all(|s| !s.actor.is_empty() && !s.late), "{:?}", history.steps);
+    assert!(history.steps.iter().all(|s| !s.late), "{:?}", history.steps);
+    // Each step records the certificate that took it: the agency's editor, or the operator's reviewer.
+    let actors: Vec<&str> = history.steps.iter().map(|s| s.actor.as_str()).collect();
+    let (body_actor, reviewer_actor) = (editor(BODY), REVIEWER.to_owned());
+    let expected: Vec<&str> = [
+        &body_actor,
+        &reviewer_actor,
+        &body_actor,
+        &body_actor,
+        &reviewer_actor,
+        &reviewer_actor,
+        &body_actor,
+        &reviewer_actor,
+        &body_actor,
+        &reviewer_actor,
+    ]
+    .iter()
+    .map(|a| a.as_str())
+    .collect();
+    assert_eq!(actors, expected);
     let amendment_step = &history.steps[6];
     assert_eq!(at(amendment_step.due_by.as_ref()), deadlines::amendment_due(&calendar, change_date).expect("covered"));
 
@@ -308,13 +306,14 @@ async fn law_art8_an_item_obtained_through_cooperation_is_never_asked_of_the_app
     assert!(status.message().starts_with("content.applicant_documents[1].name:"), "{}", status.message());
     assert!(status.message().contains("interagency_documents[0]"), "{}", status.message());
 
-    let mut no_actor = SubmitEntryRequest { content: Some(content(BODY, "x")), actor: " ".into() };
-    let status = h.client.submit_entry(no_actor.clone()).await.expect_err("no actor");
-    assert_eq!((status.code(), status.message().starts_with("actor:")), (Code::InvalidArgument, true));
-    no_actor.actor = "body officer".into();
-    no_actor.content = Some(content("999999999", "x"));
-    let status = h.client.submit_entry(no_actor).await.expect_err("unregistered body");
-    assert_eq!(status.code(), Code::FailedPrecondition);
+    // An agency's editor submits only for its own agency, registered or not.
+    let mut body = h.as_(&editor(BODY)).await;
+    for other in [OTHER_BODY, "999999999"] {
+        let request = SubmitEntryRequest { content: Some(content(other, "x")) };
+        let status = body.submit_entry(request).await.expect_err("another agency's entry");
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert!(status.message().contains("SubmitEntry"), "{}", status.message());
+    }
     stop(h).await;
 }
 
@@ -329,9 +328,9 @@ async fn reg1_p17_a_registry_number_is_never_reused_after_abolition() {
             &Utc::now().with_timezone(&TASHKENT).date_naive().to_string(),
         )),
         basis: text("Xizmat boshqa xizmat bilan birlashtirildi"),
-        actor: "body officer".into(),
     };
-    let abolished = h.client.abolish_entry(request.clone()).await.expect("abolished").into_inner();
+    let mut body = h.as_(&editor(BODY)).await;
+    let abolished = body.abolish_entry(request.clone()).await.expect("abolished").into_inner();
     assert_eq!(abolished.status(), EntryStatus::Abolished);
 
     assert_eq!(registered(&mut h, BODY, "Ikkinchi xizmat").await, 2, "number 1 is never handed out again");
@@ -341,7 +340,7 @@ async fn reg1_p17_a_registry_number_is_never_reused_after_abolition() {
     assert_eq!(abolition.basis.map(|b| b.uz).as_deref(), Some("Xizmat boshqa xizmat bilan birlashtirildi"));
     assert!(!abolition.late);
 
-    let status = h.client.abolish_entry(request).await.expect_err("abolished once");
+    let status = body.abolish_entry(request).await.expect_err("abolished once");
     assert_eq!(status.code(), Code::FailedPrecondition);
     let amendment = SubmitAmendmentRequest {
         number: 1,
@@ -349,9 +348,8 @@ async fn reg1_p17_a_registry_number_is_never_reused_after_abolition() {
         change_date: "2026-11-02".into(),
         change_substance: text("x"),
         grounds: "x".into(),
-        actor: "body officer".into(),
     };
-    let status = h.client.submit_amendment(amendment).await.expect_err("abolished entries never change");
+    let status = body.submit_amendment(amendment).await.expect_err("abolished entries never change");
     assert_eq!(status.code(), Code::FailedPrecondition);
     let missing = h.client.get_entry(GetEntryRequest { number: 3 }).await.expect_err("no entry 3");
     assert_eq!(missing.code(), Code::NotFound);
@@ -367,8 +365,9 @@ async fn reg1_p21_the_reinventory_report_flags_a_body_that_did_not_confirm() {
     let this_year = u32::try_from(Utc::now().with_timezone(&TASHKENT).year()).expect("a positive year");
     let (past, future) = (this_year - 1, this_year + 1);
     for year in [past, future] {
-        let request = ConfirmInventoryRequest { body: Some(member(BODY)), year, actor: "body head".into() };
-        let confirmation = h.client.confirm_inventory(request).await.expect("confirmed").into_inner();
+        let request = ConfirmInventoryRequest { body: Some(member(BODY)), year };
+        let confirmation = h.as_(&head(BODY)).await.confirm_inventory(request).await.expect("confirmed").into_inner();
+        assert_eq!(confirmation.actor, head(BODY));
         assert_eq!(confirmation.late, year == past);
     }
 
@@ -410,9 +409,8 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
         number: 1,
         act: Some(act("Bekor qilish to'g'risida", &Utc::now().with_timezone(&TASHKENT).date_naive().to_string())),
         basis: text("Eskirgan, \"keraksiz\""),
-        actor: "body officer".into(),
     };
-    h.client.abolish_entry(request).await.expect("abolished");
+    h.as_(&editor(BODY)).await.abolish_entry(request).await.expect("abolished");
     let provider = wire::SubsystemId { member: Some(member(SUPPLIER)), subsystem_code: "passports".into() };
     let subsystem = Subsystem {
         id: Some(provider.clone()),
@@ -497,7 +495,7 @@ async fn the_public_export_serves_every_entry_with_history_as_json_and_csv_witho
 async fn overdue_applications_are_listed_with_their_pending_step() {
     let mut h = start().await;
     let application = submit(&mut h, content(BODY, "Xizmat")).await.expect("submitted");
-    let list = |overdue_only| ListEntryApplicationsRequest { page: None, state: 0, overdue_only };
+    let list = |overdue_only| ListEntryApplicationsRequest { page: None, state: 0, overdue_only, competent_body: None };
     let all = h.client.list_entry_applications(list(false)).await.expect("listed").into_inner();
     assert_eq!(all.applications.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), vec![application.id.clone()]);
     assert_eq!(all.applications[0].pending(), PendingStep::Review);

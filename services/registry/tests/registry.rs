@@ -18,7 +18,7 @@ use koprik_proto::registry::{
 use koprik_proto::tonic::Code;
 use koprik_testkit::kafka::wait_for_record;
 
-use common::{member, notice, start, stop, subsystem_id, Harness};
+use common::{member, notice, start, stop, subsystem_id, Harness, OPERATOR};
 
 fn service_id() -> wire::ServiceId {
     wire::ServiceId {
@@ -99,7 +99,6 @@ async fn grant(h: &mut Harness) -> Grant {
         .create_grant(CreateGrantRequest {
             consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
             service: Some(service_id()),
-            actor: "operator".into(),
             ..Default::default()
         })
         .await
@@ -113,6 +112,8 @@ async fn a_grant_is_stored_listed_and_published() {
     seed(&mut h).await;
     let grant = grant(&mut h).await;
     assert_eq!(grant.status(), GrantStatus::Active);
+    let created = grant.history.first().expect("the grant's creation is recorded");
+    assert_eq!(created.actor, OPERATOR, "the actor is the certificate that called");
 
     let listed = h
         .client
@@ -160,7 +161,6 @@ async fn the_declared_monthly_maximum_and_the_archive_mark_are_stored_and_publis
         .create_grant(CreateGrantRequest {
             consumer: Some(subsystem_id("GOV", "200935935", "tax-inspection")),
             service: Some(service_id()),
-            actor: "operator".into(),
             max_requests_per_month: 500,
             ..Default::default()
         })
@@ -199,7 +199,6 @@ async fn every_change_is_published_in_order_with_its_revision() {
             expected_revision: 1,
             ground: AccessGround::TerminateRegulationBreach as i32,
             notice: Some(notice()),
-            actor: "operator".into(),
         })
         .await
         .expect("revoked")
@@ -284,7 +283,6 @@ async fn duplicates_stale_updates_and_missing_roles_are_refused() {
         .create_grant(CreateGrantRequest {
             consumer: Some(subsystem_id("GOV", "201122919", "civil-registry")),
             service: Some(service_id()),
-            actor: "operator".into(),
             ..Default::default()
         })
         .await
@@ -315,7 +313,6 @@ async fn a_revoked_grant_cannot_be_reinstated() {
             expected_revision: 0,
             ground: AccessGround::SuspendUnagreedPurpose as i32,
             notice: Some(notice()),
-            actor: "operator".into(),
         })
         .await
         .expect_err("reason required");
@@ -332,7 +329,6 @@ async fn a_revoked_grant_cannot_be_reinstated() {
                 expected_revision: 0,
                 ground: AccessGround::TerminatePersonalDataViolation as i32,
                 notice: Some(notice()),
-                actor: "operator".into(),
             })
             .await;
         assert_eq!(result.err().map_or(Code::Ok, |s| s.code()), expected);

@@ -1,4 +1,5 @@
-//! `koprik call`: one request through the gateway, as a consumer's information system would make it.
+//! `koprik call`: one request through the gateway, as a consumer's information system would make it. The calling
+//! subsystem is the one the client certificate names (`--tls-cert`, role consumer); nothing else says who calls.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,11 +17,6 @@ use crate::officer::{Officer, Purpose};
 /// What to ask.
 #[derive(Debug, Clone, Args)]
 pub struct CallArgs {
-    /// Development gateways only (identity = "metadata"): the calling subsystem, INSTANCE/CLASS/STIR/CODE, sent as
-    /// `koprik-consumer` metadata. A gateway with mTLS identifies the caller by the client certificate
-    /// (--tls-cert/--tls-key) and ignores it.
-    #[arg(long)]
-    pub consumer: Option<String>,
     /// The web service, INSTANCE/CLASS/STIR/SUBSYSTEM/SERVICE/VERSION.
     #[arg(long)]
     pub service: String,
@@ -65,18 +61,12 @@ impl CallArgs {
 
 impl CallArgs {
     /// The request these arguments describe, with its particulars, signed by the officer. The requesting body is
-    /// the member of the subsystem the client certificate `tls_cert` names (or of `--consumer`).
+    /// the member of the subsystem the client certificate `tls_cert` names.
     pub fn signed_request(&self, tls_cert: Option<&Path>) -> anyhow::Result<CallRequest> {
-        let consumer: SubsystemId = match (&self.consumer, tls_cert) {
-            (Some(consumer), _) => consumer.parse().map_err(|e| anyhow::anyhow!("--consumer {consumer:?}: {e}"))?,
-            (None, Some(cert)) => {
-                let pem = std::fs::read_to_string(cert).map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?;
-                koprik_pki::parse_pem(&pem)
-                    .and_then(|c| c.subsystem())
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?
-            }
-            (None, None) => anyhow::bail!("give --tls-cert (the consumer's client certificate) or --consumer"),
+        let Some(cert) = tls_cert else {
+            anyhow::bail!("give --tls-cert and --tls-key: the calling subsystem's client certificate (role consumer)")
         };
+        let consumer = consumer_of(cert)?;
         let officer = Officer::from_file(&self.officer_key, &self.key_id, &self.officer_name, &self.officer_position)?;
         let purpose = Purpose {
             public_service_number: self.public_service,
@@ -105,21 +95,31 @@ impl CallArgs {
     }
 }
 
+/// The consumer subsystem the client certificate in `cert` names; refused, naming the certificate's identity, when
+/// it is not a consumer's (only consumers call web services).
+pub fn consumer_of(cert: &Path) -> anyhow::Result<SubsystemId> {
+    let pem = std::fs::read_to_string(cert).map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?;
+    let identity = koprik_pki::parse_pem(&pem)
+        .and_then(|c| c.identity())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?;
+    identity.subsystem().cloned().ok_or_else(|| {
+        anyhow::anyhow!(
+            "--tls-cert {} names {identity}: web services are called with a consumer subsystem's certificate \
+             (role consumer)",
+            cert.display()
+        )
+    })
+}
+
 /// Sends `request` to the gateway at `channel` (whose client certificate identifies the caller), waiting at most
-/// `timeout`; `consumer` is sent as metadata for development gateways.
+/// `timeout`.
 pub async fn call(
     channel: Channel,
-    consumer: Option<&str>,
     request: CallRequest,
     timeout: Duration,
 ) -> anyhow::Result<Result<CallResponse, Status>> {
     let mut request = Request::new(request);
     request.set_timeout(timeout);
-    if let Some(consumer) = consumer {
-        request
-            .metadata_mut()
-            .insert("koprik-consumer", consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
-    }
     Ok(ExchangeClient::new(channel).call(request).await.map(|r| r.into_inner()))
 }
 
@@ -136,4 +136,22 @@ pub fn render(response: &CallResponse) -> String {
 pub fn render_status(status: &Status) -> String {
     let request_id = status.metadata().get("koprik-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
     format!("{:?}: {} (request id {request_id})", status.code(), status.message())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koprik_runtime::dev_pki::DevPki;
+
+    #[test]
+    fn only_a_consumer_certificate_names_the_calling_subsystem() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pki = DevPki::open(dir.path()).expect("development CA");
+        let consumer = pki.client(&"consumer:UZ/GOV/200935935/tax-inspection".parse().expect("valid")).expect("issued");
+        let subsystem = consumer_of(&consumer.cert).expect("a consumer certificate");
+        assert_eq!(subsystem.to_string(), "UZ/GOV/200935935/tax-inspection");
+        let operator = pki.client(&"operator:koprik-admin".parse().expect("valid")).expect("issued");
+        let refused = consumer_of(&operator.cert).expect_err("an operator does not call web services");
+        assert!(refused.to_string().contains("names operator:koprik-admin"), "{refused}");
+    }
 }

@@ -105,8 +105,8 @@ pub fn write_private_key(key: &PrivateKey, path: &std::path::Path) -> anyhow::Re
     Ok(())
 }
 
-/// Runs a key command.
-pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> anyhow::Result<()> {
+/// Runs a key command (registering is the operator's; a consumer or provider may revoke its own keys).
+pub async fn run(command: Command, channel: Channel) -> anyhow::Result<()> {
     let mut client = SigningKeysClient::new(channel);
     match command {
         Command::Generate { out } => generate(&out)?,
@@ -134,11 +134,11 @@ pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> any
                 holder_position,
                 ..SigningKey::default()
             };
-            let request = RegisterSigningKeyRequest { key: Some(key), actor: super::actor(actor)? };
+            let request = RegisterSigningKeyRequest { key: Some(key) };
             println!("{}", show::signing_key(client.register_signing_key(request).await?.get_ref()));
         }
         Command::Revoke { key_id, reason } => {
-            let request = RevokeSigningKeyRequest { key_id, reason, actor: super::actor(actor)? };
+            let request = RevokeSigningKeyRequest { key_id, reason };
             println!("{}", show::signing_key(client.revoke_signing_key(request).await?.get_ref()));
         }
         Command::List { subsystem } => {

@@ -1,5 +1,7 @@
 //! `koprik application-*`, `subsystem-form`, `announce`, `calendar-*`: the onboarding workflow, provider
-//! announcements and the working-day calendar from a terminal, so an operator can run a whole connection.
+//! announcements and the working-day calendar from a terminal, so an operator can run a whole connection. Each step
+//! is taken with the certificate of whoever takes it: the applicant's subsystem submits (consumer), the operator
+//! reviews, approves, agrees and connects, the provider consents and announces (provider).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Subcommand, ValueEnum};
@@ -21,7 +23,7 @@ use koprik_proto::time::timestamp;
 use koprik_proto::tonic::transport::Channel;
 use serde::Deserialize;
 
-use super::{actor, grounds};
+use super::grounds;
 use crate::show;
 
 /// Announcement kinds as typed on the command line.
@@ -107,7 +109,8 @@ pub enum Command {
         #[arg(long)]
         reasons: String,
     },
-    /// Record a data provider's consent or refusal for one service of a DDP application.
+    /// Record a data provider's consent or refusal for one service of a DDP application (the provider's
+    /// certificate).
     ApplicationConsent {
         /// Application id.
         #[arg(long)]
@@ -163,6 +166,9 @@ pub enum Command {
         /// Only those whose next step is overdue.
         #[arg(long)]
         overdue: bool,
+        /// Only this consumer subsystem's (a consumer's certificate sees only its own).
+        #[arg(long)]
+        consumer: Option<String>,
     },
     /// Announce a planned change or technical works on a web service (A1 §23).
     Announce {
@@ -307,11 +313,9 @@ fn permission(text: &str) -> anyhow::Result<ServicePermission> {
 }
 
 /// Runs an onboarding command against the registry at `channel`.
-pub async fn run(command: Command, channel: Channel, who: Option<&str>) -> anyhow::Result<()> {
+pub async fn run(command: Command, channel: Channel) -> anyhow::Result<()> {
     let mut onboarding = OnboardingClient::new(channel.clone());
-    let step = |id: String| -> anyhow::Result<ApplicationActionRequest> {
-        Ok(ApplicationActionRequest { id, actor: actor(who)?, expected_revision: 0 })
-    };
+    let step = |id: String| ApplicationActionRequest { id, expected_revision: 0 };
     let application = match command {
         Command::SubsystemForm { id, purpose, tasks, email, phone, address, hours, data, services, users } => {
             let id: SubsystemId = parse("--id", &id)?;
@@ -337,19 +341,19 @@ pub async fn run(command: Command, channel: Channel, who: Option<&str>) -> anyho
             return Ok(());
         }
         Command::ApplicationSubmit { file } => {
-            let request = SubmitApplicationRequest { form: Some(application_form(&file)?), actor: actor(who)? };
+            let request = SubmitApplicationRequest { form: Some(application_form(&file)?) };
             onboarding.submit_application(request).await?
         }
         Command::ApplicationResubmit { id, file } => {
             let form = Some(application_form(&file)?);
-            let request = ResubmitApplicationRequest { id, actor: actor(who)?, form, expected_revision: 0 };
+            let request = ResubmitApplicationRequest { id, form, expected_revision: 0 };
             onboarding.resubmit_application(request).await?
         }
-        Command::ApplicationReview { id } => onboarding.start_review(step(id)?).await?,
-        Command::ApplicationApprove { id } => onboarding.approve_application(step(id)?).await?,
+        Command::ApplicationReview { id } => onboarding.start_review(step(id)).await?,
+        Command::ApplicationApprove { id } => onboarding.approve_application(step(id)).await?,
         Command::ApplicationRefuse { id, ground, reasons } => {
             let ground = grounds::refusal_ground(&ground)? as i32;
-            let request = RefuseApplicationRequest { id, actor: actor(who)?, ground, reasons, expected_revision: 0 };
+            let request = RefuseApplicationRequest { id, ground, reasons, expected_revision: 0 };
             onboarding.refuse_application(request).await?
         }
         Command::ApplicationConsent { id, service, refuse, reasons, document } => {
@@ -357,7 +361,6 @@ pub async fn run(command: Command, channel: Channel, who: Option<&str>) -> anyho
             let decision = if refuse { ConsentDecision::Refused } else { ConsentDecision::Given };
             let request = RecordProviderConsentRequest {
                 id,
-                actor: actor(who)?,
                 service: Some((&service).into()),
                 decision: decision as i32,
                 reasons,
@@ -368,7 +371,7 @@ pub async fn run(command: Command, channel: Channel, who: Option<&str>) -> anyho
         Command::ApplicationAgreeTi { id, reference, permits } => {
             let permissions = permits.iter().map(|p| permission(p)).collect::<anyhow::Result<_>>()?;
             let instruction = Some(TechnologicalInstruction { reference, permissions });
-            let request = AgreeInstructionRequest { id, actor: actor(who)?, instruction, expected_revision: 0 };
+            let request = AgreeInstructionRequest { id, instruction, expected_revision: 0 };
             onboarding.agree_instruction(request).await?
         }
         Command::ApplicationConnect { id, contract, price_bp, valid_until } => {
@@ -387,12 +390,17 @@ pub async fn run(command: Command, channel: Channel, who: Option<&str>) -> anyho
                 (None, None) => None,
                 _ => anyhow::bail!("--contract and --valid-until go together"),
             };
-            let request = ConnectApplicationRequest { id, actor: actor(who)?, contract, expected_revision: 0 };
+            let request = ConnectApplicationRequest { id, contract, expected_revision: 0 };
             onboarding.connect_application(request).await?
         }
         Command::ApplicationShow { id } => onboarding.get_application(GetApplicationRequest { id }).await?,
-        Command::ApplicationList { overdue } => {
-            let request = ListApplicationsRequest { overdue_only: overdue, ..Default::default() };
+        Command::ApplicationList { overdue, consumer } => {
+            let consumer: Option<SubsystemId> = consumer.map(|c| parse("--consumer", &c)).transpose()?;
+            let request = ListApplicationsRequest {
+                overdue_only: overdue,
+                consumer: consumer.as_ref().map(Into::into),
+                ..Default::default()
+            };
             let list = onboarding.list_applications(request).await?.into_inner();
             for a in &list.applications {
                 let state = ApplicationState::try_from(a.state).unwrap_or_default();
@@ -413,7 +421,6 @@ pub async fn run(command: Command, channel: Channel, who: Option<&str>) -> anyho
                 ends_at: ends.as_deref().map(|e| instant("ends", e)).transpose()?.map(timestamp),
                 summary,
                 letter_reference: letter,
-                actor: actor(who)?,
                 ..Default::default()
             };
             let request = CreateAnnouncementRequest { announcement: Some(announcement) };
@@ -435,7 +442,7 @@ pub async fn run(command: Command, channel: Channel, who: Option<&str>) -> anyho
         }
         Command::CalendarLoad { file } => {
             let content = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let request = LoadCalendarYearRequest { content, actor: actor(who)? };
+            let request = LoadCalendarYearRequest { content };
             let loaded = WorkingCalendarClient::new(channel).load_calendar_year(request).await?;
             println!("{}", show::calendar_year(loaded.get_ref()));
             return Ok(());

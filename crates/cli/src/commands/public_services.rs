@@ -1,7 +1,10 @@
 //! `koprik public-service ...`: the Unified Registry of Public Services (REG-1) through the registry's
 //! `PublicServices` gRPC API: submit, review, amend, abolish, re-inventory, and read.
 //!
-//! Every step records who took it: the global `--actor` (or `KOPRIK_ACTOR`).
+//! Every step records who took it: the identity of the client certificate it was taken with (`--tls-cert`). The
+//! agency's registry editor (or head) submits, remediates, resubmits, amends and abolishes its own agency's
+//! entries; the operator's registry reviewer registers, refuses and sends notices; the head confirms the yearly
+//! re-inventory.
 //!
 //! An entry's content is written in a TOML or JSON file (by extension); the format is documented with an example in
 //! `deploy/examples/public-service.toml`. Its shape follows `PublicServiceContent` in
@@ -33,13 +36,13 @@ pub enum Command {
         #[arg(long)]
         file: PathBuf,
     },
-    /// Register an application under review (operator; REG-1 p. 12).
+    /// Register an application under review (the registry reviewer; REG-1 p. 12).
     Register {
         /// Application id.
         #[arg(long)]
         application: String,
     },
-    /// Refuse an application under review, with reasons (operator; REG-1 p. 13).
+    /// Refuse an application under review, with reasons (the registry reviewer; REG-1 p. 13).
     Refuse {
         /// Application id.
         #[arg(long)]
@@ -48,7 +51,7 @@ pub enum Command {
         #[arg(long = "reason")]
         reasons: Vec<String>,
     },
-    /// Record that the registration notice was sent (operator; REG-1 p. 12).
+    /// Record that the registration notice was sent (the registry reviewer; REG-1 p. 12).
     Notice {
         /// Application id.
         #[arg(long)]
@@ -152,6 +155,9 @@ pub enum Command {
         /// Only those whose pending step is overdue.
         #[arg(long)]
         overdue: bool,
+        /// Only this competent body's (an agency's editor or head sees only its own agency's).
+        #[arg(long)]
+        body: Option<String>,
     },
     /// Every version and step of an entry or an application.
     History {
@@ -471,59 +477,49 @@ fn text(uz: String) -> Option<LocalizedText> {
     Some(LocalizedText { uz, ..Default::default() })
 }
 
-/// Runs a public-services command against the registry at `channel`; steps record `actor` (`--actor`).
-pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> anyhow::Result<()> {
+/// Runs a public-services command against the registry at `channel`.
+pub async fn run(command: Command, channel: Channel) -> anyhow::Result<()> {
     let mut client = PublicServicesClient::new(channel);
     match command {
         Command::Submit { file } => {
-            let actor = super::actor(actor)?;
             let content = Some(read_content(&file)?);
-            let reply = client.submit_entry(SubmitEntryRequest { content, actor }).await?;
+            let reply = client.submit_entry(SubmitEntryRequest { content }).await?;
             println!("{}", application_line(reply.get_ref()));
         }
         Command::Register { application } => {
-            let actor = super::actor(actor)?;
-            let request = RegisterEntryRequest { application_id: application, actor };
+            let request = RegisterEntryRequest { application_id: application };
             println!("{}", application_line(client.register_entry(request).await?.get_ref()));
         }
         Command::Refuse { application, reasons } => {
-            let actor = super::actor(actor)?;
-            let request = RefuseEntryRequest { application_id: application, reasons, actor };
+            let request = RefuseEntryRequest { application_id: application, reasons };
             println!("{}", application_line(client.refuse_entry(request).await?.get_ref()));
         }
         Command::Notice { application } => {
-            let actor = super::actor(actor)?;
-            let request = SendRegistrationNoticeRequest { application_id: application, actor };
+            let request = SendRegistrationNoticeRequest { application_id: application };
             println!("{}", application_line(client.send_registration_notice(request).await?.get_ref()));
         }
         Command::Remediation { application, date, reason } => {
-            let actor = super::actor(actor)?;
-            let request =
-                DeclareRemediationRequest { application_id: application, remediation_date: date, reason, actor };
+            let request = DeclareRemediationRequest { application_id: application, remediation_date: date, reason };
             println!("{}", application_line(client.declare_remediation(request).await?.get_ref()));
         }
         Command::Resubmit { application, file } => {
-            let actor = super::actor(actor)?;
             let content = Some(read_content(&file)?);
-            let request = ResubmitEntryRequest { application_id: application, content, actor };
+            let request = ResubmitEntryRequest { application_id: application, content };
             println!("{}", application_line(client.resubmit_entry(request).await?.get_ref()));
         }
         Command::Amend { number, file, change_date, change, grounds } => {
-            let actor = super::actor(actor)?;
             let content = Some(read_content(&file)?);
             let request =
-                SubmitAmendmentRequest { number, content, change_date, change_substance: text(change), grounds, actor };
+                SubmitAmendmentRequest { number, content, change_date, change_substance: text(change), grounds };
             println!("{}", application_line(client.submit_amendment(request).await?.get_ref()));
         }
         Command::Abolish { number, act_title, act_number, act_date, act_link, basis } => {
-            let actor = super::actor(actor)?;
             let act = NormativeAct { title: text(act_title), number: act_number, date: act_date, link: act_link };
-            let request = AbolishEntryRequest { number, act: Some(act), basis: text(basis), actor };
+            let request = AbolishEntryRequest { number, act: Some(act), basis: text(basis) };
             println!("{}", entry_line(client.abolish_entry(request).await?.get_ref()));
         }
         Command::ConfirmInventory { body, year } => {
-            let actor = super::actor(actor)?;
-            let request = ConfirmInventoryRequest { body: Some(member(&body)?), year, actor };
+            let request = ConfirmInventoryRequest { body: Some(member(&body)?), year };
             let c = client.confirm_inventory(request).await?.into_inner();
             let late = if c.late { "  LATE" } else { "" };
             println!("inventory {body} {year} confirmed by {} at {}{late}", c.actor, time(c.confirmed_at.as_ref()));
@@ -565,7 +561,8 @@ pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> any
             let request = GetEntryApplicationRequest { application_id: id };
             println!("{}", application_line(client.get_entry_application(request).await?.get_ref()));
         }
-        Command::Applications { overdue } => {
+        Command::Applications { overdue, body } => {
+            let competent_body = body.as_deref().map(member).transpose()?;
             let mut page_token = String::new();
             loop {
                 let page = Some(common::PageRequest { page_size: 500, page_token });
@@ -573,6 +570,7 @@ pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> any
                     page,
                     state: EntryApplicationState::Unspecified as i32,
                     overdue_only: overdue,
+                    competent_body: competent_body.clone(),
                 };
                 let reply = client.list_entry_applications(request).await?.into_inner();
                 reply.applications.iter().for_each(|a| println!("{}", application_line(a)));

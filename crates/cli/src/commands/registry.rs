@@ -157,8 +157,8 @@ fn data_item(text: &str) -> anyhow::Result<DataItem> {
     Ok(DataItem { code: code.into(), name: name.into(), classification: classification as i32 })
 }
 
-/// Runs a registry command against the registry at `channel`.
-pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> anyhow::Result<()> {
+/// Runs a registry command against the registry at `channel` (creating and changing are the operator's).
+pub async fn run(command: Command, channel: Channel) -> anyhow::Result<()> {
     let mut client = RegistryClient::new(channel);
     match command {
         Command::OrgCreate { id, name, r#type, roles } => {
@@ -224,7 +224,6 @@ pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> any
                     consumer: Some((&consumer).into()),
                     service: Some((&service).into()),
                     permitted_items: items,
-                    actor: super::actor(actor)?,
                     ..Default::default()
                 })
                 .await?;
@@ -245,7 +244,6 @@ pub async fn run(command: Command, channel: Channel, actor: Option<&str>) -> any
                     expected_revision: 0,
                     ground: ground.map_or(0, |g| g as i32),
                     notice: notice.as_deref().map(super::grounds::notice).transpose()?,
-                    actor: super::actor(actor)?,
                 })
                 .await?;
             println!("{}", show::grant(updated.get_ref()));

@@ -1,5 +1,6 @@
 //! `koprik submit` and `koprik get`: an asynchronous request through the gateway (its answer may take the
-//! provider up to the end of the next working day), and its state or answer later, as the submitting system.
+//! provider up to the end of the next working day), and its state or answer later, as the submitting system: the
+//! subsystem the client certificate names (`--tls-cert`); only it may read the request back.
 
 use chrono::SecondsFormat;
 use clap::Args;
@@ -13,35 +14,16 @@ use koprik_proto::tonic::{Request, Status};
 pub struct GetArgs {
     /// The request id Submit returned.
     pub request_id: String,
-    /// Development gateways only (identity = "metadata"): the subsystem that submitted it, sent as
-    /// `koprik-consumer` metadata. With mTLS only the subsystem of the client certificate may read it.
-    #[arg(long)]
-    pub consumer: Option<String>,
 }
 
-fn as_consumer<T>(consumer: Option<&str>, message: T) -> anyhow::Result<Request<T>> {
-    let mut request = Request::new(message);
-    if let Some(consumer) = consumer {
-        request
-            .metadata_mut()
-            .insert("koprik-consumer", consumer.parse().map_err(|_| anyhow::anyhow!("--consumer must be ASCII"))?);
-    }
-    Ok(request)
+/// Submits `request` to the gateway at `channel`, as the subsystem its client certificate names.
+pub async fn submit(channel: Channel, request: CallRequest) -> anyhow::Result<Result<SubmitResponse, Status>> {
+    Ok(ExchangeClient::new(channel).submit(Request::new(request)).await.map(|r| r.into_inner()))
 }
 
-/// Submits `request` to the gateway at `channel` as subsystem `consumer`.
-pub async fn submit(
-    channel: Channel,
-    consumer: Option<&str>,
-    request: CallRequest,
-) -> anyhow::Result<Result<SubmitResponse, Status>> {
-    let request = as_consumer(consumer, request)?;
-    Ok(ExchangeClient::new(channel).submit(request).await.map(|r| r.into_inner()))
-}
-
-/// Reads the state of a submitted request.
+/// Reads the state of a submitted request, as the subsystem the channel's client certificate names.
 pub async fn get(channel: Channel, args: &GetArgs) -> anyhow::Result<Result<GetResponse, Status>> {
-    let request = as_consumer(args.consumer.as_deref(), GetRequest { request_id: args.request_id.clone() })?;
+    let request = Request::new(GetRequest { request_id: args.request_id.clone() });
     Ok(ExchangeClient::new(channel).get(request).await.map(|r| r.into_inner()))
 }
 
@@ -57,7 +39,7 @@ pub fn render_submitted(response: &SubmitResponse) -> String {
         None => "none (archive service)".to_owned(),
     };
     format!(
-        "request id: {}\nreceived at: {}\nanswer due by: {deadline}\nfetch it with: koprik get {} --consumer ...",
+        "request id: {}\nreceived at: {}\nanswer due by: {deadline}\nfetch it with: koprik get {} (same certificate)",
         response.request_id,
         instant(response.received_at.as_ref()),
         response.request_id

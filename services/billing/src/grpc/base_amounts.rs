@@ -1,5 +1,7 @@
-//! `koprik.billing.v1.BaseAmounts` over gRPC.
+//! `koprik.billing.v1.BaseAmounts` over gRPC. Setting the amount is the operator's (the policy lets no one else
+//! call it); the schedule is public.
 
+use koprik_authz::Access;
 use koprik_proto::billing::base_amounts_server::BaseAmounts;
 use koprik_proto::billing::{BaseAmount, ListBaseAmountsRequest, ListBaseAmountsResponse, SetBaseAmountRequest};
 use koprik_proto::tonic::{self, Request, Response};
@@ -22,7 +24,8 @@ impl BaseAmountsApi {
 #[tonic::async_trait]
 impl BaseAmounts for BaseAmountsApi {
     async fn set_base_amount(&self, request: Request<SetBaseAmountRequest>) -> Reply<BaseAmount> {
-        Ok(Response::new(self.repository.set_base_amount(request.get_ref()).await?))
+        let access = Access::of(&request)?;
+        Ok(Response::new(self.repository.set_base_amount(request.get_ref(), &access.actor()).await?))
     }
 
     async fn list_base_amounts(&self, _request: Request<ListBaseAmountsRequest>) -> Reply<ListBaseAmountsResponse> {

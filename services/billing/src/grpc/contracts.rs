@@ -1,12 +1,14 @@
-//! `koprik.billing.v1.Contracts` over gRPC.
+//! `koprik.billing.v1.Contracts` over gRPC. The operator records contracts; a consumer reads only the contracts
+//! whose account is its own organisation.
 
+use koprik_authz::{Access, Owner};
 use koprik_proto::billing::contracts_server::Contracts;
 use koprik_proto::billing::{
     Contract, CreateContractRequest, GetContractRequest, ListContractsRequest, ListContractsResponse,
 };
 use koprik_proto::tonic::{self, Request, Response};
 
-use super::{optional_member, Reply};
+use super::{account_of, optional_member, Reply};
 use crate::error::BillingError;
 use crate::repository::Repository;
 
@@ -25,15 +27,21 @@ impl ContractsApi {
 #[tonic::async_trait]
 impl Contracts for ContractsApi {
     async fn create_contract(&self, request: Request<CreateContractRequest>) -> Reply<Contract> {
-        Ok(Response::new(self.repository.create_contract(request.get_ref()).await?))
+        let access = Access::of(&request)?;
+        Ok(Response::new(self.repository.create_contract(request.get_ref(), &access.actor()).await?))
     }
 
     async fn get_contract(&self, request: Request<GetContractRequest>) -> Reply<Contract> {
-        Ok(Response::new(self.repository.get_contract(&request.get_ref().reference).await?))
+        let access = Access::of(&request)?;
+        let contract = self.repository.get_contract(&request.get_ref().reference).await?;
+        access.require(Owner::Organization(&account_of(contract.account.as_ref())?), "organisation's contracts")?;
+        Ok(Response::new(contract))
     }
 
     async fn list_contracts(&self, request: Request<ListContractsRequest>) -> Reply<ListContractsResponse> {
+        let access = Access::of(&request)?;
         let account = optional_member(request.get_ref().account.as_ref(), "account").map_err(BillingError::from)?;
+        let account = access.restrict_organization(account, "organisation's contracts (account)")?;
         Ok(Response::new(ListContractsResponse { contracts: self.repository.list_contracts(account.as_ref()).await? }))
     }
 }

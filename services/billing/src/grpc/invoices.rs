@@ -1,6 +1,9 @@
-//! `koprik.billing.v1.Invoices` over gRPC.
+//! `koprik.billing.v1.Invoices` over gRPC. The operator issues and voids; a consumer reads and renders only the
+//! invoices of its own organisation's account (checked on the stored invoice, or on the draft's contract, before
+//! anything is computed or returned).
 
 use chrono::Utc;
+use koprik_authz::{Access, Owner};
 use koprik_proto::billing::invoices_server::Invoices;
 use koprik_proto::billing::{
     GetInvoiceRequest, Invoice, InvoiceStatus, IssueInvoicesRequest, IssueInvoicesResponse, ListInvoicesRequest,
@@ -9,12 +12,15 @@ use koprik_proto::billing::{
 use koprik_proto::tonic::{self, Request, Response};
 use koprik_proto::FieldError;
 
-use super::{optional_member, optional_period, Reply};
+use super::{account_of, optional_member, optional_period, Reply};
 use crate::billing_period::Period;
 use crate::config::IssuerConfig;
 use crate::error::BillingError;
 use crate::invoice_number;
 use crate::repository::{stored_status, Repository};
+
+/// What a consumer's refusals name: `... may reach only its own organisation's invoices`.
+const INVOICES: &str = "organisation's invoices";
 
 /// The gRPC face of invoices.
 pub struct InvoicesApi {
@@ -32,6 +38,7 @@ impl InvoicesApi {
 #[tonic::async_trait]
 impl Invoices for InvoicesApi {
     async fn get_invoice(&self, request: Request<GetInvoiceRequest>) -> Reply<Invoice> {
+        let access = Access::of(&request)?;
         let request = request.get_ref();
         let invoice = match (request.number.as_str(), request.contract_reference.as_str()) {
             ("", "") => {
@@ -41,18 +48,26 @@ impl Invoices for InvoicesApi {
                 ))
                 .into())
             }
-            ("", reference) => self.repository.draft(reference, Utc::now()).await?,
+            ("", reference) => {
+                // The draft is priced only for a caller who reaches the contract's account.
+                let contract = self.repository.get_contract(reference).await?;
+                access.require(Owner::Organization(&account_of(contract.account.as_ref())?), INVOICES)?;
+                self.repository.draft(reference, Utc::now()).await?
+            }
             (number, _) => {
                 let number = invoice_number::parse(number, "number").map_err(BillingError::from)?;
                 self.repository.get_invoice(&number).await?
             }
         };
+        access.require(Owner::Organization(&account_of(invoice.account.as_ref())?), INVOICES)?;
         Ok(Response::new(invoice))
     }
 
     async fn list_invoices(&self, request: Request<ListInvoicesRequest>) -> Reply<ListInvoicesResponse> {
+        let access = Access::of(&request)?;
         let request = request.get_ref();
         let account = optional_member(request.account.as_ref(), "account").map_err(BillingError::from)?;
+        let account = access.restrict_organization(account, INVOICES)?;
         let period = optional_period(&request.period, "period").map_err(BillingError::from)?;
         let status = match InvoiceStatus::try_from(request.status) {
             Ok(InvoiceStatus::Unspecified) => None,
@@ -73,14 +88,17 @@ impl Invoices for InvoicesApi {
     }
 
     async fn void_invoice(&self, request: Request<VoidInvoiceRequest>) -> Reply<Invoice> {
+        let access = Access::of(&request)?;
         let request = request.get_ref();
         let number = invoice_number::parse(&request.number, "number").map_err(BillingError::from)?;
-        Ok(Response::new(self.repository.void_invoice(&number, &request.reason, Utc::now()).await?))
+        Ok(Response::new(self.repository.void_invoice(&number, &request.reason, &access.actor(), Utc::now()).await?))
     }
 
     async fn render_invoice(&self, request: Request<RenderInvoiceRequest>) -> Reply<RenderedDocument> {
+        let access = Access::of(&request)?;
         let number = invoice_number::parse(&request.get_ref().number, "number").map_err(BillingError::from)?;
         let invoice = self.repository.get_invoice(&number).await?;
+        access.require(Owner::Organization(&account_of(invoice.account.as_ref())?), INVOICES)?;
         Ok(Response::new(RenderedDocument {
             content_type: "text/html; charset=utf-8".into(),
             file_name: format!("invoice-{number}.html"),

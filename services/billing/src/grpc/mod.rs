@@ -1,5 +1,11 @@
 //! The gRPC face of billing: one implementation per `koprik.billing.v1` service, each a thin translation to the
 //! repository. Errors become statuses in one place, [`crate::error`].
+//!
+//! Every call arrives through the authorization guard ([`koprik_authz`]), which has identified the caller by its
+//! certificate and checked its role against the policy. Where a role reaches only its own (a consumer: its
+//! organisation's account; a payment channel: its own channel name), the handler names the owner of what the call
+//! touches, loaded from billing's own data, before it changes or returns anything; what a caller records is
+//! recorded under its certificate's identity ([`koprik_authz::Access::actor`]).
 
 pub mod base_amounts;
 pub mod contracts;
@@ -31,4 +37,12 @@ fn optional_period(value: &str, field: &str) -> Result<Option<Period>, FieldErro
     } else {
         Period::parse(value, field).map(Some)
     }
+}
+
+/// The account of an invoice, contract or payment billing stored (always set): the owner the reach checks name.
+fn account_of(account: Option<&koprik_proto::common::MemberId>) -> Result<MemberId, Status> {
+    account.and_then(|a| MemberId::try_from(a).ok()).ok_or_else(|| {
+        tracing::error!("a stored billing record has no readable account");
+        Status::internal("internal error in billing (a stored record has no account); nothing was returned")
+    })
 }

@@ -12,9 +12,13 @@ use crate::error::BillingError;
 use crate::store::{base_amount, invoice};
 
 impl Repository {
-    /// Records the BCA in force from `effective_from`. Refused when an invoice of a period ending on or after that
-    /// date is issued already, or another amount is recorded for the same date.
-    pub async fn set_base_amount(&self, request: &pb::SetBaseAmountRequest) -> Result<pb::BaseAmount, BillingError> {
+    /// Records the BCA in force from `effective_from`, as recorded by `actor`. Refused when an invoice of a period
+    /// ending on or after that date is issued already, or another amount is recorded for the same date.
+    pub async fn set_base_amount(
+        &self,
+        request: &pb::SetBaseAmountRequest,
+        actor: &str,
+    ) -> Result<pb::BaseAmount, BillingError> {
         let effective_from = parse_date(&request.effective_from, "effective_from")?;
         validate_amount(request.amount_tiyin)?;
         let decree = request.decree.trim();
@@ -48,10 +52,12 @@ impl Repository {
             amount_tiyin: Set(request.amount_tiyin),
             decree: Set(decree.to_owned()),
             recorded_at: Set(Utc::now()),
+            recorded_by: Set(Some(actor.to_owned())),
         }
         .insert(&txn)
         .await?;
         self.commit(txn).await?;
+        tracing::info!(effective_from = %row.effective_from, amount_tiyin = row.amount_tiyin, actor, "base amount recorded");
         Ok(to_proto(row))
     }
 

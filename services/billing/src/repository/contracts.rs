@@ -1,4 +1,4 @@
-//! Contracts: recording one and reading them.
+//! Contracts: recording one (and publishing it on `billing.contracts` in the same transaction) and reading them.
 
 use chrono::Utc;
 use koprik_proto::billing as pb;
@@ -11,6 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use super::Repository;
 use crate::billing_period::parse_date;
 use crate::error::{on_insert, BillingError};
+use crate::events;
 use crate::late_payment::validate_terms;
 use crate::store::contract;
 use crate::tariff::Tariff;
@@ -19,8 +20,13 @@ use crate::tariff::Tariff;
 const MAX_REFERENCE: usize = 100;
 
 impl Repository {
-    /// Records a contract; the tariff must be within the legal bounds.
-    pub async fn create_contract(&self, request: &pb::CreateContractRequest) -> Result<pb::Contract, BillingError> {
+    /// Records a contract, as recorded by `actor`; the tariff must be within the legal bounds. The contract is published on
+    /// `billing.contracts` through the outbox, in the transaction that records it.
+    pub async fn create_contract(
+        &self,
+        request: &pb::CreateContractRequest,
+        actor: &str,
+    ) -> Result<pb::Contract, BillingError> {
         let reference = request.reference.trim();
         if reference.is_empty() || reference.len() > MAX_REFERENCE {
             return Err(FieldError::new("reference", format!("must be 1-{MAX_REFERENCE} characters")).into());
@@ -33,6 +39,8 @@ impl Repository {
         }
         let tariff: Tariff = koprik_proto::field::required(request.tariff.as_ref(), "tariff")?;
         validate_terms(request.payment_terms_days)?;
+        let now = Utc::now();
+        let txn = self.begin().await?;
         let row = contract::ActiveModel {
             reference: Set(reference.to_owned()),
             account: Set(account.to_string()),
@@ -40,12 +48,17 @@ impl Repository {
             valid_until: Set(valid_until.to_string()),
             tariff: Set(tariff.to_proto().encode_to_vec()),
             payment_terms_days: Set(i32::try_from(request.payment_terms_days).unwrap_or(i32::MAX)),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
+            recorded_by: Set(Some(actor.to_owned())),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| on_insert(e, format!("contract {reference} exists already")))?;
-        to_proto(row)
+        let recorded = to_proto(row)?;
+        events::contract(&txn, &recorded, now).await?;
+        self.commit(txn).await?;
+        tracing::info!(contract = %recorded.reference, account = %account, actor, "contract recorded");
+        Ok(recorded)
     }
 
     /// One contract.
@@ -78,7 +91,8 @@ pub(super) fn tariff(row: &contract::Model) -> Result<Tariff, BillingError> {
     })
 }
 
-fn to_proto(row: contract::Model) -> Result<pb::Contract, BillingError> {
+/// The wire form of a stored contract.
+pub(crate) fn to_proto(row: contract::Model) -> Result<pb::Contract, BillingError> {
     let account: MemberId = row
         .account
         .parse()

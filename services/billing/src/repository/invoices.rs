@@ -97,6 +97,7 @@ impl Repository {
             notes: Set(serde_json::to_string(&notes).unwrap_or_else(|_| "[]".into())),
             void_reason: Set(None),
             credit_note_number: Set(None),
+            voided_by: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -340,11 +341,13 @@ impl Repository {
         Ok(invoices)
     }
 
-    /// Voids an issued or overdue invoice with a credit note; what was paid on it becomes the account's credit.
+    /// Voids an issued or overdue invoice with a credit note, as `actor`; what was paid on it becomes the account's
+    /// credit.
     pub async fn void_invoice(
         &self,
         number: &str,
         reason: &str,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<pb::Invoice, BillingError> {
         let reason = reason.trim();
@@ -384,11 +387,13 @@ impl Repository {
         active.status = Set(STATUS_VOID.to_owned());
         active.void_reason = Set(Some(reason.to_owned()));
         active.credit_note_number = Set(Some(credit_note));
+        active.voided_by = Set(Some(actor.to_owned()));
         let row = active.update(&txn).await?;
         let voided = load(&txn, row).await?;
         events::invoice(&txn, InvoiceEventKind::Voided, &voided, now).await?;
         restate_standing(&txn, &account, &reference, now).await?;
         self.commit(txn).await?;
+        tracing::info!(number, credit_note = %voided.credit_note_number, actor, "invoice voided");
         Ok(voided)
     }
 }

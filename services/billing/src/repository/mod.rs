@@ -28,6 +28,7 @@ use crate::error::BillingError;
 use crate::ledger::Transaction;
 use crate::store::{account, invoice, ledger_entry};
 
+pub(crate) use contracts::to_proto as contract_to_proto;
 pub use figures::{LedgerFigures, INVOICE_STATUSES};
 pub use invoices::{status_of, stored_status, IssueOutcome, STATUS_ISSUED, STATUS_OVERDUE, STATUS_PAID, STATUS_VOID};
 pub use usage::UsageRow;

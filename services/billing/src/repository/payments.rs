@@ -33,15 +33,26 @@ struct Report {
     amount: i64,
 }
 
+/// A payment channel's name: 1-63 lower-case letters, digits or '-', starting with a letter or digit. Every such
+/// name is also a valid principal of a payment-channel certificate (`koprik_pki::identity::handle`: 1-64 of
+/// letters, digits, '.', '_', '-', starting with a letter or digit), so every channel can be given a certificate
+/// naming it, and payments are recorded only under the name of the certificate that reports them.
+pub fn valid_channel(channel: &str) -> bool {
+    let code = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    (1..=63).contains(&channel.len()) && channel.chars().all(code) && !channel.starts_with('-')
+}
+
 fn report(
     channel: &str,
     id: &str,
     account: Option<&koprik_proto::common::MemberId>,
     amount: i64,
 ) -> Result<Report, FieldError> {
-    let code = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    if channel.is_empty() || channel.len() > 63 || !channel.chars().all(code) {
-        return Err(FieldError::new("channel", "must be 1-63 lower-case letters, digits or '-', e.g. \"uzcard\""));
+    if !valid_channel(channel) {
+        return Err(FieldError::new(
+            "channel",
+            "must be 1-63 lower-case letters, digits or '-', starting with a letter or digit, e.g. \"uzcard\"",
+        ));
     }
     if id.trim().is_empty() || id.len() > 128 {
         return Err(FieldError::new("channel_payment_id", "must be the channel's own payment id, 1-128 characters"));
@@ -59,6 +70,7 @@ impl Repository {
     pub async fn record_payment(
         &self,
         request: &pb::RecordPaymentRequest,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<pb::Payment, BillingError> {
         let report =
@@ -127,6 +139,7 @@ impl Repository {
             paid_at: Set(paid_at),
             credited_tiyin: Set(0),
             recorded_at: Set(now),
+            recorded_by: Set(Some(actor.to_owned())),
         }
         .insert(&txn)
         .await?;
@@ -174,7 +187,7 @@ impl Repository {
         events::payment(&txn, PaymentEventKind::Matched, &matched, now).await?;
         restate_standing(&txn, &account, &contract_reference, now).await?;
         self.commit(txn).await?;
-        tracing::info!(payment = %id, account = %account_id, amount_tiyin = report.amount, applied, credited = remaining, "payment recorded");
+        tracing::info!(payment = %id, account = %account_id, amount_tiyin = report.amount, applied, credited = remaining, actor, "payment recorded");
         Ok(matched)
     }
 
@@ -182,6 +195,7 @@ impl Repository {
     pub async fn refund_credit(
         &self,
         request: &pb::RefundCreditRequest,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<pb::Payment, BillingError> {
         let report =
@@ -216,6 +230,7 @@ impl Repository {
             paid_at: Set(now),
             credited_tiyin: Set(-report.amount),
             recorded_at: Set(now),
+            recorded_by: Set(Some(actor.to_owned())),
         }
         .insert(&txn)
         .await?;
@@ -228,6 +243,7 @@ impl Repository {
         let refunded = load(&txn, row).await?;
         events::payment(&txn, PaymentEventKind::Refunded, &refunded, now).await?;
         self.commit(txn).await?;
+        tracing::info!(payment = %id, account = %account_id, amount_tiyin = report.amount, actor, "credit refunded");
         Ok(refunded)
     }
 
@@ -299,4 +315,37 @@ async fn load<C: ConnectionTrait>(db: &C, row: payment::Model) -> Result<pb::Pay
         credited_tiyin: row.credited_tiyin,
         recorded_at: Some(timestamp(row.recorded_at)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koprik_authz::{Identity, Role};
+
+    /// Every string of up to 4 characters over letters, digits and the separators either rule knows, and the
+    /// longest names: each valid channel must be nameable by a payment-channel certificate.
+    #[test]
+    fn every_valid_channel_can_be_named_by_a_payment_channel_certificate() {
+        let alphabet = ['a', 'z', '0', '9', '-', '.', '_', 'A'];
+        let mut names = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            frontier = frontier.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            names.extend(frontier.iter().cloned());
+        }
+        names.extend(["a".repeat(63), "a".repeat(64), format!("{}-", "b".repeat(62))]);
+        let mut valid = 0;
+        for name in &names {
+            if valid_channel(name) {
+                valid += 1;
+                assert!(
+                    Identity::new(Role::PaymentChannel, name).is_ok(),
+                    "{name:?} is a channel no certificate names"
+                );
+            }
+        }
+        assert!(valid > 500, "{valid}");
+        assert!(!valid_channel("-uzcard") && !valid_channel("") && !valid_channel(&"a".repeat(64)));
+        assert!(valid_channel("uzcard") && valid_channel("test-bank") && valid_channel("bank-"));
+    }
 }

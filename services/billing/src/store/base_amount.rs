@@ -15,6 +15,8 @@ pub struct Model {
     pub decree: String,
     /// When it was recorded here.
     pub recorded_at: DateTimeUtc,
+    /// Who recorded it: the identity of the operator's certificate; null before identities were certificates.
+    pub recorded_by: Option<String>,
 }
 
 /// No relations are declared; queries join by hand.

@@ -21,6 +21,9 @@ pub struct Model {
     pub payment_terms_days: i32,
     /// When it was recorded.
     pub created_at: DateTimeUtc,
+    /// Who recorded it: the identity of the operator's certificate (`operator:a.karimov`); null before
+    /// identities were certificates.
+    pub recorded_by: Option<String>,
 }
 
 /// No relations are declared; queries join by hand.

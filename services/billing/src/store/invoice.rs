@@ -35,6 +35,8 @@ pub struct Model {
     pub void_reason: Option<String>,
     /// The credit note that voided it.
     pub credit_note_number: Option<String>,
+    /// Who voided it: the identity of the operator's certificate.
+    pub voided_by: Option<String>,
 }
 
 /// No relations are declared; queries join by hand.

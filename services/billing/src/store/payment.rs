@@ -27,6 +27,9 @@ pub struct Model {
     pub credited_tiyin: i64,
     /// When it was recorded.
     pub recorded_at: DateTimeUtc,
+    /// Who reported it: the payment channel's certificate identity (`payment-channel:agrobank`), or the operator's
+    /// for a refund; null before identities were certificates.
+    pub recorded_by: Option<String>,
 }
 
 /// No relations are declared; queries join by hand.

@@ -1,11 +1,15 @@
-//! What billing's integration tests share: billing on a real database and a real Tansu broker, usage records
+//! What billing's integration tests share: billing on a real database and a real Tansu broker, serving mTLS with
+//! certificates from a test CA that the tests make known the way the registry does (on `registry.events`), a
+//! client per identity (operator, auditor, the consumer company, a rival company, payment channels), usage records
 //! produced the way the gateway produces them, and contract and BCA builders.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use koprik_authz::AuthzConfig;
 use koprik_billing::config::{InvoicingConfig, MeteringConfig, OutboxConfig};
 use koprik_billing::{run, BillingConfig, Listeners};
 use koprik_kafka::topics::EXCHANGE_USAGE;
@@ -24,12 +28,14 @@ use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
-use koprik_testkit::{Broker, TestDatabase};
+use koprik_testkit::{Broker, TestDatabase, TestPki};
 use tokio::net::TcpListener;
 
 /// The DDP consumer (a bank) and its system.
 pub const ACCOUNT: &str = "UZ/COM/207028220";
 pub const CONSUMER: &str = "UZ/COM/207028220/kyc-check";
+/// Another company, with its own system.
+pub const RIVAL_ACCOUNT: &str = "UZ/COM/207028221";
 /// The civil registry's person service.
 pub const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
 /// The tax committee's company service.
@@ -39,32 +45,86 @@ pub const CONTRACT: &str = "DDP-2026-0042";
 /// 375 000 soʻm.
 pub const BCA: i64 = 37_500_000;
 
+/// Who calls billing in the tests, as certificate identities (`<role>:<principal>`).
+/// A person of the operator: base amounts, contracts, issuing, voiding, refunds.
+pub const OPERATOR: &str = "operator:a.karimov";
+/// A finance inspector: reads everything.
+pub const AUDITOR: &str = "auditor:s.rahimova";
+/// The consumer company's system: reads its own contracts, invoices and account.
+pub const COMPANY: &str = "consumer:UZ/COM/207028220/kyc-check";
+/// Another company's system.
+pub const RIVAL: &str = "consumer:UZ/COM/207028221/scoring";
+/// The payment channel "test-bank": records payments under its name.
+pub const BANK: &str = "payment-channel:test-bank";
+/// Another payment channel.
+pub const OTHER_BANK: &str = "payment-channel:other-bank";
+
+/// Everyone the tests call as; each has a registered certificate unless a test says otherwise.
+pub const IDENTITIES: [&str; 6] = [OPERATOR, AUDITOR, COMPANY, RIVAL, BANK, OTHER_BANK];
+
+/// How a test wants billing started.
+pub struct Setup {
+    /// More identities whose certificates are registered (published) before billing starts.
+    pub more_identities: Vec<String>,
+    /// Publish the certificate records at all (false: `registry.events` never exists, so billing can never know
+    /// whether a certificate is revoked).
+    pub publish: bool,
+    /// The authorization settings.
+    pub authz: AuthzConfig,
+    /// A database the test prepared (default: a fresh one).
+    pub db: Option<TestDatabase>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self { more_identities: Vec::new(), publish: true, authz: AuthzConfig::default(), db: None }
+    }
+}
+
 /// A running billing service.
 pub struct Harness {
-    pub channel: Channel,
     pub broker: Broker,
     pub db: TestDatabase,
+    pub pki: TestPki,
     pub producer: Producer,
     pub metrics: std::net::SocketAddr,
-    grpc: std::net::SocketAddr,
+    pub grpc: std::net::SocketAddr,
+    authz: AuthzConfig,
+    channels: BTreeMap<String, Channel>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-/// Starts billing on a fresh database and broker. Invoices are issued only when a test asks (the loop's grace is
-/// a year), and metering writes small batches.
+/// Starts billing on a fresh database and broker, every identity of [`IDENTITIES`] registered. Invoices are
+/// issued only when a test asks (the loop's grace is a year), and metering writes small batches.
 pub async fn start() -> Harness {
+    start_with(Setup::default()).await
+}
+
+/// Starts billing as `setup` says.
+pub async fn start_with(setup: Setup) -> Harness {
     koprik_testkit::init_logs();
     let broker = Broker::start().await;
-    let db = TestDatabase::create().await;
+    let db = match setup.db {
+        Some(db) => db,
+        None => TestDatabase::create().await,
+    };
+    let pki = TestPki::new();
+    if setup.publish {
+        let mut records: Vec<_> = IDENTITIES.iter().map(|identity| pki.record(identity)).collect();
+        records.extend(setup.more_identities.iter().map(|identity| pki.record(identity)));
+        koprik_testkit::publish_certificates(&broker.kafka_config(), &records).await;
+    }
     let producer = Producer::new(&broker.kafka_config(), "usage-test").expect("producer");
     let mut h = Harness {
-        channel: Channel::from_static("http://127.0.0.1:1").connect_lazy(),
         broker,
         db,
+        pki,
         producer,
         metrics: "127.0.0.1:1".parse().expect("addr"),
         grpc: "127.0.0.1:1".parse().expect("addr"),
+        authz: setup.authz,
+        channels: BTreeMap::new(),
         shutdown: CancellationToken::new(),
         task: None,
     };
@@ -75,7 +135,7 @@ pub async fn start() -> Harness {
 impl Harness {
     fn config(&self, grpc: std::net::SocketAddr, metrics: std::net::SocketAddr) -> BillingConfig {
         BillingConfig {
-            grpc: GrpcServerConfig::plain(grpc),
+            grpc: GrpcServerConfig { listen: grpc, tls: self.pki.server_tls() },
             metrics: MetricsConfig { listen: metrics },
             database: self.db.config(),
             kafka: self.broker.kafka_config(),
@@ -89,6 +149,7 @@ impl Harness {
                 grace: Duration::from_secs(365 * 24 * 3600),
                 interval: Duration::from_millis(200),
             },
+            authz: self.authz.clone(),
             ..BillingConfig::default()
         }
     }
@@ -100,19 +161,28 @@ impl Harness {
         let config = self.config(grpc_addr, metrics_addr);
         self.shutdown = CancellationToken::new();
         self.task = Some(tokio::spawn(run(config, Listeners { grpc, metrics }, self.shutdown.clone())));
-        self.channel = connect(grpc_addr).await;
         self.grpc = grpc_addr;
         self.metrics = metrics_addr;
+        self.channels.clear();
+        for identity in IDENTITIES {
+            let channel = self.pki.channel(grpc_addr, Some(identity)).await;
+            self.channels.insert(identity.to_owned(), channel);
+        }
     }
 
     /// Kills billing without a graceful shutdown (the task is aborted wherever it is), then starts it again on the
     /// same database and broker.
     pub async fn crash_and_restart(&mut self) {
+        self.crash().await;
+        self.launch().await;
+    }
+
+    /// Kills billing without a graceful shutdown.
+    pub async fn crash(&mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
             let _ = task.await;
         }
-        self.launch().await;
     }
 
     /// Stops billing and checks it stopped cleanly.
@@ -123,25 +193,51 @@ impl Harness {
         }
     }
 
-    pub fn base_amounts(&self) -> BaseAmountsClient<Channel> {
-        BaseAmountsClient::new(self.channel.clone())
-    }
-    pub fn contracts(&self) -> ContractsClient<Channel> {
-        ContractsClient::new(self.channel.clone())
-    }
-    pub fn invoices(&self) -> InvoicesClient<Channel> {
-        InvoicesClient::new(self.channel.clone())
-    }
-    pub fn payments(&self) -> PaymentsClient<Channel> {
-        PaymentsClient::new(self.channel.clone())
-    }
-    pub fn revenue(&self) -> RevenueClient<Channel> {
-        RevenueClient::new(self.channel.clone())
+    /// The connection presenting `identity`'s certificate (one of [`IDENTITIES`]).
+    pub fn channel(&self, identity: &str) -> Channel {
+        self.channels.get(identity).unwrap_or_else(|| panic!("no connection as {identity}")).clone()
     }
 
-    /// Records a BCA.
+    /// A connection without a client certificate.
+    pub async fn anonymous(&self) -> Channel {
+        self.pki.channel(self.grpc, None).await
+    }
+
+    /// A new connection presenting `identity`'s certificate (for identities beyond [`IDENTITIES`]).
+    pub async fn connect(&self, identity: &str) -> Channel {
+        self.pki.channel(self.grpc, Some(identity)).await
+    }
+
+    pub fn base_amounts(&self, identity: &str) -> BaseAmountsClient<Channel> {
+        BaseAmountsClient::new(self.channel(identity))
+    }
+    pub fn contracts(&self, identity: &str) -> ContractsClient<Channel> {
+        ContractsClient::new(self.channel(identity))
+    }
+    pub fn invoices(&self, identity: &str) -> InvoicesClient<Channel> {
+        InvoicesClient::new(self.channel(identity))
+    }
+    pub fn payments(&self, identity: &str) -> PaymentsClient<Channel> {
+        PaymentsClient::new(self.channel(identity))
+    }
+    pub fn revenue(&self, identity: &str) -> RevenueClient<Channel> {
+        RevenueClient::new(self.channel(identity))
+    }
+
+    /// Publishes the registry's record of `identity`'s certificate revoked, as the registry does on revocation.
+    pub async fn revoke(&self, identity: &str) {
+        koprik_testkit::publish_certificates(&self.broker.kafka_config(), &[self.pki.revoked(identity, "key lost")])
+            .await;
+    }
+
+    /// Kills the broker billing uses (a fresh one, unknown to billing, takes its place in the harness).
+    pub async fn kill_broker(&mut self) {
+        drop(std::mem::replace(&mut self.broker, Broker::start().await));
+    }
+
+    /// Records a BCA, as the operator.
     pub async fn set_bca(&self, effective_from: &str, amount_tiyin: i64) {
-        self.base_amounts()
+        self.base_amounts(OPERATOR)
             .set_base_amount(SetBaseAmountRequest {
                 effective_from: effective_from.into(),
                 amount_tiyin,
@@ -151,9 +247,10 @@ impl Harness {
             .expect("BCA recorded");
     }
 
-    /// Records `CONTRACT` for `ACCOUNT` with `tiers`, valid through 2030, due 10 days after each month.
+    /// Records `CONTRACT` for `ACCOUNT` with `tiers`, valid through 2030, due 10 days after each month, as the
+    /// operator.
     pub async fn contract(&self, mode: TierMode, tiers: &[(u64, u32)]) -> Contract {
-        self.contracts()
+        self.contracts(OPERATOR)
             .create_contract(contract_request(CONTRACT, mode, tiers))
             .await
             .expect("contract recorded")
@@ -186,10 +283,19 @@ impl Harness {
         }
     }
 
-    /// Issues the invoices of `period` and returns `CONTRACT`'s.
+    /// How many rows the table of `E` holds, read from the database directly (`h.rows::<payment::Entity>()`).
+    pub async fn rows<E: sea_orm::EntityTrait<Model: Sync>>(&self) -> u64 {
+        use sea_orm::PaginatorTrait;
+        let db = sea_orm::Database::connect(self.db.url()).await.expect("db");
+        let count = E::find().count(&db).await.expect("counted");
+        db.close().await.ok();
+        count
+    }
+
+    /// Issues the invoices of `period` as the operator and returns `CONTRACT`'s.
     pub async fn issue(&self, period: &str) -> Invoice {
         let issued = self
-            .invoices()
+            .invoices(OPERATOR)
             .issue_invoices(IssueInvoicesRequest { period: period.into() })
             .await
             .expect("invoices issued")
@@ -198,19 +304,28 @@ impl Harness {
         issued.into_iter().find(|i| i.contract_reference == CONTRACT).expect("the contract's invoice")
     }
 
-    /// The invoice `number`.
+    /// The invoice `number`, as the company it bills reads it.
     pub async fn invoice(&self, number: &str) -> Invoice {
-        self.invoices()
+        self.invoices(COMPANY)
             .get_invoice(GetInvoiceRequest { number: number.into(), contract_reference: String::new() })
             .await
             .expect("invoice")
             .into_inner()
     }
 
-    /// Pays `amount` through channel "test-bank" under `id`, naming `invoice` when given.
+    /// Pays `amount` through channel "test-bank" (as that channel) under `id`, naming `invoice` when given.
     pub async fn pay(&self, id: &str, amount_tiyin: i64, invoice: &str) -> koprik_proto::billing::Payment {
-        self.payments().record_payment(payment(id, amount_tiyin, invoice)).await.expect("payment recorded").into_inner()
+        self.payments(BANK)
+            .record_payment(payment(id, amount_tiyin, invoice))
+            .await
+            .expect("payment recorded")
+            .into_inner()
     }
+}
+
+/// `ACCOUNT` on the wire.
+pub fn account() -> koprik_proto::common::MemberId {
+    (&ACCOUNT.parse::<MemberId>().expect("id")).into()
 }
 
 /// A payment report from channel "test-bank".
@@ -218,7 +333,7 @@ pub fn payment(id: &str, amount_tiyin: i64, invoice: &str) -> RecordPaymentReque
     RecordPaymentRequest {
         channel: "test-bank".into(),
         channel_payment_id: id.into(),
-        account: Some((&ACCOUNT.parse::<MemberId>().expect("id")).into()),
+        account: Some(account()),
         amount_tiyin,
         invoice_number: invoice.into(),
         // A channel repeating a report repeats its time too.
@@ -230,7 +345,7 @@ pub fn payment(id: &str, amount_tiyin: i64, invoice: &str) -> RecordPaymentReque
 pub fn contract_request(reference: &str, mode: TierMode, tiers: &[(u64, u32)]) -> CreateContractRequest {
     CreateContractRequest {
         reference: reference.into(),
-        account: Some((&ACCOUNT.parse::<MemberId>().expect("id")).into()),
+        account: Some(account()),
         valid_from: "2026-01-01".into(),
         valid_until: "2030-12-31".into(),
         tariff: Some(Tariff {
@@ -267,14 +382,4 @@ pub fn usage(request_id: &str, service: &str, at: DateTime<Utc>) -> UsageRecord 
 /// A time in Tashkent, `YYYY-MM-DDTHH:MM:SS`.
 pub fn tashkent(local: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&format!("{local}+05:00")).expect("time").with_timezone(&Utc)
-}
-
-async fn connect(addr: std::net::SocketAddr) -> Channel {
-    for _ in 0..400 {
-        if let Ok(channel) = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await {
-            return channel;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("billing did not start on {addr}");
 }

@@ -1,6 +1,8 @@
-//! `koprik.opendata.v1.Feedback` over gRPC: the operator's view of users' messages and proposals.
+//! `koprik.opendata.v1.Feedback` over gRPC: the operator's view of users' messages and proposals; a supplier reads
+//! the messages about one of its own data sets, which it names.
 
 use chrono::Utc;
+use koprik_authz::{Access, Owner};
 use koprik_proto::opendata::feedback_server::Feedback;
 use koprik_proto::opendata::{
     ForwardProposalRequest, ListMessagesRequest, ListMessagesResponse, ListProposalsRequest, ListProposalsResponse,
@@ -8,7 +10,7 @@ use koprik_proto::opendata::{
 };
 use koprik_proto::tonic::{self, Request, Response};
 
-use super::Reply;
+use super::{own_dataset, Reply};
 use crate::repository::Repository;
 use crate::wire;
 
@@ -27,7 +29,21 @@ impl FeedbackApi {
 #[tonic::async_trait]
 impl Feedback for FeedbackApi {
     async fn list_messages(&self, request: Request<ListMessagesRequest>) -> Reply<ListMessagesResponse> {
+        let access = Access::of(&request)?;
         let dataset = Some(request.get_ref().dataset.as_str()).filter(|d| !d.is_empty());
+        if !access.reaches_all() {
+            match dataset {
+                Some(name) => {
+                    own_dataset(&self.repository, &access, name).await?;
+                }
+                None => {
+                    // A supplier names one of its data sets; naming none, it reaches nothing: refused and counted.
+                    let what = "data sets' messages: name one of them in dataset";
+                    let refused = access.require_any(std::iter::empty::<Owner<'_>>(), what).err();
+                    return Err(refused.unwrap_or_else(|| tonic::Status::permission_denied(what)));
+                }
+            }
+        }
         let messages = self.repository.messages(dataset).await?;
         Ok(Response::new(ListMessagesResponse { messages: messages.iter().map(wire::message).collect() }))
     }

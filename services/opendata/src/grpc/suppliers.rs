@@ -1,13 +1,15 @@
-//! `koprik.opendata.v1.Suppliers` over gRPC.
+//! `koprik.opendata.v1.Suppliers` over gRPC. The operator registers suppliers; a supplier reads only its own
+//! record.
 
 use chrono::Utc;
+use koprik_authz::{Access, Owner};
 use koprik_proto::opendata::suppliers_server::Suppliers;
 use koprik_proto::opendata::{
     GetSupplierRequest, ListSuppliersRequest, ListSuppliersResponse, RegisterSupplierRequest, Supplier,
 };
 use koprik_proto::tonic::{self, Request, Response};
 
-use super::Reply;
+use super::{member_of, Reply};
 use crate::error::OpendataError;
 use crate::repository::Repository;
 use crate::wire;
@@ -27,14 +29,18 @@ impl SuppliersApi {
 #[tonic::async_trait]
 impl Suppliers for SuppliersApi {
     async fn register_supplier(&self, request: Request<RegisterSupplierRequest>) -> Reply<Supplier> {
+        let access = Access::of(&request)?;
         let supplier = wire::supplier_from(request.into_inner().supplier)?;
         supplier.validate().map_err(|e| OpendataError::invalid(format!("supplier.{}", e.field), e.rule))?;
         let record = self.repository.register_supplier(&supplier, Utc::now()).await?;
+        tracing::info!(supplier = %supplier.name, member = %supplier.member, actor = %access.actor(), "supplier registered");
         Ok(Response::new(wire::supplier(&record)?))
     }
 
     async fn get_supplier(&self, request: Request<GetSupplierRequest>) -> Reply<Supplier> {
+        let access = Access::of(&request)?;
         let record = self.repository.supplier(&request.get_ref().name).await?;
+        access.require(Owner::Organization(&member_of(&record)?), "supplier record")?;
         Ok(Response::new(wire::supplier(&record)?))
     }
 

@@ -233,7 +233,7 @@ async fn pause(duration: Duration, shutdown: &CancellationToken) -> bool {
 
 /// Retries `attempt` with a growing pause until it succeeds; None when shutdown came first. Used for database
 /// writes whose batch must not be skipped (its offsets are committed only after it succeeded).
-async fn retry<T, F, Fut>(what: &str, shutdown: &CancellationToken, mut attempt: F) -> Option<T>
+pub(crate) async fn retry<T, F, Fut>(what: &str, shutdown: &CancellationToken, mut attempt: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
@@ -281,7 +281,7 @@ fn next_offsets(batch: &[OwnedMessage]) -> BTreeMap<(String, i32), i64> {
 
 /// Commits a stored batch's offsets. Best effort: a failed commit only means the batch is read again after a
 /// restart, which stores nothing twice.
-fn commit_batch(consumer: &StreamConsumer, batch: &[OwnedMessage]) {
+pub(crate) fn commit_batch(consumer: &StreamConsumer, batch: &[OwnedMessage]) {
     if let Err(e) = commit_offsets(consumer, &next_offsets(batch)) {
         tracing::warn!(error = %e, "cannot commit offsets; the batch is read again after a restart");
     }
@@ -388,7 +388,8 @@ pub async fn publish_csv(
             return Ok(None);
         }
     }
-    let version = repository.publish_version(&record, change_note, &checked, now).await?;
+    let version =
+        repository.publish_version(&record, change_note, &checked, crate::publishing::PLATFORM_ACTOR, now).await?;
     tracing::info!(dataset, version = version.number, rows = version.rows, "platform data set published");
     Ok(Some(version))
 }

@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use koprik_kafka::topics::EXCHANGE_USAGE;
 use koprik_proto::events::UsageRecord;
+use koprik_proto::ids::SubsystemId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::Repository;
-use crate::commercial_access::{new_secret, secret_hash};
+use crate::commercial_access::{contract_allows, new_secret, secret_hash};
 use crate::error::{OpendataError, Result};
 use crate::store::api_key;
 
@@ -27,6 +28,10 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     /// Revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Who issued it (`<role>:<principal>` of the certificate).
+    pub issued_by: Option<String>,
+    /// Who revoked it.
+    pub revoked_by: Option<String>,
 }
 
 /// A key just issued, with its secret (shown once).
@@ -46,37 +51,61 @@ fn record(row: api_key::Model) -> ApiKeyRecord {
         label: row.label,
         created_at: row.created_at,
         revoked_at: row.revoked_at,
+        issued_by: row.issued_by,
+        revoked_by: row.revoked_by,
     }
 }
 
 impl Repository {
-    /// Issues a key for `consumer` under `contract_reference`.
+    /// Issues a key for `consumer` under `contract_reference`, as `actor`: only under a contract billing recorded
+    /// whose account is the consumer's organisation and that is in force today, Tashkent time
+    /// ([`contract_allows`]); FAILED_PRECONDITION naming `contract_reference` otherwise, and nothing is stored.
     pub async fn issue_api_key(
         &self,
         contract_reference: &str,
-        consumer: &str,
+        consumer: &SubsystemId,
         label: &str,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<IssuedKey> {
+        let txn = self.begin().await?;
+        let contract = super::contracts::find(&txn, contract_reference).await?;
+        let today = koprik_calendar::local_date(now);
+        contract_allows(contract_reference, contract.as_ref(), consumer, today)
+            .map_err(OpendataError::FailedPrecondition)?;
         let secret = new_secret();
         let row = api_key::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
             secret_sha256: Set(secret_hash(&secret)),
             contract_reference: Set(contract_reference.to_owned()),
-            consumer: Set(consumer.to_owned()),
+            consumer: Set(consumer.to_string()),
             label: Set(label.to_owned()),
             created_at: Set(now),
             revoked_at: Set(None),
+            issued_by: Set(Some(actor.to_owned())),
+            revoked_by: Set(None),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await?;
+        txn.commit().await?;
+        tracing::info!(key = %row.id, contract = contract_reference, consumer = %consumer, actor, "API key issued");
         Ok(IssuedKey { key: record(row), secret })
     }
 
-    /// Revokes a key; revoking a revoked key returns it unchanged.
-    pub async fn revoke_api_key(&self, id: &str, now: DateTime<Utc>) -> Result<ApiKeyRecord> {
+    /// The key `id`.
+    pub async fn api_key(&self, id: &str) -> Result<ApiKeyRecord> {
+        api_key::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+            .map(record)
+            .ok_or_else(|| OpendataError::NotFound(format!("API key {id:?}")))
+    }
+
+    /// Revokes a key, as `actor`; revoking a revoked key returns it unchanged.
+    pub async fn revoke_api_key(&self, id: &str, actor: &str, now: DateTime<Utc>) -> Result<ApiKeyRecord> {
         api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+            .col_expr(api_key::Column::RevokedBy, Expr::value(actor))
             .filter(api_key::Column::Id.eq(id))
             .filter(api_key::Column::RevokedAt.is_null())
             .exec(&self.db)

@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
-use super::{is_unique_violation, Repository};
+use super::Repository;
 use crate::error::{OpendataError, Result};
 use crate::platform_data::exchange_statistics::{DailyStatistic, Exchange, Tally};
 use crate::store::{consumer_position, exchange_statistic, exchange_statistic_consumer};
@@ -81,15 +81,11 @@ impl Repository {
             return Ok(outcome);
         }
         let txn = self.db.begin().await?;
-        let positions = self.move_positions(&txn, batch).await?;
+        let read: Vec<(String, i32, i64)> = batch.iter().map(|r| (r.topic.clone(), r.partition, r.offset)).collect();
+        let positions = super::move_positions(&txn, &read).await?;
         let mut deltas: BTreeMap<(NaiveDate, String, String), Delta> = BTreeMap::new();
         for record in batch {
-            let folded_before = positions
-                .get(&(record.topic.clone(), record.partition))
-                .copied()
-                .flatten()
-                .is_some_and(|next| record.offset < next);
-            if folded_before {
+            if super::applied_before(&positions, &record.topic, record.partition, record.offset) {
                 outcome.replayed += 1;
                 continue;
             }
@@ -107,61 +103,6 @@ impl Repository {
         // No outbox event comes with the statistics: the relay is not woken.
         txn.commit().await?;
         Ok(outcome)
-    }
-
-    /// Reads the stored positions of the batch's partitions and moves them past the batch, first thing in the
-    /// transaction, each conditional on the value read. Returns the positions as they were (None: never folded).
-    async fn move_positions(
-        &self,
-        txn: &DatabaseTransaction,
-        batch: &[PositionedExchange],
-    ) -> Result<HashMap<(String, i32), Option<i64>>> {
-        let mut ends: BTreeMap<(String, i32), i64> = BTreeMap::new();
-        for record in batch {
-            let end = ends.entry((record.topic.clone(), record.partition)).or_insert(0);
-            *end = (*end).max(record.offset + 1);
-        }
-        let mut positions = HashMap::with_capacity(ends.len());
-        for ((topic, partition), end) in ends {
-            let current = consumer_position::Entity::find_by_id((topic.clone(), partition))
-                .one(txn)
-                .await?
-                .map(|row| row.next_offset);
-            let concurrent = || {
-                OpendataError::FailedPrecondition(format!(
-                    "{topic}[{partition}] was folded concurrently; retry the batch"
-                ))
-            };
-            match current {
-                Some(next) if next >= end => {}
-                Some(next) => {
-                    let moved = consumer_position::Entity::update_many()
-                        .col_expr(consumer_position::Column::NextOffset, Expr::value(end))
-                        .filter(consumer_position::Column::Topic.eq(topic.as_str()))
-                        .filter(consumer_position::Column::Partition.eq(partition))
-                        .filter(consumer_position::Column::NextOffset.eq(next))
-                        .exec(txn)
-                        .await?;
-                    if moved.rows_affected != 1 {
-                        return Err(concurrent());
-                    }
-                }
-                None => {
-                    let row = consumer_position::ActiveModel {
-                        topic: Set(topic.clone()),
-                        partition: Set(partition),
-                        next_offset: Set(end),
-                    };
-                    match row.insert(txn).await {
-                        Ok(_) => {}
-                        Err(error) if is_unique_violation(&error) => return Err(concurrent()),
-                        Err(error) => return Err(error.into()),
-                    }
-                }
-            }
-            positions.insert((topic, partition), current);
-        }
-        Ok(positions)
     }
 
     /// Where folding `topic`'s `partition` stands: the offset of the next record to fold (None: never folded).

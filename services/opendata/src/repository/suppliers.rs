@@ -1,7 +1,7 @@
 //! Suppliers: registration and lookup.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::{is_unique_violation, Repository};
 use crate::error::{OpendataError, Result};
@@ -58,6 +58,16 @@ impl Repository {
             .await?
             .ok_or_else(|| OpendataError::NotFound(format!("supplier {name:?}")))?;
         record(row)
+    }
+
+    /// The supplier of the organisation `member` (at most one: the member is unique), if it is registered.
+    pub async fn supplier_by_member(&self, member: &str) -> Result<Option<SupplierRecord>> {
+        supplier::Entity::find()
+            .filter(supplier::Column::Member.eq(member))
+            .one(&self.db)
+            .await?
+            .map(record)
+            .transpose()
     }
 
     /// Every supplier, by name.

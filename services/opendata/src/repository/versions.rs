@@ -55,13 +55,15 @@ fn number(value: i32) -> u32 {
 }
 
 impl Repository {
-    /// Publishes a checked version of `dataset` following its current structure version: the next number, linked
-    /// to the previous version, with a resource per format; the data set's last change and next due date move.
+    /// Publishes a checked version of `dataset` following its current structure version, as `actor`: the next
+    /// number, linked to the previous version, with a resource per format; the data set's last change and next due
+    /// date move.
     pub async fn publish_version(
         &self,
         dataset: &DatasetRecord,
         change_note: &str,
         checked: &CheckedVersion,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<VersionRecord> {
         let txn = self.begin().await?;
@@ -83,6 +85,7 @@ impl Repository {
             bytes: Set(i64::try_from(checked.bytes).unwrap_or(i64::MAX)),
             sha256: Set(checked.sha256.clone()),
             published_at: Set(now),
+            published_by: Set(Some(actor.to_owned())),
         }
         .insert(&txn)
         .await

@@ -21,6 +21,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When it was revoked.
     pub revoked_at: Option<DateTimeUtc>,
+    /// Who issued it: the identity of the operator's or the consumer's certificate; null before identities were
+    /// certificates.
+    pub issued_by: Option<String>,
+    /// Who revoked it.
+    pub revoked_by: Option<String>,
 }
 
 /// No relations are declared; queries join by hand.

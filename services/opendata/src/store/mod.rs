@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod consumer_position;
+pub mod contract;
 pub mod dataset;
 pub mod dataset_tag;
 pub mod demand;

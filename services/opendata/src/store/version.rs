@@ -27,6 +27,9 @@ pub struct Model {
     pub sha256: String,
     /// When it was published.
     pub published_at: DateTimeUtc,
+    /// Who published it: the identity of the supplier's or operator's certificate (`supplier:UZ/GOV/201122919`),
+    /// or the portal itself for the platform's own data sets; null before identities were certificates.
+    pub published_by: Option<String>,
 }
 
 /// No relations are declared; queries join by hand.

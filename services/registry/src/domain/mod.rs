@@ -1,6 +1,5 @@
 //! The registry's rules: what a valid entity is and which changes are allowed. No I/O here.
 
-pub mod actor;
 pub mod application_form;
 pub mod client_certificate;
 pub mod connection_workflow;

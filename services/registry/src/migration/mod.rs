@@ -8,6 +8,7 @@ mod m20261123_000003_public_services;
 mod m20261124_000004_certificates;
 mod m20261124_000005_signing_keys;
 mod m20261124_000006_exchange_limits;
+mod m20261125_000007_certificate_roles;
 
 /// All migrations of the registry, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_certificates::Migration),
             Box::new(m20261124_000005_signing_keys::Migration),
             Box::new(m20261124_000006_exchange_limits::Migration),
+            Box::new(m20261125_000007_certificate_roles::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter
 
 use super::{calendar::calendar_in_force, find, Repository};
 use crate::domain::provider_announcement::{self, LeadError};
-use crate::domain::{actor, text};
+use crate::domain::text;
 use crate::error::RegistryError;
 use crate::events;
 use crate::store::announcement::{ActiveModel, Column, Entity, Model};
@@ -44,8 +44,9 @@ impl From<LeadError> for RegistryError {
 }
 
 impl Repository {
-    /// Records an announcement whose lead time satisfies A1 §23 / A2 §22.
-    pub async fn create_announcement(&self, wire: &Announcement) -> Result<Announcement, RegistryError> {
+    /// Records an announcement whose lead time satisfies A1 §23 / A2 §22, announced by `actor` (the `actor` of
+    /// `wire` is ignored).
+    pub async fn create_announcement(&self, wire: &Announcement, actor: &str) -> Result<Announcement, RegistryError> {
         let within = |e: FieldError| e.within("announcement");
         let service: ServiceId = koprik_proto::field::required(wire.service.as_ref(), "service").map_err(within)?;
         let kind = AnnouncementKind::try_from(wire.kind).unwrap_or_default();
@@ -60,7 +61,6 @@ impl Repository {
         let letter_reference = text::name(&wire.letter_reference, "letter_reference").map_err(|e| {
             within(FieldError::new(e.field, "is required: the announcement is made in writing (A1 §23)"))
         })?;
-        let actor = actor::actor(&wire.actor).map_err(within)?;
         let txn = self.begin().await?;
         find::<service::Entity, _>(&txn, &service.to_string())
             .await
@@ -75,7 +75,7 @@ impl Repository {
             ends_at: Set(ends_at),
             summary: Set(summary),
             letter_reference: Set(letter_reference),
-            actor: Set(actor),
+            actor: Set(actor.to_owned()),
             announced_at: Set(now),
         }
         .insert(&txn)

@@ -3,7 +3,7 @@
 //! next deadline with the working-day calendar and saves it with its event, in one transaction.
 
 use chrono::{DateTime, Utc};
-use koprik_proto::ids::{MemberId, ServiceId};
+use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::prost::Message;
 use koprik_proto::registry::{
     ApplicationState, ApplicationStep, ConnectionApplication, ConsentDecision, Contract, DataClassification,
@@ -37,6 +37,19 @@ pub struct StepRequest {
     pub actor: String,
     /// 0: don't check.
     pub expected_revision: i64,
+}
+
+/// Which applications a list returns; every filter set must hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApplicationFilter<'a> {
+    /// Only in this state.
+    pub state: Option<ApplicationState>,
+    /// Only of this applicant organisation.
+    pub applicant: Option<&'a MemberId>,
+    /// Only for this consumer subsystem.
+    pub consumer: Option<&'a SubsystemId>,
+    /// Only those whose current step is overdue.
+    pub overdue_only: bool,
 }
 
 /// The stored document as a message, with `overdue` computed against `now`.
@@ -464,12 +477,14 @@ impl Repository {
     pub async fn list_applications(
         &self,
         page: &Page,
-        state: Option<ApplicationState>,
-        applicant: Option<&MemberId>,
-        overdue_only: bool,
+        filter: ApplicationFilter<'_>,
     ) -> Result<(Vec<ConnectionApplication>, String), RegistryError> {
+        let ApplicationFilter { state, applicant, consumer, overdue_only } = filter;
         let now = Utc::now();
         let mut query = page_query::<Entity>(page);
+        if let Some(consumer) = consumer {
+            query = query.filter(Column::ConsumerId.eq(consumer.to_string()));
+        }
         if let Some(state) = state {
             query = query.filter(Column::State.eq(state.as_str_name()));
         }

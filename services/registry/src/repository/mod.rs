@@ -29,7 +29,8 @@ use crate::domain::paging::Page;
 use crate::error::RegistryError;
 use crate::store::organization;
 
-pub use applications::StepRequest;
+pub use applications::{ApplicationFilter, StepRequest};
+pub use certificates::CertificateFilter;
 pub use grants::GrantRequest;
 
 /// The registry's data access, shared by all gRPC calls.

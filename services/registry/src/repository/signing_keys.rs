@@ -2,14 +2,14 @@
 //! signatures against the registry's current word.
 
 use chrono::Utc;
-use koprik_proto::ids::SubsystemId;
+use koprik_proto::ids::{MemberId, SubsystemId};
 use koprik_proto::registry::{CredentialStatus, SignatureAlgorithm, SigningKey, SigningKeyPurpose};
 use koprik_proto::time::timestamp;
 use koprik_proto::FieldError;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
 
 use super::{find, mapping, Repository};
-use crate::domain::{actor, officer_signature_key, text};
+use crate::domain::{officer_signature_key, text};
 use crate::error::{self, RegistryError};
 use crate::events;
 use crate::store::signing_key::{ActiveModel, Column, Entity, Model};
@@ -39,13 +39,12 @@ fn message(row: &Model) -> Result<SigningKey, RegistryError> {
 }
 
 impl Repository {
-    /// Registers a public signing key of a registered subsystem.
+    /// Registers a public signing key of a registered subsystem; `actor` is who registers it.
     pub async fn register_signing_key(&self, key: &SigningKey, actor: &str) -> Result<SigningKey, RegistryError> {
         let now = Utc::now();
         let checked = officer_signature_key::check(key, now).map_err(|e| e.within("key"))?;
         let subsystem: SubsystemId =
             koprik_proto::field::required(key.subsystem.as_ref(), "subsystem").map_err(|e| e.within("key"))?;
-        let actor = actor::actor(actor)?;
         let txn = self.begin().await?;
         find::<subsystem::Entity, _>(&txn, &subsystem.to_string())
             .await
@@ -63,7 +62,7 @@ impl Repository {
             status: Set(CredentialStatus::Active.as_str_name().to_owned()),
             revocation_reason: Set(String::new()),
             revoked_at: Set(None),
-            actor: Set(actor),
+            actor: Set(actor.to_owned()),
             revision: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -88,7 +87,6 @@ impl Repository {
         let key_id = officer_signature_key::key_id(key_id)?;
         let reason = text::name(reason, "reason")
             .map_err(|e| FieldError::new(e.field, "is required: why the key is revoked"))?;
-        let actor = actor::actor(actor)?;
         let txn = self.begin().await?;
         let row = Entity::find_by_id(key_id.clone())
             .one(&txn)
@@ -105,22 +103,39 @@ impl Repository {
         change.status = Set(CredentialStatus::Revoked.as_str_name().to_owned());
         change.revocation_reason = Set(reason);
         change.revoked_at = Set(Some(now));
-        change.actor = Set(actor);
+        change.actor = Set(actor.to_owned());
         change.revision = Set(revision);
         change.updated_at = Set(now);
         let row = change.update(&txn).await?;
         let key = message(&row)?;
         events::enqueue(&txn, &key).await?;
         self.commit(txn).await?;
-        tracing::info!(key_id = %key_id, "signing key revoked");
+        tracing::info!(key_id = %key_id, actor, "signing key revoked");
         Ok(key)
     }
 
-    /// The keys of `subsystem`, or every key, in key id order.
-    pub async fn list_signing_keys(&self, subsystem: Option<&SubsystemId>) -> Result<Vec<SigningKey>, RegistryError> {
+    /// The key `key_id`, whatever its status.
+    pub async fn get_signing_key(&self, key_id: &str) -> Result<SigningKey, RegistryError> {
+        let key_id = officer_signature_key::key_id(key_id)?;
+        let row = Entity::find_by_id(key_id.clone())
+            .one(&self.db)
+            .await?
+            .ok_or(RegistryError::NotFound { kind: "signing key", id: key_id })?;
+        message(&row)
+    }
+
+    /// The keys of `subsystem` and/or of the subsystems of `organization`, or every key, in key id order.
+    pub async fn list_signing_keys(
+        &self,
+        subsystem: Option<&SubsystemId>,
+        organization: Option<&MemberId>,
+    ) -> Result<Vec<SigningKey>, RegistryError> {
         let mut query = Entity::find().order_by_asc(Column::KeyId);
         if let Some(subsystem) = subsystem {
             query = query.filter(Column::SubsystemId.eq(subsystem.to_string()));
+        }
+        if let Some(member) = organization {
+            query = query.filter(Column::SubsystemId.starts_with(format!("{member}/")));
         }
         query.all(&self.db).await?.iter().map(message).collect()
     }

@@ -1,4 +1,5 @@
-//! Table `client_certificates`: TLS client certificates issued by the platform CA, each naming one subsystem.
+//! Table `client_certificates`: TLS client certificates issued by the platform CA, each naming one role and its
+//! principal.
 
 use sea_orm::entity::prelude::*;
 
@@ -9,8 +10,13 @@ pub struct Model {
     /// The serial number, lower-case hex without leading zeros.
     #[sea_orm(primary_key, auto_increment = false)]
     pub serial: String,
-    /// The canonical id of the subsystem the certificate names.
+    /// Consumer certificates: the canonical id of the subsystem the certificate names (its principal). Empty for
+    /// the other roles.
     pub subsystem_id: String,
+    /// The role's name, as in the certificate's URI (`consumer`, `operator`, `registry-editor`, ...).
+    pub role: String,
+    /// The principal within the role, in text (`UZ/GOV/200935935/tax-inspection`, `a.karimov`, ...).
+    pub principal: String,
     /// Hex SHA-256 of the DER encoding.
     pub sha256_fingerprint: String,
     pub not_before: DateTimeUtc,

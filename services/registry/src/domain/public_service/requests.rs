@@ -1,5 +1,5 @@
-//! The mutating requests of the Unified Registry, validated: each names its actor, and every field is checked
-//! here so that the repository only ever sees well-formed input.
+//! The mutating requests of the Unified Registry, validated: every field is checked here so that the repository
+//! only ever sees well-formed input. Who takes a step is not part of a request: it is the caller's certificate.
 
 use chrono::NaiveDate;
 use koprik_proto::ids::MemberId;
@@ -12,7 +12,6 @@ use koprik_proto::FieldError;
 
 use super::content::{act, ValidContent};
 use super::{fields, localized};
-use crate::domain::actor::actor;
 use crate::domain::text::MAX_DESCRIPTION;
 
 /// The years a re-inventory can be confirmed for.
@@ -37,22 +36,20 @@ fn content(value: Option<&koprik_proto::registry::PublicServiceContent>) -> Resu
     koprik_proto::field::required(value, "content")
 }
 
-/// A new application (REG-1 p. 8) or a resubmission (p. 13): the content and who submits it.
+/// A new application (REG-1 p. 8) or a resubmission (p. 13): the content.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Submission {
     /// The application resubmitted; `None` for a new application.
     pub application_id: Option<String>,
     /// The content.
     pub content: ValidContent,
-    /// Who submits.
-    pub actor: String,
 }
 
 impl TryFrom<&SubmitEntryRequest> for Submission {
     type Error = FieldError;
 
     fn try_from(wire: &SubmitEntryRequest) -> Result<Self, Self::Error> {
-        Ok(Self { application_id: None, content: content(wire.content.as_ref())?, actor: actor(&wire.actor)? })
+        Ok(Self { application_id: None, content: content(wire.content.as_ref())? })
     }
 }
 
@@ -63,25 +60,22 @@ impl TryFrom<&ResubmitEntryRequest> for Submission {
         Ok(Self {
             application_id: Some(application_id(&wire.application_id)?),
             content: content(wire.content.as_ref())?,
-            actor: actor(&wire.actor)?,
         })
     }
 }
 
-/// A step on an application that needs nothing but the actor: registration, the notice.
+/// A step on an application that needs nothing but the application: registration, the notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationStep {
     /// The application.
     pub application_id: String,
-    /// Who acts.
-    pub actor: String,
 }
 
 impl TryFrom<&RegisterEntryRequest> for ApplicationStep {
     type Error = FieldError;
 
     fn try_from(wire: &RegisterEntryRequest) -> Result<Self, Self::Error> {
-        Ok(Self { application_id: application_id(&wire.application_id)?, actor: actor(&wire.actor)? })
+        Ok(Self { application_id: application_id(&wire.application_id)? })
     }
 }
 
@@ -89,7 +83,7 @@ impl TryFrom<&SendRegistrationNoticeRequest> for ApplicationStep {
     type Error = FieldError;
 
     fn try_from(wire: &SendRegistrationNoticeRequest) -> Result<Self, Self::Error> {
-        Ok(Self { application_id: application_id(&wire.application_id)?, actor: actor(&wire.actor)? })
+        Ok(Self { application_id: application_id(&wire.application_id)? })
     }
 }
 
@@ -100,8 +94,6 @@ pub struct Refusal {
     pub application_id: String,
     /// The reasons, at least one.
     pub reasons: Vec<String>,
-    /// Who refuses.
-    pub actor: String,
 }
 
 impl TryFrom<&RefuseEntryRequest> for Refusal {
@@ -111,7 +103,6 @@ impl TryFrom<&RefuseEntryRequest> for Refusal {
         Ok(Self {
             application_id: application_id(&wire.application_id)?,
             reasons: fields::refusal_reasons(&wire.reasons)?,
-            actor: actor(&wire.actor)?,
         })
     }
 }
@@ -125,8 +116,6 @@ pub struct Remediation {
     pub date: NaiveDate,
     /// Why three working days do not suffice.
     pub reason: String,
-    /// Who declares it.
-    pub actor: String,
 }
 
 impl TryFrom<&DeclareRemediationRequest> for Remediation {
@@ -137,7 +126,6 @@ impl TryFrom<&DeclareRemediationRequest> for Remediation {
             application_id: application_id(&wire.application_id)?,
             date: fields::date(&wire.remediation_date, "remediation_date")?,
             reason: fields::reason(&wire.reason, "reason", "REG-1 p. 13: why the fix needs other bodies' agreement")?,
-            actor: actor(&wire.actor)?,
         })
     }
 }
@@ -155,8 +143,6 @@ pub struct Amendment {
     pub substance: LocalizedText,
     /// The grounds.
     pub grounds: String,
-    /// Who submits it.
-    pub actor: String,
 }
 
 impl TryFrom<&SubmitAmendmentRequest> for Amendment {
@@ -169,7 +155,6 @@ impl TryFrom<&SubmitAmendmentRequest> for Amendment {
             change_date: fields::date(&wire.change_date, "change_date")?,
             substance: localized::text(wire.change_substance.as_ref(), "change_substance", true, MAX_DESCRIPTION)?,
             grounds: fields::reason(&wire.grounds, "grounds", "REG-1 p. 14: an amendment states its grounds")?,
-            actor: actor(&wire.actor)?,
         })
     }
 }
@@ -185,8 +170,6 @@ pub struct AbolitionNotice {
     pub date: NaiveDate,
     /// The basis.
     pub basis: LocalizedText,
-    /// Who notifies.
-    pub actor: String,
 }
 
 impl TryFrom<&AbolishEntryRequest> for AbolitionNotice {
@@ -199,7 +182,6 @@ impl TryFrom<&AbolishEntryRequest> for AbolitionNotice {
             date: fields::date(&act.date, "act.date")?,
             act,
             basis: localized::text(wire.basis.as_ref(), "basis", true, MAX_DESCRIPTION)?,
-            actor: actor(&wire.actor)?,
         })
     }
 }
@@ -211,8 +193,6 @@ pub struct InventoryInput {
     pub body: MemberId,
     /// The year.
     pub year: i32,
-    /// Who confirms.
-    pub actor: String,
 }
 
 /// A re-inventory year.
@@ -227,11 +207,7 @@ impl TryFrom<&ConfirmInventoryRequest> for InventoryInput {
     type Error = FieldError;
 
     fn try_from(wire: &ConfirmInventoryRequest) -> Result<Self, Self::Error> {
-        Ok(Self {
-            body: koprik_proto::field::required(wire.body.as_ref(), "body")?,
-            year: year(wire.year)?,
-            actor: actor(&wire.actor)?,
-        })
+        Ok(Self { body: koprik_proto::field::required(wire.body.as_ref(), "body")?, year: year(wire.year)? })
     }
 }
 
@@ -255,7 +231,6 @@ mod tests {
             change_date: "2026-08-31".into(),
             change_substance: Some(LocalizedText { uz: "Narx o'zgardi".into(), ..Default::default() }),
             grounds: " ".into(),
-            actor: "body officer".into(),
         };
         assert_eq!(Amendment::try_from(&request).expect_err("no grounds").field, "grounds");
         let no_mark = SubmitAmendmentRequest { grounds: "PQ-5".into(), change_substance: None, ..request.clone() };
@@ -263,15 +238,5 @@ mod tests {
         let amendment =
             Amendment::try_from(&SubmitAmendmentRequest { grounds: "PQ-5".into(), ..request }).expect("valid");
         assert_eq!(amendment.change_date, NaiveDate::from_ymd_opt(2026, 8, 31).expect("date"));
-    }
-
-    #[test]
-    fn every_mutating_request_names_its_actor() {
-        let err = ApplicationStep::try_from(&RegisterEntryRequest {
-            application_id: uuid::Uuid::now_v7().to_string(),
-            actor: String::new(),
-        })
-        .expect_err("no actor");
-        assert_eq!(err.field, "actor");
     }
 }

@@ -2,6 +2,7 @@
 //! registration notice, the body's remediation and resubmission (REG-1 pp. 8-15, App. 1 stages 4-7).
 
 use chrono::{DateTime, Utc};
+use koprik_proto::ids::MemberId;
 use koprik_proto::prost::Message;
 use koprik_proto::registry::{
     ChangeMark, EntryApplicationKind, EntryApplicationState, EntryStatus, PublicServiceApplication,
@@ -131,6 +132,16 @@ fn on_application<'a>(
     StepRecord { kind, actor, at, due_by, application_id: Some(&read.id), number: read.number, detail }
 }
 
+/// How an application is opened: a new entry, or an amendment of entry `amended` (with its due date), with its
+/// change mark, grounds and the step recorded.
+struct Opening {
+    kind: EntryApplicationKind,
+    amended: Option<(i64, DateTime<Utc>)>,
+    change_mark: Option<ChangeMark>,
+    grounds: String,
+    step: StepKind,
+}
+
 /// The next registry number, from the counter row (REG-1 p. 17: never reused, so never `max(number) + 1`). The
 /// increment runs inside the registration's transaction, which holds the row until it commits.
 async fn allocate_number(txn: &DatabaseTransaction) -> Result<i64, RegistryError> {
@@ -147,14 +158,28 @@ async fn allocate_number(txn: &DatabaseTransaction) -> Result<i64, RegistryError
 
 impl Repository {
     /// REG-1 p. 8: a body submits an application for a new entry; the operator's decision is now due.
-    pub async fn submit_public_service(&self, input: Submission) -> Result<PublicServiceApplication, RegistryError> {
-        self.open_application(input, EntryApplicationKind::NewEntry, None, None, String::new(), StepKind::Submitted)
-            .await
+    pub async fn submit_public_service(
+        &self,
+        input: Submission,
+        actor: &str,
+    ) -> Result<PublicServiceApplication, RegistryError> {
+        let opening = Opening {
+            kind: EntryApplicationKind::NewEntry,
+            amended: None,
+            change_mark: None,
+            grounds: String::new(),
+            step: StepKind::Submitted,
+        };
+        self.open_application(input, opening, actor).await
     }
 
     /// REG-1 p. 14: a body submits an amendment to a live entry, with its change mark and grounds, due within
     /// 1 working day of the change; it is reviewed like a new entry (p. 15).
-    pub async fn submit_amendment(&self, input: Amendment) -> Result<PublicServiceApplication, RegistryError> {
+    pub async fn submit_amendment(
+        &self,
+        input: Amendment,
+        actor: &str,
+    ) -> Result<PublicServiceApplication, RegistryError> {
         let calendar = self.calendar().await?;
         let due_by = deadlines::amendment_due(&calendar, input.change_date)?;
         let mark = ChangeMark {
@@ -163,28 +188,24 @@ impl Repository {
             registered_at: None,
             application_id: String::new(),
         };
-        let submission = Submission { application_id: None, content: input.content, actor: input.actor };
-        let number = stored_number(input.number);
-        self.open_application(
-            submission,
-            EntryApplicationKind::Amendment,
-            Some((number, due_by)),
-            Some(mark),
-            input.grounds,
-            StepKind::AmendmentSubmitted,
-        )
-        .await
+        let submission = Submission { application_id: None, content: input.content };
+        let opening = Opening {
+            kind: EntryApplicationKind::Amendment,
+            amended: Some((stored_number(input.number), due_by)),
+            change_mark: Some(mark),
+            grounds: input.grounds,
+            step: StepKind::AmendmentSubmitted,
+        };
+        self.open_application(submission, opening, actor).await
     }
 
     async fn open_application(
         &self,
         input: Submission,
-        kind: EntryApplicationKind,
-        amended: Option<(i64, DateTime<Utc>)>,
-        change_mark: Option<ChangeMark>,
-        grounds: String,
-        step: StepKind,
+        opening: Opening,
+        actor: &str,
     ) -> Result<PublicServiceApplication, RegistryError> {
+        let Opening { kind, amended, change_mark, grounds, step } = opening;
         let calendar = self.calendar().await?;
         let now = Utc::now();
         let refuse_due_by = deadlines::refusal_due(&calendar, now)?;
@@ -235,14 +256,14 @@ impl Repository {
         .insert(&txn)
         .await
         .map_err(|e| crate::error::on_insert(e, KIND, &id))?;
-        let version_id = insert_version(&txn, &row, &input.content.content, &input.actor).await?;
+        let version_id = insert_version(&txn, &row, &input.content.content, actor).await?;
         let (_, message) =
             save(&txn, &row, ActiveModel { version_id: Set(version_id), ..Default::default() }, now).await?;
         record_step(
             &txn,
             StepRecord {
                 kind: step,
-                actor: &input.actor,
+                actor,
                 at: now,
                 due_by: amended.map(|(_, due)| due),
                 application_id: Some(&id),
@@ -261,6 +282,7 @@ impl Repository {
     pub async fn register_public_service(
         &self,
         input: ApplicationStep,
+        actor: &str,
     ) -> Result<PublicServiceApplication, RegistryError> {
         let calendar = self.calendar().await?;
         let now = Utc::now();
@@ -286,7 +308,7 @@ impl Repository {
             &txn,
             StepRecord {
                 kind: StepKind::Registered,
-                actor: &input.actor,
+                actor,
                 at: now,
                 due_by: Some(read.register_due_by),
                 application_id: Some(&read.id),
@@ -304,7 +326,11 @@ impl Repository {
 
     /// REG-1 p. 13: the operator refuses an application under review, with reasons; the body's resubmission is
     /// then due within 3 working days.
-    pub async fn refuse_public_service(&self, input: Refusal) -> Result<PublicServiceApplication, RegistryError> {
+    pub async fn refuse_public_service(
+        &self,
+        input: Refusal,
+        actor: &str,
+    ) -> Result<PublicServiceApplication, RegistryError> {
         let calendar = self.calendar().await?;
         let now = Utc::now();
         let remediation_due_by = deadlines::resubmission_due(&calendar, now)?;
@@ -325,14 +351,7 @@ impl Repository {
         let (_, message) = save(&txn, &read, changes, now).await?;
         record_step(
             &txn,
-            on_application(
-                &read,
-                StepKind::Refused,
-                &input.actor,
-                now,
-                Some(read.refuse_due_by),
-                &input.reasons.join("\n"),
-            ),
+            on_application(&read, StepKind::Refused, actor, now, Some(read.refuse_due_by), &input.reasons.join("\n")),
         )
         .await?;
         self.commit(txn).await?;
@@ -344,6 +363,7 @@ impl Repository {
     pub async fn send_registration_notice(
         &self,
         input: ApplicationStep,
+        actor: &str,
     ) -> Result<PublicServiceApplication, RegistryError> {
         let now = Utc::now();
         let txn = self.begin().await?;
@@ -351,15 +371,18 @@ impl Repository {
         lifecycle::check_notice(state(&read), read.notice_sent_at.is_some()).map_err(lifecycle_error)?;
         let changes = ActiveModel { notice_sent_at: Set(Some(now)), ..Default::default() };
         let (_, message) = save(&txn, &read, changes, now).await?;
-        record_step(&txn, on_application(&read, StepKind::NoticeSent, &input.actor, now, read.notice_due_by, ""))
-            .await?;
+        record_step(&txn, on_application(&read, StepKind::NoticeSent, actor, now, read.notice_due_by, "")).await?;
         self.commit(txn).await?;
         Ok(message)
     }
 
     /// REG-1 p. 13, third paragraph: the body sets its own remediation date when other bodies must agree the fix.
     /// Declaring it is itself due within the ordinary 3 working days.
-    pub async fn declare_remediation(&self, input: Remediation) -> Result<PublicServiceApplication, RegistryError> {
+    pub async fn declare_remediation(
+        &self,
+        input: Remediation,
+        actor: &str,
+    ) -> Result<PublicServiceApplication, RegistryError> {
         let now = Utc::now();
         let due_by = deadlines::declared_remediation_due(input.date);
         let txn = self.begin().await?;
@@ -379,7 +402,7 @@ impl Repository {
             on_application(
                 &read,
                 StepKind::RemediationDeclared,
-                &input.actor,
+                actor,
                 now,
                 read.remediation_due_by,
                 &format!("{}: {}", input.date, input.reason),
@@ -392,7 +415,11 @@ impl Repository {
 
     /// REG-1 p. 13: the body resubmits a refused application with the deficiencies fixed; the review starts over
     /// with fresh deadlines.
-    pub async fn resubmit_public_service(&self, input: Submission) -> Result<PublicServiceApplication, RegistryError> {
+    pub async fn resubmit_public_service(
+        &self,
+        input: Submission,
+        actor: &str,
+    ) -> Result<PublicServiceApplication, RegistryError> {
         let calendar = self.calendar().await?;
         let now = Utc::now();
         let refuse_due_by = deadlines::refusal_due(&calendar, now)?;
@@ -407,7 +434,7 @@ impl Repository {
             competent_body: input.content.competent_body.to_string(),
             ..read.clone()
         };
-        let version_id = insert_version(&txn, &submitted, &input.content.content, &input.actor).await?;
+        let version_id = insert_version(&txn, &submitted, &input.content.content, actor).await?;
         let changes = ActiveModel {
             competent_body: Set(submitted.competent_body.clone()),
             state: Set(EntryApplicationState::UnderReview.as_str_name().to_owned()),
@@ -419,7 +446,7 @@ impl Repository {
             ..Default::default()
         };
         let (_, message) = save(&txn, &read, changes, now).await?;
-        record_step(&txn, on_application(&read, StepKind::Resubmitted, &input.actor, now, read.remediation_due_by, ""))
+        record_step(&txn, on_application(&read, StepKind::Resubmitted, actor, now, read.remediation_due_by, ""))
             .await?;
         self.commit(txn).await?;
         tracing::info!(application = %read.id, submission = submitted.submission, "public service application resubmitted");
@@ -432,11 +459,22 @@ impl Repository {
         mapping::application(&row, content(&self.db, &row).await?, Utc::now())
     }
 
-    /// A page of applications in submission order, optionally in one state and/or overdue only. Overdue is the
-    /// lifecycle's own judgement (computed per row), so rows are scanned until the page is full.
+    /// The competent body an application is (last) submitted for: whose it is.
+    pub async fn public_service_application_body(&self, id: &str) -> Result<MemberId, RegistryError> {
+        let row = find(&self.db, id).await?;
+        row.competent_body.parse().map_err(|e| {
+            RegistryError::Database(sea_orm::DbErr::Custom(format!(
+                "application {id}: stored competent body is invalid: {e}"
+            )))
+        })
+    }
+
+    /// A page of applications in submission order, optionally of one competent body, in one state and/or overdue
+    /// only. Overdue is the lifecycle's own judgement (computed per row), so rows are scanned until the page is full.
     pub async fn list_public_service_applications(
         &self,
         page: &Page,
+        body: Option<&MemberId>,
         state: Option<EntryApplicationState>,
         overdue_only: bool,
     ) -> Result<(Vec<PublicServiceApplication>, String), RegistryError> {
@@ -450,6 +488,9 @@ impl Repository {
             }
             if let Some(state) = state {
                 query = query.filter(Column::State.eq(state.as_str_name()));
+            }
+            if let Some(body) = body {
+                query = query.filter(Column::CompetentBody.eq(body.to_string()));
             }
             let rows = query.all(&self.db).await?;
             let exhausted = (rows.len() as u64) < page.size;

@@ -116,6 +116,16 @@ fn after_number(page: &Page) -> Result<Option<i64>, FieldError> {
 }
 
 impl Repository {
+    /// The competent body of entry `number` as registered: whose it is.
+    pub async fn public_service_body(&self, number: u64) -> Result<MemberId, RegistryError> {
+        let row = find(&self.db, stored_number(number)).await?;
+        row.competent_body.parse().map_err(|e| {
+            RegistryError::Database(sea_orm::DbErr::Custom(format!(
+                "entry {number}: stored competent body is invalid: {e}"
+            )))
+        })
+    }
+
     /// One entry, abolished or not.
     pub async fn get_public_service(&self, number: u64) -> Result<PublicServiceEntry, RegistryError> {
         entry_message(&self.db, stored_number(number)).await
@@ -142,7 +152,11 @@ impl Repository {
 
     /// REG-1 pp. 16-17: the body notifies the abolition (due within a week of the act); the entry is marked
     /// ABOLISHED with the date and basis, never deleted, and its number is never reassigned.
-    pub async fn abolish_public_service(&self, input: AbolitionNotice) -> Result<PublicServiceEntry, RegistryError> {
+    pub async fn abolish_public_service(
+        &self,
+        input: AbolitionNotice,
+        actor: &str,
+    ) -> Result<PublicServiceEntry, RegistryError> {
         let now = Utc::now();
         let number = stored_number(input.number);
         let due_by = deadlines::abolition_due(input.date);
@@ -179,7 +193,7 @@ impl Repository {
             &txn,
             StepRecord {
                 kind: StepKind::Abolished,
-                actor: &input.actor,
+                actor,
                 at: now,
                 due_by: Some(due_by),
                 application_id: None,

@@ -26,7 +26,11 @@ fn due(year: i32) -> Result<chrono::DateTime<Utc>, RegistryError> {
 impl Repository {
     /// REG-1 p. 21: a body confirms its re-inventory for a year. Confirming again returns the first confirmation
     /// unchanged, so a retried request cannot move the recorded time past the deadline.
-    pub async fn confirm_inventory(&self, input: InventoryInput) -> Result<InventoryConfirmation, RegistryError> {
+    pub async fn confirm_inventory(
+        &self,
+        input: InventoryInput,
+        actor: &str,
+    ) -> Result<InventoryConfirmation, RegistryError> {
         let now = Utc::now();
         let due_by = due(input.year)?;
         let body = input.body.to_string();
@@ -39,7 +43,7 @@ impl Repository {
             body: Set(body.clone()),
             year: Set(input.year),
             confirmed_at: Set(now),
-            actor: Set(input.actor),
+            actor: Set(actor.to_owned()),
             due_by: Set(due_by),
             late: Set(deadlines::is_late(now, due_by)),
         }

@@ -1,10 +1,10 @@
 //! The Unified Registry of Public Services (REG-1): applications and their review, entries, history and the
 //! yearly re-inventory. Every change runs in one transaction with its history step(s) and its outbox event(s).
 //!
-//! - [`applications`]: submission, review (register / refuse), notice, remediation, resubmission, amendments.
-//! - [`entries`]: reading entries, abolition, history and the bulk export.
-//! - [`inventory`]: the yearly re-inventory confirmations and report.
-//! - [`catalogue`]: the public catalogue of web services.
+//! - `applications`: submission, review (register / refuse), notice, remediation, resubmission, amendments.
+//! - `entries`: reading entries, abolition, history and the bulk export.
+//! - `inventory`: the yearly re-inventory confirmations and report.
+//! - `catalogue`: the public catalogue of web services.
 //! - [`mapping`]: stored rows to wire messages.
 
 mod applications;

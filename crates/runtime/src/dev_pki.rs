@@ -1,22 +1,20 @@
-//! The development PKI of `koprik up` and of the end-to-end sandbox, laid out under one directory:
+//! The development PKI of `koprik up` and of the tests, laid out under one directory:
 //!
 //! ```text
-//! <dir>/ca.pem, ca.key                      the development platform CA
-//! <dir>/servers/<name>.pem, <name>.key      server certificates (localhost, 127.0.0.1)
-//! <dir>/clients/<subsystem>.pem, .key       client certificates, '/' in the subsystem id written as '_'
+//! <dir>/ca.pem, ca.key                         the development platform CA
+//! <dir>/servers/<name>.pem, <name>.key         server certificates (localhost, 127.0.0.1)
+//! <dir>/clients/<role>_<principal>.pem, .key   client certificates, '/' in the principal written as '_'
+//!                                              (clients/consumer_UZ_GOV_200935935_tax-inspection.pem)
 //! ```
 //!
 //! A production CA is made once with `koprik cert init-ca` and kept offline; this one is for a developer's machine.
 
 use std::path::{Path, PathBuf};
 
+use koprik_pki::identity::Identity;
 use koprik_pki::{CertificateAuthority, PkiError};
-use koprik_proto::ids::SubsystemId;
-use koprik_proto::registry::certificates_client::CertificatesClient;
-use koprik_proto::registry::{ClientCertificate, RegisterCertificateRequest};
-use koprik_proto::tonic::transport::Channel;
-use koprik_proto::tonic::{Code, Status};
-use koprik_runtime::tls::{ClientTlsSettings, ServerTlsConfig};
+
+use crate::tls::{ClientTlsSettings, ServerTlsConfig};
 
 /// The names every development server certificate carries.
 pub const SERVER_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
@@ -48,9 +46,9 @@ pub struct DevPki {
     ca: CertificateAuthority,
 }
 
-/// The file stem of a subsystem's client certificate.
-pub fn client_stem(subsystem: &SubsystemId) -> String {
-    subsystem.to_string().replace('/', "_")
+/// The file stem of an identity's client certificate: `<role>_<principal>` with '/' written as '_'.
+pub fn client_stem(identity: &Identity) -> String {
+    format!("{}_{}", identity.role(), identity.principal()).replace('/', "_")
 }
 
 impl DevPki {
@@ -88,27 +86,27 @@ impl DevPki {
         Ok(CertFiles { cert, key })
     }
 
-    /// The client certificate of `subsystem`, issued and written on first use (`clients/<subsystem>.pem|key`).
-    pub fn client(&self, subsystem: &SubsystemId) -> Result<CertFiles, PkiError> {
-        let stem = client_stem(subsystem);
+    /// The client certificate of `identity`, issued and written on first use (`clients/<role>_<principal>.pem|key`).
+    pub fn client(&self, identity: &Identity) -> Result<CertFiles, PkiError> {
+        let stem = client_stem(identity);
         let dir = self.dir.join("clients");
         let files = CertFiles { cert: dir.join(format!("{stem}.pem")), key: dir.join(format!("{stem}.key")) };
         if files.cert.exists() && files.key.exists() {
             return Ok(files);
         }
-        let (cert, key) = self.ca.issue_client(subsystem, koprik_pki::issue::CLIENT_VALIDITY)?.write(&dir, &stem)?;
+        let (cert, key) = self.ca.issue_client(identity, koprik_pki::issue::CLIENT_VALIDITY)?.write(&dir, &stem)?;
         Ok(CertFiles { cert, key })
     }
 
-    /// TLS for a server with `files`; with `mtls`, clients present certificates from this CA (a client without
-    /// one completes the handshake and is refused by the service itself).
-    pub fn server_tls(&self, files: &CertFiles, mtls: bool) -> ServerTlsConfig {
+    /// TLS for a server with `files`: clients present certificates from this CA (a client without one completes
+    /// the handshake, so health checks work, and is refused by the authorization policy).
+    pub fn server_tls(&self, files: &CertFiles) -> ServerTlsConfig {
         ServerTlsConfig {
             enabled: true,
             cert: Some(files.cert.clone()),
             key: Some(files.key.clone()),
-            client_ca: mtls.then(|| self.ca_cert()),
-            client_auth_optional: mtls,
+            client_ca: Some(self.ca_cert()),
+            client_auth_optional: true,
         }
     }
 
@@ -124,16 +122,6 @@ impl DevPki {
     }
 }
 
-/// Registers a client certificate with the registry; one registered before counts as registered.
-pub async fn register(registry: Channel, pem: &str, actor: &str) -> Result<Option<ClientCertificate>, Status> {
-    let request = RegisterCertificateRequest { pem: pem.to_owned(), actor: actor.to_owned() };
-    match CertificatesClient::new(registry).register_certificate(request).await {
-        Ok(registered) => Ok(Some(registered.into_inner())),
-        Err(status) if status.code() == Code::AlreadyExists => Ok(None),
-        Err(status) => Err(status),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,11 +130,11 @@ mod tests {
     fn the_layout_is_stable_and_certificates_are_reused() {
         let dir = tempfile::tempdir().expect("temp dir");
         let pki = DevPki::open(dir.path()).expect("created");
-        let subsystem: SubsystemId = "UZ/GOV/200935935/tax-inspection".parse().expect("valid");
-        let first = pki.client(&subsystem).expect("issued");
-        assert!(first.cert.ends_with("clients/UZ_GOV_200935935_tax-inspection.pem"));
+        let consumer: Identity = "consumer:UZ/GOV/200935935/tax-inspection".parse().expect("valid");
+        let first = pki.client(&consumer).expect("issued");
+        assert!(first.cert.ends_with("clients/consumer_UZ_GOV_200935935_tax-inspection.pem"));
         let again = DevPki::open(dir.path()).expect("loaded");
-        assert_eq!(again.client(&subsystem).expect("reused").serial().ok(), first.serial().ok());
+        assert_eq!(again.client(&consumer).expect("reused").serial().ok(), first.serial().ok());
         assert_eq!(again.ca().cert_pem(), pki.ca().cert_pem());
     }
 }

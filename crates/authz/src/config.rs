@@ -1,0 +1,35 @@
+//! The `authz` section of every service's configuration: how current a service's knowledge of revoked
+//! certificates must be for it to accept calls.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How a service keeps its view of the registry's certificates current.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthzConfig {
+    /// How long after its view of the registry's certificates was last known current a service still accepts
+    /// calls. Beyond it (the broker is unreachable, the feed is stuck) every call needing a certificate is
+    /// refused with UNAVAILABLE: a revocation could have been missed. This bounds how late a revocation can take
+    /// effect when things fail; when they do not, revocations take effect in well under a second.
+    #[serde(with = "humantime_serde")]
+    pub max_staleness: Duration,
+    /// How often the service compares what it has read of `registry.events` with the topic's end.
+    #[serde(with = "humantime_serde")]
+    pub probe_interval: Duration,
+    /// How long a starting service waits for its first complete read of the registry's certificates before it
+    /// serves anyway (refusing calls as unavailable until the read completes).
+    #[serde(with = "humantime_serde")]
+    pub startup_wait: Duration,
+}
+
+impl Default for AuthzConfig {
+    fn default() -> Self {
+        Self {
+            max_staleness: Duration::from_secs(10),
+            probe_interval: Duration::from_millis(500),
+            startup_wait: Duration::from_secs(30),
+        }
+    }
+}

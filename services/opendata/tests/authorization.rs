@@ -1,0 +1,498 @@
+//! Who may call the portal's gRPC API, held to the platform's authorization policy (`crates/authz/POLICY.md`): the
+//! generated matrix over every method and role; what an attacker holding only a consumer's certificate, or another
+//! supplier's, cannot do, with the database checked afterwards for anything left behind; API keys only under the
+//! holder's own contract in force (OD §8, §21), as billing publishes contracts on `billing.contracts`, applied
+//! exactly once; revocation within a second; and calls refused as unavailable while the portal cannot know which
+//! certificates are revoked.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::*;
+use futures::StreamExt as _;
+use koprik_authz::{AuthzConfig, Role};
+use koprik_opendata::repository::{ContractState, NewMessage, PositionedContract};
+use koprik_opendata::store::{api_key, dataset, supplier, version};
+use koprik_proto::ids::SubsystemId;
+use koprik_proto::opendata::{
+    publish_version_request::Part, CreateDatasetRequest, DefineStructureRequest, GetDatasetRequest, GetSupplierRequest,
+    IssueApiKeyRequest, ListApiKeysRequest, ListDatasetsRequest, ListMessagesRequest, ListOverdueDatasetsRequest,
+    ListVersionsRequest, PublishVersionHeader, PublishVersionRequest, RegisterSupplierRequest, RevokeApiKeyRequest,
+    UpdateFrequency, UpdatePassportRequest,
+};
+use koprik_proto::tonic::{Code, Status};
+use koprik_testkit::authz_matrix::{self, Cast, Fixture};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+/// The portal's gRPC services.
+const SERVICES: [&str; 4] = [
+    "koprik.opendata.v1.Suppliers",
+    "koprik.opendata.v1.Datasets",
+    "koprik.opendata.v1.Feedback",
+    "koprik.opendata.v1.ApiKeys",
+];
+
+/// The company's contract with billing, and the rival's.
+const CONTRACT: &str = "OD-2026/0001";
+const RIVAL_CONTRACT: &str = "OD-2026/0002";
+
+/// Principals A and B of the organisation-bound roles: the statistics agency and the labour ministry as suppliers,
+/// the company and its rival as consumers; the rest only need to exist.
+fn cast() -> Cast {
+    Cast::new(&[
+        (Role::Consumer, COMPANY_SYSTEM, "UZ/COM/207028221/scoring"),
+        (Role::Supplier, "UZ/GOV/201122919", "UZ/GOV/201122920"),
+        (Role::Provider, "UZ/GOV/201122919", "UZ/GOV/200935935"),
+        (Role::RegistryEditor, "UZ/GOV/200935935/n.aliyeva", "UZ/GOV/201122919/o.rashidov"),
+        (Role::AgencyHead, "UZ/GOV/200935935/b.tursunov", "UZ/GOV/201122919/k.saidov"),
+    ])
+}
+
+fn subsystem(id: &str) -> Option<koprik_proto::common::SubsystemId> {
+    Some((&id.parse::<SubsystemId>().expect("subsystem id")).into())
+}
+
+fn issue(contract: &str, holder: &str) -> IssueApiKeyRequest {
+    IssueApiKeyRequest { contract_reference: contract.into(), consumer: subsystem(holder), label: "analytics".into() }
+}
+
+/// Both suppliers registered; the agency's `aholi-soni` with its structure and one version, and a user's message
+/// about it; both companies' contracts published by billing.
+async fn world(h: &Harness) {
+    h.register_statistics_agency().await;
+    h.register_labour_ministry().await;
+    h.create_population_dataset("aholi-soni", UpdateFrequency::Yearly).await;
+    h.publish("aholi-soni", 1, POPULATION_CSV).await.expect("published");
+    let message = NewMessage {
+        dataset: "aholi-soni".into(),
+        author: "Jasur".into(),
+        contact: "jasur@example.uz".into(),
+        body: "2024 yil ma'lumotlari yo'q".into(),
+    };
+    h.repository().await.receive_message(message, Utc::now()).await.expect("a message");
+    h.billing_contract(CONTRACT, COMPANY_ACCOUNT, "2026-01-01", "2099-12-31").await;
+    h.billing_contract(RIVAL_CONTRACT, RIVAL_ACCOUNT, "2026-01-01", "2099-12-31").await;
+}
+
+async fn rows<E: EntityTrait<Model: Sync>>(h: &Harness) -> u64 {
+    let repository = h.repository().await;
+    E::find().count(repository.db()).await.expect("counted")
+}
+
+fn assert_refused(status: &Status, code: Code, method: &str, rule: &str) {
+    assert_eq!(status.code(), code, "{status:?}");
+    assert!(status.message().contains(method), "the refusal names the method {method}: {}", status.message());
+    assert!(status.message().contains(rule), "the refusal names the rule ({rule}): {}", status.message());
+}
+
+/// A version upload of `dataset` that sends its header and then never ends: the answer can only come from the
+/// header.
+fn endless_upload(dataset: &str) -> impl futures::Stream<Item = PublishVersionRequest> + Send + 'static {
+    let header = PublishVersionRequest {
+        part: Some(Part::Header(PublishVersionHeader {
+            dataset: dataset.into(),
+            structure_version: 1,
+            change_note: "overwritten".into(),
+        })),
+    };
+    futures::stream::iter([header]).chain(futures::stream::pending())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_portal_method_answers_every_role_as_the_policy_says() {
+    let cast = cast();
+    let h = start_with(Setup { more_identities: cast.identities(), ..Setup::default() }).await;
+    world(&h).await;
+    let key = h.api_keys(COMPANY).issue_api_key(issue(CONTRACT, COMPANY_SYSTEM)).await.expect("a key").into_inner();
+    let key_id = key.key.expect("key").id;
+    let (s, c) = (Role::Supplier, Role::Consumer);
+    let header = PublishVersionRequest {
+        part: Some(Part::Header(PublishVersionHeader {
+            dataset: "aholi-soni".into(),
+            structure_version: 1,
+            change_note: "matrix".into(),
+        })),
+    };
+    let fixtures = vec![
+        Fixture::new("/koprik.opendata.v1.Suppliers/GetSupplier", s, &GetSupplierRequest { name: "stat".into() }),
+        Fixture::new(
+            "/koprik.opendata.v1.Datasets/CreateDataset",
+            s,
+            &CreateDatasetRequest { passport: Some(passport("matrix-new", "stat", UpdateFrequency::Yearly)) },
+        ),
+        Fixture::new(
+            "/koprik.opendata.v1.Datasets/UpdatePassport",
+            s,
+            &UpdatePassportRequest { passport: Some(passport("aholi-soni", "stat", UpdateFrequency::Yearly)) },
+        ),
+        Fixture::new("/koprik.opendata.v1.Datasets/GetDataset", s, &GetDatasetRequest { name: "aholi-soni".into() }),
+        Fixture::new("/koprik.opendata.v1.Datasets/ListDatasets", s, &ListDatasetsRequest { supplier: "stat".into() }),
+        Fixture::new(
+            "/koprik.opendata.v1.Datasets/DefineStructure",
+            s,
+            &DefineStructureRequest { dataset: "aholi-soni".into(), fields: population_fields() },
+        ),
+        Fixture::new("/koprik.opendata.v1.Datasets/PublishVersion", s, &header),
+        Fixture::new(
+            "/koprik.opendata.v1.Datasets/ListVersions",
+            s,
+            &ListVersionsRequest { dataset: "aholi-soni".into() },
+        ),
+        Fixture::own_only("/koprik.opendata.v1.Datasets/ListOverdueDatasets", s, &ListOverdueDatasetsRequest {}),
+        Fixture::new(
+            "/koprik.opendata.v1.Feedback/ListMessages",
+            s,
+            &ListMessagesRequest { dataset: "aholi-soni".into() },
+        ),
+        Fixture::new("/koprik.opendata.v1.ApiKeys/IssueApiKey", c, &issue(CONTRACT, COMPANY_SYSTEM)),
+        Fixture::new("/koprik.opendata.v1.ApiKeys/RevokeApiKey", c, &RevokeApiKeyRequest { id: key_id }),
+        Fixture::own_only("/koprik.opendata.v1.ApiKeys/ListApiKeys", c, &ListApiKeysRequest {}),
+    ];
+    let calls = authz_matrix::run(&h.pki, h.grpc, &SERVICES, &cast, &fixtures).await;
+    assert!(calls > 300, "{calls} calls");
+    // What the lists without a filter gave B: none of A's.
+    let rival_keys = h.api_keys(RIVAL).list_api_keys(ListApiKeysRequest {}).await.expect("own").into_inner().keys;
+    assert!(rival_keys.is_empty(), "{rival_keys:?}");
+    let company_keys = h.api_keys(COMPANY).list_api_keys(ListApiKeysRequest {}).await.expect("own").into_inner().keys;
+    assert_eq!(company_keys.len(), 2, "the key issued first and the matrix's");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_only_a_consumer_certificate_no_supplier_data_set_version_or_foreign_key_is_made() {
+    let h = start().await;
+    world(&h).await;
+    let (suppliers, datasets, versions) =
+        (rows::<supplier::Entity>(&h).await, rows::<dataset::Entity>(&h).await, rows::<version::Entity>(&h).await);
+
+    let mut fake = labour_ministry();
+    fake.name = "soxta".into();
+    fake.member = Some(koprik_proto::common::MemberId {
+        instance: "UZ".into(),
+        member_class: "COM".into(),
+        member_code: "207028220".into(),
+    });
+    let registered = h
+        .suppliers(COMPANY)
+        .register_supplier(RegisterSupplierRequest { supplier: Some(fake) })
+        .await
+        .expect_err("a consumer registers no supplier");
+    assert_refused(&registered, Code::PermissionDenied, "koprik.opendata.v1.Suppliers/RegisterSupplier", "operator");
+
+    let created = h
+        .datasets(COMPANY)
+        .create_dataset(CreateDatasetRequest { passport: Some(passport("soxta", "stat", UpdateFrequency::Yearly)) })
+        .await
+        .expect_err("a consumer creates no data set");
+    assert_refused(&created, Code::PermissionDenied, "koprik.opendata.v1.Datasets/CreateDataset", "supplier");
+
+    let published = h.publish_as(COMPANY, "aholi-soni", 1, POPULATION_CSV).await.expect_err("no publication");
+    assert_refused(&published, Code::PermissionDenied, "koprik.opendata.v1.Datasets/PublishVersion", "supplier");
+
+    // A key billed to another company: for the rival's system, or for its own system under the rival's contract.
+    let foreign_holder = h
+        .api_keys(COMPANY)
+        .issue_api_key(issue(RIVAL_CONTRACT, "UZ/COM/207028221/scoring"))
+        .await
+        .expect_err("not its subsystem");
+    assert_refused(
+        &foreign_holder,
+        Code::PermissionDenied,
+        "koprik.opendata.v1.ApiKeys/IssueApiKey",
+        "may reach only its own subsystem's API keys",
+    );
+    let foreign_contract =
+        h.api_keys(COMPANY).issue_api_key(issue(RIVAL_CONTRACT, COMPANY_SYSTEM)).await.expect_err("not its contract");
+    assert_eq!(foreign_contract.code(), Code::FailedPrecondition, "{foreign_contract:?}");
+    assert!(
+        foreign_contract.message().starts_with("contract_reference: contract \"OD-2026/0002\" bills UZ/COM/207028221"),
+        "{}",
+        foreign_contract.message()
+    );
+
+    // Nothing was left behind.
+    assert_eq!(rows::<supplier::Entity>(&h).await, suppliers);
+    assert_eq!(rows::<dataset::Entity>(&h).await, datasets);
+    assert_eq!(rows::<version::Entity>(&h).await, versions);
+    assert_eq!(rows::<api_key::Entity>(&h).await, 0);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplier_reaches_only_its_own_data_sets_and_is_refused_on_the_header_of_anothers_upload() {
+    let h = start_with(Setup { more_identities: vec!["supplier:UZ/GOV/201122999".into()], ..Setup::default() }).await;
+    world(&h).await;
+    let own = "may reach only its own organisation's data sets";
+
+    // The upload is refused on its header, though the rest of the stream never comes.
+    let started = Instant::now();
+    let refused =
+        tokio::time::timeout(Duration::from_secs(10), h.datasets(MEHNAT).publish_version(endless_upload("aholi-soni")))
+            .await
+            .expect("answered without waiting for the file")
+            .expect_err("another supplier's data set");
+    assert_refused(&refused, Code::PermissionDenied, "koprik.opendata.v1.Datasets/PublishVersion", own);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The agency's own upload of the same shape waits for its file: nothing answers it early.
+    let waiting = tokio::time::timeout(
+        Duration::from_millis(500),
+        h.datasets(STAT).publish_version(endless_upload("aholi-soni")),
+    )
+    .await;
+    assert!(waiting.is_err(), "the owner's upload is being received");
+
+    let updated = h
+        .datasets(MEHNAT)
+        .update_passport(UpdatePassportRequest {
+            passport: Some(passport("aholi-soni", "stat", UpdateFrequency::Daily)),
+        })
+        .await
+        .expect_err("not its data set");
+    assert_refused(&updated, Code::PermissionDenied, "koprik.opendata.v1.Datasets/UpdatePassport", own);
+    let mut fields = population_fields();
+    fields.push(field("extra", koprik_proto::opendata::FieldType::String, false));
+    let defined = h
+        .datasets(MEHNAT)
+        .define_structure(DefineStructureRequest { dataset: "aholi-soni".into(), fields })
+        .await
+        .expect_err("not its data set");
+    assert_refused(&defined, Code::PermissionDenied, "koprik.opendata.v1.Datasets/DefineStructure", own);
+    let created = h
+        .datasets(MEHNAT)
+        .create_dataset(CreateDatasetRequest { passport: Some(passport("soxta", "stat", UpdateFrequency::Yearly)) })
+        .await
+        .expect_err("not its supplier");
+    assert_refused(&created, Code::PermissionDenied, "koprik.opendata.v1.Datasets/CreateDataset", own);
+    let listed = h
+        .datasets(MEHNAT)
+        .list_datasets(ListDatasetsRequest { supplier: "stat".into() })
+        .await
+        .expect_err("not its supplier");
+    assert_refused(&listed, Code::PermissionDenied, "koprik.opendata.v1.Datasets/ListDatasets", own);
+    let messages = h
+        .feedback(MEHNAT)
+        .list_messages(ListMessagesRequest { dataset: String::new() })
+        .await
+        .expect_err("a supplier names its data set");
+    assert_refused(&messages, Code::PermissionDenied, "koprik.opendata.v1.Feedback/ListMessages", "name one");
+
+    // Without a filter a supplier lists its own: the ministry has none, the agency its one.
+    let mine = h.datasets(MEHNAT).list_datasets(ListDatasetsRequest::default()).await.expect("own").into_inner();
+    assert!(mine.datasets.is_empty());
+    let agency = h.datasets(STAT).list_datasets(ListDatasetsRequest::default()).await.expect("own").into_inner();
+    assert_eq!(agency.datasets.len(), 1);
+    let all = h.datasets(AUDITOR).list_datasets(ListDatasetsRequest::default()).await.expect("all").into_inner();
+    assert_eq!(all.datasets.len(), 1);
+    let stat_messages = h
+        .feedback(STAT)
+        .list_messages(ListMessagesRequest { dataset: "aholi-soni".into() })
+        .await
+        .expect("its own data set's")
+        .into_inner();
+    assert_eq!(stat_messages.messages.len(), 1);
+    // A supplier certificate whose organisation is no registered supplier is told so.
+    let stranger = h.pki.channel(h.grpc, Some("supplier:UZ/GOV/201122999")).await;
+    let unregistered = koprik_proto::opendata::datasets_client::DatasetsClient::new(stranger)
+        .list_datasets(ListDatasetsRequest::default())
+        .await
+        .expect_err("no supplier record");
+    assert_eq!(unregistered.code(), Code::FailedPrecondition);
+    assert!(unregistered.message().contains("no supplier is registered for UZ/GOV/201122999"), "{unregistered:?}");
+
+    // Nothing changed: one version, the structure and the passport as they were, published by the agency.
+    let repository = h.repository().await;
+    let versions = version::Entity::find().all(repository.db()).await.expect("versions");
+    assert_eq!(versions.iter().map(|v| v.published_by.as_deref()).collect::<Vec<_>>(), [Some(STAT)]);
+    let stored = repository.dataset("aholi-soni").await.expect("data set");
+    assert_eq!(
+        (stored.structure_version, stored.passport.update_frequency),
+        (1, koprik_opendata::update_frequency::UpdateFrequency::Yearly)
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_is_issued_only_under_the_holders_own_contract_in_force() {
+    let h = start().await;
+    h.billing_contract(CONTRACT, COMPANY_ACCOUNT, "2026-01-01", "2099-12-31").await;
+    h.billing_contract(RIVAL_CONTRACT, RIVAL_ACCOUNT, "2026-01-01", "2099-12-31").await;
+    h.billing_contract("OD-2020/0001", COMPANY_ACCOUNT, "2020-01-01", "2020-12-31").await;
+
+    // The company for its own system under its own contract; the operator for any holder, under that holder's.
+    let own = h.api_keys(COMPANY).issue_api_key(issue(CONTRACT, COMPANY_SYSTEM)).await.expect("own").into_inner();
+    assert!(own.secret.starts_with("koprik_od_"));
+    let by_operator =
+        h.api_keys(OPERATOR).issue_api_key(issue(RIVAL_CONTRACT, "UZ/COM/207028221/scoring")).await.expect("issued");
+    let by_operator = by_operator.into_inner().key.expect("key");
+
+    for (contract, holder, rule) in [
+        (RIVAL_CONTRACT, COMPANY_SYSTEM, "bills UZ/COM/207028221, not the key holder's organisation UZ/COM/207028220"),
+        ("OD-2020/0001", COMPANY_SYSTEM, "is in force from 2020-01-01 through 2020-12-31"),
+        ("OD-2099/0404", COMPANY_SYSTEM, "billing has no contract \"OD-2099/0404\""),
+    ] {
+        for who in [OPERATOR, COMPANY] {
+            let refused = h.api_keys(who).issue_api_key(issue(contract, holder)).await.expect_err("refused");
+            assert_eq!(refused.code(), Code::FailedPrecondition, "{who} {contract}: {refused:?}");
+            assert!(refused.message().starts_with("contract_reference: "), "{}", refused.message());
+            assert!(refused.message().contains(rule), "{}", refused.message());
+        }
+    }
+
+    // A company revokes and lists only its own organisation's keys.
+    let revoked = h
+        .api_keys(COMPANY)
+        .revoke_api_key(RevokeApiKeyRequest { id: by_operator.id.clone() })
+        .await
+        .expect_err("the rival's key");
+    assert_refused(
+        &revoked,
+        Code::PermissionDenied,
+        "koprik.opendata.v1.ApiKeys/RevokeApiKey",
+        "may reach only its own organisation's API keys",
+    );
+    let listed = h.api_keys(COMPANY).list_api_keys(ListApiKeysRequest {}).await.expect("own").into_inner().keys;
+    assert_eq!(listed.iter().map(|k| k.contract_reference.as_str()).collect::<Vec<_>>(), [CONTRACT]);
+    let all = h.api_keys(AUDITOR).list_api_keys(ListApiKeysRequest {}).await.expect("all").into_inner().keys;
+    assert_eq!(all.len(), 2);
+    let own_id = own.key.expect("key").id;
+    h.api_keys(COMPANY).revoke_api_key(RevokeApiKeyRequest { id: own_id.clone() }).await.expect("own key");
+
+    // Each key names who issued it and who revoked it.
+    let repository = h.repository().await;
+    let key = repository.api_key(&own_id).await.expect("stored");
+    assert_eq!((key.issued_by.as_deref(), key.revoked_by.as_deref()), (Some(COMPANY), Some(COMPANY)));
+    let other = repository.api_key(&by_operator.id).await.expect("stored");
+    assert_eq!((other.issued_by.as_deref(), other.revoked_at), (Some(OPERATOR), None));
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_read_again_is_applied_once_and_the_latest_state_wins() {
+    let h = start().await;
+    let repository = h.repository().await;
+    let state = |until: &str, event: &str| ContractState {
+        reference: CONTRACT.into(),
+        account: COMPANY_ACCOUNT.into(),
+        valid_from: "2026-01-01".into(),
+        valid_until: until.into(),
+        event_id: event.into(),
+        occurred_at: None,
+    };
+    // Another topic name than the portal's own consumer reads, so the two never meet.
+    let at = |offset: i64, contract: Option<ContractState>| PositionedContract {
+        topic: "billing.contracts.test".into(),
+        partition: 0,
+        offset,
+        contract,
+    };
+    let first = repository
+        .apply_contracts(&[at(0, Some(state("2026-06-30", "e0"))), at(1, None)], Utc::now())
+        .await
+        .expect("applied");
+    assert_eq!((first.applied, first.replayed), (1, 0));
+    // After a crash before the offsets were committed, the batch comes again with what followed.
+    let again = repository
+        .apply_contracts(
+            &[at(0, Some(state("2026-06-30", "e0"))), at(1, None), at(2, Some(state("2026-12-31", "e2")))],
+            Utc::now(),
+        )
+        .await
+        .expect("applied");
+    assert_eq!((again.applied, again.replayed), (1, 2));
+    let stored = repository.contract(CONTRACT).await.expect("read").expect("stored");
+    assert_eq!((stored.valid_until.as_str(), stored.event_id.as_str()), ("2026-12-31", "e2"));
+    // An older state read again does not come back.
+    let replay =
+        repository.apply_contracts(&[at(0, Some(state("2026-06-30", "e0")))], Utc::now()).await.expect("applied");
+    assert_eq!((replay.applied, replay.replayed), (0, 1));
+    assert_eq!(repository.contract(CONTRACT).await.expect("read").expect("stored").event_id, "e2");
+
+    // Through the broker: billing's later state of a contract replaces the earlier one.
+    h.billing_contract(CONTRACT, COMPANY_ACCOUNT, "2026-01-01", "2027-12-31").await;
+    assert_eq!(repository.contract(CONTRACT).await.expect("read").expect("stored").valid_until, "2027-12-31");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_supplier_certificate_is_refused_within_a_second() {
+    let h = start().await;
+    h.register_statistics_agency().await;
+    let read = || {
+        let mut client = h.suppliers(STAT);
+        async move { client.get_supplier(GetSupplierRequest { name: "stat".into() }).await }
+    };
+    read().await.expect("the agency reads its record");
+    // The clock starts when the registry's record of the revocation is on registry.events.
+    h.revoke(STAT).await;
+    let revoked_at = Instant::now();
+    let refused = loop {
+        match read().await {
+            Ok(_) => {
+                assert!(revoked_at.elapsed() < Duration::from_secs(1), "still admitted a second after revocation");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(status) => break status,
+        }
+    };
+    assert!(revoked_at.elapsed() < Duration::from_secs(1), "refused only after {:?}", revoked_at.elapsed());
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    assert!(refused.message().contains("is revoked: key lost"), "{}", refused.message());
+    h.suppliers(OPERATOR).get_supplier(GetSupplierRequest { name: "stat".into() }).await.expect("operator");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_is_unavailable_while_the_registrys_certificates_were_never_read() {
+    let authz = AuthzConfig { startup_wait: Duration::from_millis(300), ..AuthzConfig::default() };
+    let h = start_with(Setup { publish: false, authz, ..Setup::default() }).await;
+    for who in [OPERATOR, STAT, COMPANY] {
+        let refused = h
+            .datasets(who)
+            .list_datasets(ListDatasetsRequest::default())
+            .await
+            .expect_err("revocations cannot be confirmed");
+        assert_refused(
+            &refused,
+            Code::Unavailable,
+            "koprik.opendata.v1.Datasets/ListDatasets",
+            "certificate revocations cannot be confirmed now",
+        );
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_is_unavailable_once_the_broker_is_gone_for_longer_than_max_staleness() {
+    let authz = AuthzConfig {
+        max_staleness: Duration::from_secs(1),
+        probe_interval: Duration::from_millis(100),
+        ..AuthzConfig::default()
+    };
+    let mut h = start_with(Setup { authz, ..Setup::default() }).await;
+    h.datasets(OPERATOR).list_datasets(ListDatasetsRequest::default()).await.expect("admitted");
+    h.kill_broker().await;
+    let killed = Instant::now();
+    let refused = loop {
+        match h.datasets(OPERATOR).list_datasets(ListDatasetsRequest::default()).await {
+            Ok(_) => {
+                assert!(
+                    killed.elapsed() < Duration::from_secs(5),
+                    "still admitted {:?} without the broker",
+                    killed.elapsed()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => break status,
+        }
+    };
+    assert_refused(
+        &refused,
+        Code::Unavailable,
+        "koprik.opendata.v1.Datasets/ListDatasets",
+        "certificate revocations cannot be confirmed now",
+    );
+    // Without a broker the portal cannot stop gracefully (its relay has nowhere to publish): kill it.
+    h.crash().await;
+}
