@@ -7,10 +7,11 @@ custom resource (ServiceMonitor, KafkaTopic) against the schema of the fields th
 deploy/checks/schemas/ (jsonschema). Then it asserts what the schemas cannot: every workload has resource requests,
 readiness and liveness probes, runs as non-root on a read-only root file system, has a PodDisruptionBudget, and reads
 a configuration file whose keys the service knows and which carries its `config` values unchanged; there is one
-adapter Deployment per values.adapters entry; Services, ServiceMonitors and the HPA point at what exists; the
-KafkaTopic resources (mode strimzi) name exactly the topics the Job (mode job) ensures, with the retention and
-compaction of crates/kafka/src/topics.rs. Finally, values the chart must refuse are refused. Exits non-zero on any
-problem.
+adapter Deployment per values.adapters entry; every service serves mTLS and is configured as the authorization
+policy needs (a client CA, clientAuth as asked, the [authz] section, the registry's bootstrap operators mounted);
+Services, ServiceMonitors and the HPA point at what exists; the KafkaTopic resources (mode strimzi) name exactly the
+topics the Job (mode job) ensures, with the retention and compaction of crates/kafka/src/topics.rs. Finally, values
+the chart must refuse are refused. Exits non-zero on any problem.
 """
 
 import copy
@@ -108,7 +109,18 @@ VARIANTS = {
         "podDisruptionBudget": {"enabled": False},
         "adapters": THREE_ADAPTERS[:2],
     },
-    "no TLS (development)": {"tls": {"enabled": False}, "serviceMonitor": {"enabled": True}},
+    "bootstrap operators, clientAuth required, an adapter without client certificates, other authz timings": {
+        "serviceMonitor": {"enabled": True},
+        "authz": {"maxStaleness": "5s", "probeInterval": "250ms", "startupWait": "1m"},
+        "registry": {
+            "tls": {"clientAuth": "required"},
+            "bootstrapOperator": {"secret": "koprik-operator-a-karimov-tls", "key": "tls.crt"},
+        },
+        "gateway": {"tls": {"clientAuth": "required"}},
+        "billing": {"tls": {"clientAuth": "required"}},
+        "opendata": {"tls": {"clientAuth": "required"}},
+        "adapters": [{**THREE_ADAPTERS[0], "tls": {"clientAuth": "none"}}],
+    },
     "topics none, services create them, gateway and one adapter only": {
         "kafka": {"topics": {"mode": "none"}, "createTopics": True},
         "registry": {"enabled": False},
@@ -123,7 +135,19 @@ REFUSED = {
     "topics job with TLS to Kafka": ({"kafka": {"tls": {"enabled": True}, "topics": {"mode": "job"}}}, "plaintext"),
     "client certificates to Kafka without TLS": ({"kafka": {"authentication": {"type": "tls"}}}, "kafka.tls.enabled"),
     "an unknown topics mode": ({"kafka": {"topics": {"mode": "operator"}}}, "kafka.topics.mode"),
+    "TLS off": ({"tls": {"enabled": False}}, "tls.enabled must be true"),
     "a gateway without client certificates": ({"gateway": {"tls": {"clientAuth": "none"}}}, "gateway.tls.clientAuth"),
+    **{
+        f"{service} without client certificates": (
+            {service: {"tls": {"clientAuth": "none"}}},
+            f"{service}.tls.clientAuth none",
+        )
+        for service in ("registry", "billing", "opendata")
+    },
+    "bootstrap operators without a key": (
+        {"registry": {"bootstrapOperator": {"secret": "koprik-operators", "key": ""}}},
+        "registry.bootstrapOperator.key",
+    ),
     "an unknown clientAuth": ({"registry": {"tls": {"clientAuth": "sometimes"}}}, "clientAuth"),
     "a malformed provider": ({"adapters": [{"name": "x", "provider": "201122919"}]}, "provider"),
     "two adapters for one provider": (
@@ -146,6 +170,7 @@ FIXED_TOPICS = {
     "exchange.replies.async": {"retention.ms": 24 * HOUR_MS},
     "billing.invoices": {},
     "billing.payments": {},
+    "billing.contracts": {"cleanup.policy": "compact"},
     "opendata.notifications": {},
 }
 PER_PROVIDER = {
@@ -166,7 +191,8 @@ MANAGED_KEYS = [
     "kafka.partitions",
     "kafka.replication_factor",
     "instance",
-    "identity",
+    "authz.*",
+    "bootstrap_operator",
     "http.listen",
     "storage.dir",
     "public_http.*",
@@ -175,9 +201,16 @@ MANAGED_KEYS = [
     "signing.*",
 ]
 
-# Settings a service accepts that its sample in deploy/config/ leaves out or comments out (kafka.properties is a free
-# map of librdkafka properties, kept whole).
+# Settings a service accepts that its sample in deploy/config/ leaves out (kafka.properties is a free map of librdkafka
+# properties, kept whole). Settings the sample comments out (`# key = ...`) count as known (known_keys).
 OPTIONAL_KEYS = ["grpc.tls.*", "kafka.properties", "backend.*", "asynchronous.deadline_override"]
+
+# The services behind the authorization policy (mTLS with a client CA, clientAuth none refused) and, of them, those
+# that follow the registry's certificates from registry.events and so have an [authz] section.
+AUTHORIZING = ("registry", "gateway", "billing", "opendata")
+WITH_AUTHZ = ("gateway", "billing", "opendata")
+AUTHZ_KEYS = {"max_staleness": "maxStaleness", "probe_interval": "probeInterval", "startup_wait": "startupWait"}
+BOOTSTRAP_DIR = "/etc/koprik/bootstrap-operator"
 
 
 class Check:
@@ -251,22 +284,18 @@ def subset(labels: dict, of: dict) -> bool:
     return bool(labels) and all(of.get(k) == v for k, v in labels.items())
 
 
-def check_probes(check: Check, values: dict, doc: dict) -> None:
-    """gRPC health probes without TLS; with TLS (which the kubelet's gRPC probe cannot speak) the operations port's
-    /ready for startup and readiness and /live for liveness."""
-    tls = values["tls"]["enabled"]
+def check_probes(check: Check, doc: dict) -> None:
+    """The operations port's /ready for startup and readiness and /live for liveness: the gRPC port speaks only
+    mTLS, which the kubelet's gRPC probe cannot."""
     for container in doc["spec"]["template"]["spec"]["containers"]:
         where = f"{name_of(doc)}: container {container['name']}"
         for kind, path in (("startupProbe", "/ready"), ("readinessProbe", "/ready"), ("livenessProbe", "/live")):
             probe = container.get(kind, {})
-            if tls:
-                got = probe.get("httpGet", {})
-                check.expect(
-                    got.get("path") == path and got.get("port") == "metrics",
-                    f"{where}: {kind} with TLS must be GET {path} on the metrics port, not {probe}",
-                )
-            else:
-                check.expect("grpc" in probe, f"{where}: {kind} without TLS must be a gRPC health probe, not {probe}")
+            got = probe.get("httpGet", {})
+            check.expect(
+                got.get("path") == path and got.get("port") == "metrics",
+                f"{where}: {kind} must be GET {path} on the metrics port, not {probe}",
+            )
 
 
 def check_traces(check: Check, values: dict, doc: dict) -> None:
@@ -325,8 +354,34 @@ def flatten(table: dict, prefix: str = "") -> dict:
     return out
 
 
+def commented_keys(text: str) -> set:
+    """Dotted paths of the settings a sample shows commented out (`# key = value`), in the table they stand in."""
+    keys = set()
+    table = ""
+    for line in text.splitlines():
+        header = re.match(r"^\s*#?\s*\[([A-Za-z0-9_.-]+)\]\s*$", line)
+        if header:
+            table = header.group(1) + "."
+            continue
+        setting = re.match(r"^\s*#\s*([a-z][a-z0-9_]*)\s*=\s*\S", line)
+        if setting:
+            keys.add(table + setting.group(1))
+    return keys
+
+
 def known_keys(service: str) -> set:
-    return set(flatten(tomllib.loads((SAMPLE_CONFIGS / f"{service}.toml").read_text())))
+    text = (SAMPLE_CONFIGS / f"{service}.toml").read_text()
+    return set(flatten(tomllib.loads(text))) | commented_keys(text)
+
+
+def mounted_files(pod: dict, container: dict) -> set:
+    """The paths of the Secret and ConfigMap keys a container mounts item by item."""
+    mounted = set()
+    for mount in container.get("volumeMounts", []):
+        source = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        for item in (source.get("secret") or source.get("configMap") or {}).get("items", []):
+            mounted.add(f"{mount['mountPath']}/{item['path']}")
+    return mounted
 
 
 def port_of(listen: str) -> int:
@@ -369,18 +424,66 @@ def check_config(check: Check, doc: dict, config_maps: dict) -> dict | None:
         port_of(config["metrics"]["listen"]) == ports.get("metrics"), f"{where}: metrics.listen is not port metrics"
     )
     tls = config["grpc"].get("tls", {})
-    if tls.get("enabled"):
-        mounted = set()
-        for m in container.get("volumeMounts", []):
-            source = next(v for v in pod["volumes"] if v["name"] == m["name"])
-            for item in (source.get("secret") or source.get("configMap") or {}).get("items", []):
-                mounted.add(f"{m['mountPath']}/{item['path']}")
-        for setting in ("cert", "key", "client_ca"):
-            if setting in tls or setting != "client_ca":
-                check.expect(
-                    tls.get(setting) in mounted, f"{where}: grpc.tls.{setting} {tls.get(setting)} is not a mounted key"
-                )
+    mounted = mounted_files(pod, container)
+    check.expect(tls.get("enabled") is True, f"{where}: grpc.tls.enabled is {tls.get('enabled')}, not true")
+    for setting in ("cert", "key", "client_ca"):
+        if setting in tls or setting != "client_ca":
+            check.expect(
+                tls.get(setting) in mounted, f"{where}: grpc.tls.{setting} {tls.get(setting)} is not a mounted key"
+            )
+    if "bootstrap_operator" in config:
+        check.expect(
+            config["bootstrap_operator"] in mounted,
+            f"{where}: bootstrap_operator {config['bootstrap_operator']} is not a mounted key",
+        )
     return config
+
+
+def check_authorization(check: Check, values: dict, configs: dict, workloads: list[dict]) -> None:
+    """Every service serves mTLS with the client CA and clientAuth its values ask for (none only for an adapter);
+    the gateway, billing and the portal carry values.authz as their [authz] section; the registry reads its bootstrap
+    operators from the Secret named in its values, and only from there."""
+    wanted = {name: values[name]["tls"]["clientAuth"] for name in AUTHORIZING if values[name]["enabled"]}
+    for adapter in values["adapters"]:
+        wanted[f"adapter-{adapter['name']}"] = (adapter.get("tls") or {}).get("clientAuth", "optional")
+    for component, client_auth in wanted.items():
+        config = configs.get(f"{RELEASE}-{component}") or {}
+        tls = config.get("grpc", {}).get("tls", {})
+        if client_auth == "none":
+            check.expect(
+                component.startswith("adapter-") and "client_ca" not in tls,
+                f"{component}: clientAuth none rendered as grpc.tls {tls}",
+            )
+        else:
+            check.expect(
+                bool(tls.get("client_ca")) and tls.get("client_auth_optional") == (client_auth == "optional"),
+                f"{component}: clientAuth {client_auth} rendered as grpc.tls {tls}",
+            )
+        authz = config.get("authz")
+        if component in WITH_AUTHZ:
+            expected = {key: values["authz"][value] for key, value in AUTHZ_KEYS.items()}
+            check.expect(authz == expected, f"{component}: [authz] {authz}, expected {expected}")
+        else:
+            check.expect(authz is None, f"{component}: has an [authz] section {authz}, which it does not read")
+    if values["registry"]["enabled"]:
+        bootstrap = values["registry"].get("bootstrapOperator") or {}
+        config = configs.get(f"{RELEASE}-registry") or {}
+        expected = f"{BOOTSTRAP_DIR}/{bootstrap['key']}" if bootstrap.get("secret") else None
+        check.expect(
+            config.get("bootstrap_operator") == expected,
+            f"registry: bootstrap_operator {config.get('bootstrap_operator')}, expected {expected}",
+        )
+        registry = next((w for w in workloads if w["metadata"]["name"] == f"{RELEASE}-registry"), None)
+        if registry and bootstrap.get("secret"):
+            secrets = {
+                (v["secret"]["secretName"], tuple(i["key"] for i in v["secret"].get("items", [])))
+                for v in registry["spec"]["template"]["spec"]["volumes"]
+                if "secret" in v
+            }
+            check.expect(
+                (bootstrap["secret"], (bootstrap["key"],)) in secrets,
+                f"registry: Secret {bootstrap['secret']} is not mounted with only its key {bootstrap['key']}",
+            )
 
 
 def check_release(check: Check, values: dict, docs: list[dict]) -> None:
@@ -395,7 +498,7 @@ def check_release(check: Check, values: dict, docs: list[dict]) -> None:
         check_pod(check, doc)
     for doc in workloads:
         check_traces(check, values, doc)
-        check_probes(check, values, doc)
+        check_probes(check, doc)
     configs = {}
     for doc in workloads:
         configs[doc["metadata"]["name"]] = check_config(check, doc, config_maps)
@@ -493,13 +596,7 @@ def check_release(check: Check, values: dict, docs: list[dict]) -> None:
         if name in deployed:
             check.expect(deployed[name]["spec"]["replicas"] == adapter.get("replicas", 1), f"{name}: replicas")
 
-    gateway = values["gateway"]
-    if gateway["enabled"]:
-        config = configs.get(f"{RELEASE}-gateway") or {}
-        expected = "certificate" if values["tls"]["enabled"] else "metadata"
-        check.expect(
-            config.get("identity") == expected, f"gateway: identity {config.get('identity')}, expected {expected}"
-        )
+    check_authorization(check, values, configs, workloads)
 
     mode = values["kafka"]["topics"]["mode"]
     jobs = [j for j in by_kind.get("Job", []) if j["metadata"]["name"] == f"{RELEASE}-topics"]

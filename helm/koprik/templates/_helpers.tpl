@@ -5,6 +5,10 @@ Shared pieces of every workload. Most take a context dict:
   grpcPort, metricsPort
   extraPorts    more container and Service ports: list of {name, port}
   tls           the workload's `tls` values (secretName, clientAuth)
+  authorizes    true for the services whose gRPC APIs are behind the authorization policy (registry, gateway,
+                billing, opendata): they refuse clientAuth none
+  authz         true for the services that follow the registry's certificates from registry.events (gateway,
+                billing, opendata): the chart writes their [authz] section from values.authz
   kafkaUser     the Secret of the workload's Strimzi KafkaUser (authentication type tls)
   toml, file    the workload's configuration file and its name, once built (koprik.configToml)
   extraSecrets  Secrets the workload mounts besides TLS and Kafka ones (for the checksum annotation)
@@ -106,7 +110,9 @@ kafkaUser: /etc/koprik/kafka-user
 
 {{/*
 The settings the chart manages for every service, as YAML: listeners on the pod's ports, logs, the broker (with TLS
-and client certificates from mounted Secrets) and the gRPC server's TLS. They override the service's `config`.
+and client certificates from mounted Secrets), the gRPC server's TLS (always on: koprik.checkTls refuses anything
+else) and, for the services that have it, how current their view of the registry's certificates must be. They
+override the service's `config`.
 */}}
 {{- define "koprik.managedConfig" -}}
 {{- $values := .root.Values }}
@@ -123,8 +129,7 @@ and client certificates from mounted Secrets) and the gRPC server's TLS. They ov
 grpc:
   listen: "0.0.0.0:{{ .grpcPort }}"
   tls:
-    enabled: {{ $values.tls.enabled }}
-    {{- if $values.tls.enabled }}
+    enabled: true
     cert: {{ $paths.tls }}/tls.crt
     key: {{ $paths.tls }}/tls.key
     {{- if ne .tls.clientAuth "none" }}
@@ -135,7 +140,12 @@ grpc:
     {{- end }}
     client_auth_optional: {{ eq .tls.clientAuth "optional" }}
     {{- end }}
-    {{- end }}
+{{- if .authz }}
+authz:
+  max_staleness: {{ $values.authz.maxStaleness | quote }}
+  probe_interval: {{ $values.authz.probeInterval | quote }}
+  startup_wait: {{ $values.authz.startupWait | quote }}
+{{- end }}
 metrics:
   listen: "0.0.0.0:{{ .metricsPort }}"
 telemetry:
@@ -216,7 +226,7 @@ annotations:
 {{- define "koprik.mountedSecrets" -}}
 {{- $values := .root.Values }}
 {{- $names := list }}
-{{- if $values.tls.enabled }}{{ $names = append $names (include "koprik.tlsSecret" .) }}{{ end }}
+{{- $names = append $names (include "koprik.tlsSecret" .) }}
 {{- if $values.kafka.tls.enabled }}{{ $names = append $names $values.kafka.tls.caSecret.name }}{{ end }}
 {{- if eq $values.kafka.authentication.type "tls" }}{{ $names = append $names (include "koprik.kafkaUserSecret" .) }}{{ end }}
 {{- toYaml (concat $names (.extraSecrets | default list)) }}
@@ -267,9 +277,10 @@ imagePullPolicy: {{ .root.Values.image.pullPolicy }}
 {{- end }}
 
 {{/*
-Container ports and probes. Without TLS the probes are the kubelet's own gRPC health checks. The kubelet's gRPC probe
-speaks plaintext only, so with TLS on they fall back to GET /metrics on the plain metrics port, which every service
-starts only after its database, migrations and broker connection are up, just before its gRPC server.
+Container ports and probes. The probes are plain HTTP on the operations (metrics) port: the gRPC server speaks only
+mTLS, which the kubelet's gRPC probe cannot. /ready answers 200 only while the gRPC server serves (after the
+database, migrations, the broker and, where a service has one, the first read of the registry's certificates), /live
+always.
 */}}
 {{- define "koprik.portsAndProbes" -}}
 ports:
@@ -284,20 +295,15 @@ ports:
 {{- $probes := .root.Values.probes }}
 {{- range $kind := list "readinessProbe" "livenessProbe" "startupProbe" }}
 {{ $kind }}:
-  {{- if $.root.Values.tls.enabled }}
   httpGet:
     # The operations port: /ready while the gRPC server serves (503 before and while draining), /live always.
     path: {{ ternary "/live" "/ready" (eq $kind "livenessProbe") }}
     port: metrics
-  {{- else }}
-  grpc:
-    port: {{ $.grpcPort }}
-  {{- end }}
   {{- toYaml (index $probes $kind) | nindent 2 }}
 {{- end }}
 {{- end }}
 
-{{/* Volume mounts every service has: its configuration, /tmp, and the TLS and broker Secrets when used. */}}
+{{/* Volume mounts every service has: its configuration, /tmp, its TLS Secret, and the broker Secrets when used. */}}
 {{- define "koprik.volumeMounts" -}}
 {{- $paths := include "koprik.paths" . | fromYaml -}}
 - name: config
@@ -305,7 +311,6 @@ ports:
   readOnly: true
 - name: tmp
   mountPath: /tmp
-{{- if .root.Values.tls.enabled }}
 - name: tls
   mountPath: {{ $paths.tls }}
   readOnly: true
@@ -313,7 +318,6 @@ ports:
 - name: client-ca
   mountPath: {{ $paths.clientCa }}
   readOnly: true
-{{- end }}
 {{- end }}
 {{- if .root.Values.kafka.tls.enabled }}
 - name: kafka-ca
@@ -335,7 +339,6 @@ ports:
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
-{{- if .root.Values.tls.enabled }}
 - name: tls
   secret:
     secretName: {{ include "koprik.tlsSecret" . }}
@@ -353,7 +356,6 @@ ports:
     items:
       - key: {{ .root.Values.tls.clientCaBundle.key }}
         path: {{ .root.Values.tls.clientCaBundle.key }}
-{{- end }}
 {{- end }}
 {{- if .root.Values.kafka.tls.enabled }}
 - name: kafka-ca
@@ -481,9 +483,20 @@ spec:
 {{- end }}
 {{- end }}
 
-{{/* Refuses a workload's `tls.clientAuth` outside required | optional | none. */}}
-{{- define "koprik.checkClientAuth" -}}
+{{/*
+Refuses what would leave a workload's callers unidentified: tls.enabled false, a `tls.clientAuth` outside
+required | optional | none, and none for a service behind the authorization policy (.authorizes). Every caller of
+those is identified by its client certificate alone (crates/authz/POLICY.md), and the services themselves refuse to
+start without mTLS; the chart says so at render time instead.
+*/}}
+{{- define "koprik.checkTls" -}}
+{{- if not .root.Values.tls.enabled }}
+{{- fail "koprik: tls.enabled must be true: the registry, gateway, billing and opendata serve gRPC only over mTLS and identify every caller by its client certificate (crates/authz/POLICY.md); there is no plaintext mode" }}
+{{- end }}
 {{- if not (has .tls.clientAuth (list "required" "optional" "none")) }}
 {{- fail (printf "koprik: %s.tls.clientAuth must be required, optional or none, not %q" .component .tls.clientAuth) }}
+{{- end }}
+{{- if and .authorizes (eq .tls.clientAuth "none") }}
+{{- fail (printf "koprik: %s.tls.clientAuth none: the %s identifies every caller by its TLS client certificate; use optional (a caller without one is refused UNAUTHENTICATED by the authorization policy) or required (refused at the handshake)" .component .component) }}
 {{- end }}
 {{- end }}
