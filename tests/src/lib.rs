@@ -273,6 +273,11 @@ impl Sandbox {
         self.officers.insert(consumer.to_owned(), officer);
     }
 
+    /// The sandbox's CA as the test kit's [`koprik_testkit::TestPki`] (for the generated authorization matrix).
+    pub fn test_pki(&self) -> koprik_testkit::TestPki {
+        koprik_testkit::TestPki::at(self.pki_dir.path())
+    }
+
     /// A channel to the registry as the operator, for its other services (signing keys, public services, ...).
     pub fn registry_channel(&self) -> Channel {
         self.registry_channel.clone()

@@ -341,3 +341,59 @@ async fn a_certificate_revoked_through_the_registry_stops_working_on_every_servi
     assert_eq!(record.actor, demo_pki::OPERATOR, "the revocation is recorded under the operator's certificate");
     sandbox.stop().await;
 }
+
+/// The generated matrix for the gateway (`koprik.exchange.v1.Exchange`): every method with no certificate, every
+/// role and another principal of the same role; `Get` of a request one consumer submitted is refused to another.
+#[tokio::test]
+async fn the_gateway_answers_every_role_as_the_policy_says() {
+    use koprik_authz::Role;
+    use koprik_proto::exchange::GetRequest;
+    use koprik_testkit::authz_matrix::{self, Cast, Fixture};
+
+    let sandbox = Sandbox::start().await;
+    let cast = Cast::new(&[
+        (Role::Consumer, demo::CONSUMER, demo::UNGRANTED_CONSUMER),
+        (Role::Provider, demo::PROVIDER, demo::STATISTICS_AGENCY),
+        (Role::Supplier, demo::STATISTICS_AGENCY, demo::PROVIDER),
+        (Role::RegistryEditor, "UZ/GOV/201122919/editor-a", "UZ/GOV/200935935/editor-b"),
+        (Role::AgencyHead, "UZ/GOV/201122919/head-a", "UZ/GOV/200935935/head-b"),
+    ]);
+    for identity in cast.identities() {
+        sandbox.channel_as(sandbox.registry_addr, &identity).await;
+    }
+    // The gateway has learned every certificate once the last one registered is refused for its role, not as
+    // unknown.
+    let last = cast.identities().pop().expect("a cast");
+    let probe = sandbox.channel_as(sandbox.gateway_addr, &last).await;
+    let request = sandbox.signed(demo::CONSUMER, person_request(demo::DEMO_PINFL, &["surname"]));
+    let start = Instant::now();
+    loop {
+        let status = ExchangeClient::new(probe.clone()).call(Request::new(request.clone())).await.expect_err("role");
+        if status.code() == Code::PermissionDenied {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the gateway never learned {last}: {status:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A request the demo consumer (principal A) submitted.
+    let submitted = loop {
+        let mut gateway = sandbox.gateway.clone();
+        match gateway.submit(Request::new(sandbox.signed(demo::CONSUMER, person_request(demo::DEMO_PINFL, &[])))).await
+        {
+            Ok(submitted) => break submitted.into_inner(),
+            Err(status) if start.elapsed() < Duration::from_secs(20) => {
+                println!("submit not yet accepted: {status:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("submit refused: {status:?}"),
+        }
+    };
+    let fixtures = [Fixture::new(
+        "/koprik.exchange.v1.Exchange/Get",
+        Role::Consumer,
+        &GetRequest { request_id: submitted.request_id },
+    )];
+    let calls = authz_matrix::run_server(&sandbox.test_pki(), sandbox.gateway_addr, "gateway", &cast, &fixtures).await;
+    println!("gateway authorization matrix: {calls} calls agree with the policy");
+    sandbox.stop().await;
+}

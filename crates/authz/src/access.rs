@@ -117,7 +117,10 @@ impl Access {
         self.inner.checked.store(true, Ordering::SeqCst);
     }
 
-    fn refuse(&self, what: &str) -> Status {
+    /// The refusal of reach own for `what`, counted: for what the caller names but nothing matches (a number or
+    /// reference not found), which a caller of reach own must not tell apart from another's (so it cannot learn
+    /// which exist).
+    pub fn refuse(&self, what: &str) -> Status {
         let message = format!(
             "{}: {} may reach only its own {what}",
             self.inner.method.trim_start_matches('/'),

@@ -10,9 +10,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct AuthzConfig {
     /// How long after its view of the registry's certificates was last known current a service still accepts
-    /// calls. Beyond it (the broker is unreachable, the feed is stuck) every call needing a certificate is
-    /// refused with UNAVAILABLE: a revocation could have been missed. This bounds how late a revocation can take
-    /// effect when things fail; when they do not, revocations take effect in well under a second.
+    /// calls: the view must have read `registry.events` to its end, and hold a registry heartbeat (written every
+    /// second through the registry's outbox, behind every revocation committed before it), both within this.
+    /// Beyond it (the broker is unreachable, the feed is stuck, the registry's relay is wedged, the registry is
+    /// down) every call needing a certificate is refused with UNAVAILABLE: a revocation could have been missed.
+    /// This bounds how late a revocation can take effect when things fail; when they do not, revocations take
+    /// effect in well under a second. It also bounds how long a registry restart may take before the platform
+    /// stops answering, so keep it above the registry's restart time.
     #[serde(with = "humantime_serde")]
     pub max_staleness: Duration,
     /// How often the service compares what it has read of `registry.events` with the topic's end.

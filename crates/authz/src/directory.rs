@@ -1,10 +1,13 @@
 //! What a service knows of the certificates the registry has registered, and how current that knowledge is.
 //!
 //! The registry is the source: it reads its own table. Every other service keeps a [`MemoryDirectory`] fed from
-//! `registry.events` ([`crate::feed`]) and knows how current it is: the last moment at which it had applied
-//! everything the topic held ([`Freshness`]). When that moment is older than `authz.max_staleness` (the broker is
-//! unreachable, the feed is stuck), a revocation might be missed, so every call that needs a certificate is refused
-//! with UNAVAILABLE until the feed catches up: the services fail closed.
+//! `registry.events` ([`crate::feed`]) and knows how current it is ([`Freshness`]) on two counts: the last moment at
+//! which it had applied everything the topic held, and the registry's latest heartbeat it applied (the registry
+//! writes one every second through the same outbox as its changes, so a recent heartbeat proves that every
+//! revocation committed before it has arrived). When either is older than `authz.max_staleness` (the broker is
+//! unreachable, the feed is stuck, the registry's relay is wedged or the registry is down), a revocation might be
+//! missed, so every call that needs a certificate is refused with UNAVAILABLE until both are recent again: the
+//! services fail closed.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -73,6 +76,19 @@ pub enum DirectoryError {
         /// `authz.max_staleness`.
         limit: Duration,
     },
+    /// No heartbeat of the registry has arrived yet.
+    #[error("no heartbeat of the registry has arrived yet")]
+    NoHeartbeat,
+    /// The registry's latest heartbeat is too old: changes it committed since may not have been published.
+    #[error(
+        "the registry's latest heartbeat is {age:?} old (the limit is {limit:?}); revocations since may be missing"
+    )]
+    RegistrySilent {
+        /// How old the latest heartbeat is (by the registry's clock against this service's).
+        age: Duration,
+        /// `authz.max_staleness`.
+        limit: Duration,
+    },
     /// The source cannot be read (the registry's database).
     #[error("the registry's certificates cannot be read: {0}")]
     Unreadable(String),
@@ -99,8 +115,27 @@ impl Directory for NoCertificates {
 /// Certificates learned from `registry.events`, with how current they are.
 pub struct MemoryDirectory {
     /// A `std::sync::RwLock`: lookups and updates take microseconds and never hold it across an await.
-    certificates: RwLock<HashMap<String, RegisteredCertificate>>,
+    certificates: RwLock<HashMap<String, Held>>,
     freshness: Freshness,
+}
+
+/// What the directory holds under a serial.
+enum Held {
+    /// The registry's record.
+    Known(RegisteredCertificate),
+    /// A record of this revision arrived that this service cannot read (a newer registry's, say): the certificate
+    /// counts as not registered until a readable record of a later revision arrives, so an unreadable revocation
+    /// never leaves the earlier active record in force.
+    Unreadable(i64),
+}
+
+impl Held {
+    fn revision(&self) -> i64 {
+        match self {
+            Held::Known(record) => record.revision,
+            Held::Unreadable(revision) => *revision,
+        }
+    }
 }
 
 impl MemoryDirectory {
@@ -110,15 +145,24 @@ impl MemoryDirectory {
     }
 
     /// Applies the registry's record of a certificate; a record older than the one held is ignored (events carry
-    /// whole states with revisions, so order and repetition do not matter). True when it changed something.
+    /// whole states with revisions, so order and repetition do not matter). True when it changed something. A
+    /// record that names its serial but cannot be read withdraws the certificate, and is reported as an error.
     pub fn apply(&self, record: &ClientCertificate) -> Result<bool, FieldError> {
-        let registered = RegisteredCertificate::try_from(record).map_err(|e| e.within("certificate"))?;
+        let revision = record.meta.as_ref().map_or(0, |m| m.revision);
+        let read = RegisteredCertificate::try_from(record).map_err(|e| e.within("certificate"));
         let mut certificates = self.certificates.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match certificates.get(&registered.serial) {
-            Some(held) if held.revision >= registered.revision => Ok(false),
-            _ => {
-                certificates.insert(registered.serial.clone(), registered);
+        if record.serial.is_empty() || certificates.get(&record.serial).is_some_and(|held| held.revision() >= revision)
+        {
+            return read.map(|_| false);
+        }
+        match read {
+            Ok(registered) => {
+                certificates.insert(registered.serial.clone(), Held::Known(registered));
                 Ok(true)
+            }
+            Err(e) => {
+                certificates.insert(record.serial.clone(), Held::Unreadable(revision));
+                Err(e)
             }
         }
     }
@@ -130,7 +174,10 @@ impl MemoryDirectory {
 
     /// The record of `serial`, whatever the freshness (for the gateway's own checks after the guard's).
     pub fn get(&self, serial: &str) -> Option<RegisteredCertificate> {
-        self.certificates.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(serial).cloned()
+        match self.certificates.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(serial) {
+            Some(Held::Known(record)) => Some(record.clone()),
+            Some(Held::Unreadable(_)) | None => None,
+        }
     }
 
     /// How many certificates it holds.
@@ -169,6 +216,8 @@ struct FreshnessState {
     applied: HashMap<i32, i64>,
     /// The start of the last probe that found every partition applied up to its high watermark.
     current_at: Option<Instant>,
+    /// The latest registry heartbeat applied, by the registry's clock.
+    heartbeat: Option<DateTime<Utc>>,
 }
 
 impl Freshness {
@@ -208,6 +257,16 @@ impl Freshness {
         *next = (*next).max(offset + 1);
     }
 
+    /// Records a registry heartbeat written at `at` (by the registry's clock).
+    pub fn heartbeat(&self, at: DateTime<Utc>) {
+        let mut state = self.state();
+        if state.heartbeat.is_none_or(|held| held < at) {
+            state.heartbeat = Some(at);
+            drop(state);
+            self.current.notify_waiters();
+        }
+    }
+
     /// Compares the applied offsets with the topic's `(partition, low, high)` watermarks read at `probed_at`: when
     /// every record that existed then has been applied, the directory was current at `probed_at`. True if so.
     pub fn observe(&self, watermarks: &[(i32, i64, i64)], probed_at: Instant) -> bool {
@@ -223,29 +282,44 @@ impl Freshness {
         caught_up
     }
 
-    /// How long ago the directory was last current; `None` if it never was.
+    /// How old the directory's knowledge is: the later of how long ago it last read the topic to its end and how
+    /// old the registry's latest heartbeat is; `None` until it has done both once.
     pub fn age(&self) -> Option<Duration> {
-        self.state().current_at.map(|at| at.elapsed())
+        let state = self.state();
+        let read = state.current_at?.elapsed();
+        let heartbeat = (Utc::now() - state.heartbeat?).to_std().unwrap_or_default();
+        Some(read.max(heartbeat))
     }
 
     /// Whether lookups may be answered now.
     pub fn check(&self) -> Result<(), DirectoryError> {
-        match self.age() {
-            None => Err(DirectoryError::NotYetCurrent),
-            Some(age) if age > self.max_staleness => Err(DirectoryError::Stale { age, limit: self.max_staleness }),
-            Some(_) => Ok(()),
+        let (current_at, heartbeat) = {
+            let state = self.state();
+            (state.current_at, state.heartbeat)
+        };
+        let limit = self.max_staleness;
+        let age = current_at.ok_or(DirectoryError::NotYetCurrent)?.elapsed();
+        if age > limit {
+            return Err(DirectoryError::Stale { age, limit });
         }
+        let age = (Utc::now() - heartbeat.ok_or(DirectoryError::NoHeartbeat)?).to_std().unwrap_or_default();
+        if age > limit {
+            return Err(DirectoryError::RegistrySilent { age, limit });
+        }
+        Ok(())
     }
 
-    /// Waits until the directory has been current once, at most `timeout`; true if it has.
+    /// Waits until lookups may be answered (the topic read to its end and a recent heartbeat), at most `timeout`;
+    /// true if they may.
     pub async fn wait_current(&self, timeout: Duration) -> bool {
         let waiting = async {
             loop {
                 let notified = self.current.notified();
-                if self.age().is_some() {
+                if self.check().is_ok() {
                     return;
                 }
-                notified.await;
+                // Woken by a probe or a heartbeat; polled as well, in case both arrived before the wait began.
+                let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;
             }
         };
         tokio::time::timeout(timeout, waiting).await.is_ok()
@@ -281,8 +355,24 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_later_record_withdraws_the_certificate_until_a_readable_one_follows() {
+        let directory = MemoryDirectory::new(Duration::from_secs(5));
+        assert!(directory.apply(&record("7f01", CredentialStatus::Active, 1)).expect("valid"));
+        // A revocation from a newer registry, with a role this service does not know.
+        let unknown = ClientCertificate { role: 99, ..record("7f01", CredentialStatus::Revoked, 2) };
+        assert!(directory.apply(&unknown).is_err());
+        assert!(directory.get("7f01").is_none(), "the earlier active record must not stay in force");
+        // The old record replayed changes nothing; a later readable one is taken.
+        assert!(!directory.apply(&record("7f01", CredentialStatus::Active, 1)).expect("valid"));
+        assert!(directory.get("7f01").is_none());
+        assert!(directory.apply(&record("7f01", CredentialStatus::Revoked, 3)).expect("valid"));
+        assert_eq!(directory.get("7f01").expect("held").status, CredentialStatus::Revoked);
+    }
+
+    #[test]
     fn lookups_wait_for_the_first_catch_up_and_stop_when_stale() {
         let freshness = Freshness::new(Duration::from_millis(50));
+        freshness.heartbeat(Utc::now() + chrono::Duration::hours(1));
         assert_eq!(freshness.check(), Err(DirectoryError::NotYetCurrent));
         // Partition 0 holds offsets 0..3; partition 1 is empty.
         let marks = [(0, 0, 3), (1, 0, 0)];
@@ -302,18 +392,37 @@ mod tests {
     #[test]
     fn compacted_away_partitions_count_as_read() {
         let freshness = Freshness::new(Duration::from_secs(5));
+        freshness.heartbeat(Utc::now());
         assert!(freshness.observe(&[(0, 7, 7)], Instant::now()));
         assert!(freshness.check().is_ok());
     }
 
+    #[test]
+    fn a_silent_registry_makes_lookups_fail_however_current_the_topic_is() {
+        let freshness = Freshness::new(Duration::from_secs(5));
+        assert!(freshness.observe(&[], Instant::now()));
+        assert_eq!(freshness.check(), Err(DirectoryError::NoHeartbeat));
+        // The relay is wedged: the last heartbeat on the topic is a minute old, though everything was read.
+        freshness.heartbeat(Utc::now() - chrono::Duration::minutes(1));
+        assert!(matches!(freshness.check(), Err(DirectoryError::RegistrySilent { .. })));
+        assert!(freshness.age().expect("both known") >= Duration::from_secs(59));
+        // An older heartbeat replayed does not move it back; a fresh one makes it current.
+        freshness.heartbeat(Utc::now() - chrono::Duration::minutes(2));
+        assert!(freshness.check().is_err());
+        freshness.heartbeat(Utc::now());
+        assert!(freshness.check().is_ok());
+    }
+
     #[tokio::test]
-    async fn waiting_for_the_first_catch_up_ends_when_it_happens() {
+    async fn waiting_ends_once_the_topic_is_read_and_a_heartbeat_arrived() {
         let freshness = std::sync::Arc::new(Freshness::new(Duration::from_secs(5)));
         assert!(!freshness.wait_current(Duration::from_millis(20)).await);
         let later = std::sync::Arc::clone(&freshness);
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
             later.observe(&[], Instant::now());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            later.heartbeat(Utc::now());
         });
         assert!(freshness.wait_current(Duration::from_secs(5)).await);
     }

@@ -38,6 +38,22 @@ pub fn guard(
     (guard, directory, task)
 }
 
+/// Waits until `directory` has been current once (at most `config.startup_wait`, or until `shutdown`), so that a
+/// starting service does not refuse its first calls as unavailable; logs a warning when the wait runs out (the
+/// service then serves anyway, refusing calls until the feed catches up).
+pub async fn wait_current(directory: &MemoryDirectory, config: &AuthzConfig, shutdown: &CancellationToken) {
+    let current = tokio::select! {
+        current = directory.freshness().wait_current(config.startup_wait) => current,
+        () = shutdown.cancelled() => true,
+    };
+    if !current {
+        tracing::warn!(
+            waited = ?config.startup_wait,
+            "registry certificates not read completely yet; calls are refused as unavailable until they are"
+        );
+    }
+}
+
 /// Follows `registry.events` into `directory` until `shutdown`; `client_id` names the service in broker logs.
 /// While the topic does not exist yet (the registry has not started), it retries every second, and the directory
 /// stays not current, so calls are refused as unavailable.
@@ -92,16 +108,26 @@ async fn apply(consumer: &StreamConsumer, directory: &MemoryDirectory, shutdown:
             }
         };
         match koprik_kafka::decode::<RegistryEvent>(&record) {
-            Ok(received) => {
-                if let Some(Entity::Certificate(certificate)) = &received.value.entity {
+            Ok(received) => match &received.value.entity {
+                Some(Entity::Certificate(certificate)) => {
                     if let Err(e) = directory.apply(certificate) {
-                        tracing::error!(key = %received.key, offset = received.offset, error = %e, "certificate record not applied");
+                        tracing::error!(key = %received.key, offset = received.offset, error = %e, "certificate record not readable; the certificate is refused");
                     }
                 }
-            }
+                Some(Entity::Heartbeat(heartbeat)) => apply_heartbeat(directory, heartbeat),
+                _ => {}
+            },
             Err(e) => tracing::error!(error = %e, "registry event not decodable"),
         }
         directory.freshness().applied(record.partition(), record.offset());
+    }
+}
+
+/// Records a registry heartbeat; one without a readable time is ignored (and logged).
+pub fn apply_heartbeat(directory: &MemoryDirectory, heartbeat: &koprik_proto::events::RegistryHeartbeat) {
+    match heartbeat.at.as_ref().and_then(koprik_proto::time::datetime) {
+        Some(at) => directory.freshness().heartbeat(at),
+        None => tracing::error!("registry heartbeat without a time"),
     }
 }
 

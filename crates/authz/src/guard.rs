@@ -255,6 +255,7 @@ mod tests {
             directory.apply(record).expect("valid");
         }
         directory.freshness().observe(&[], std::time::Instant::now());
+        directory.freshness().heartbeat(chrono::Utc::now());
         Guard::new(Arc::new(directory), &mut Registry::default())
     }
 

@@ -313,6 +313,49 @@ pub const POLICY: &[Entry] = &[
     entry("/koprik.opendata.v1.ApiKeys/ListApiKeys", &[all(O), all(AU), own(C)], "keys of its own organisation"),
 ];
 
+/// Which gRPC services each of the platform's servers serves. The generated authorization matrix of each service's
+/// tests covers exactly its list, and together the lists are every service of `proto/` the platform serves (a unit
+/// test holds them to it), so no service is left out of every matrix.
+pub const SERVERS: &[(&str, &[&str])] = &[
+    (
+        "registry",
+        &[
+            "koprik.registry.v1.Registry",
+            "koprik.registry.v1.Onboarding",
+            "koprik.registry.v1.Announcements",
+            "koprik.registry.v1.WorkingCalendar",
+            "koprik.registry.v1.Certificates",
+            "koprik.registry.v1.SigningKeys",
+            "koprik.registry.v1.PublicServices",
+        ],
+    ),
+    ("gateway", &["koprik.exchange.v1.Exchange"]),
+    (
+        "billing",
+        &[
+            "koprik.billing.v1.BaseAmounts",
+            "koprik.billing.v1.Contracts",
+            "koprik.billing.v1.Invoices",
+            "koprik.billing.v1.Payments",
+            "koprik.billing.v1.Revenue",
+        ],
+    ),
+    (
+        "opendata",
+        &[
+            "koprik.opendata.v1.Suppliers",
+            "koprik.opendata.v1.Datasets",
+            "koprik.opendata.v1.Feedback",
+            "koprik.opendata.v1.ApiKeys",
+        ],
+    ),
+];
+
+/// The gRPC services of the platform server `server` (empty for a name not in [`SERVERS`]).
+pub fn services_of(server: &str) -> &'static [&'static str] {
+    SERVERS.iter().find(|(name, _)| *name == server).map_or(&[], |(_, services)| services)
+}
+
 /// gRPC services in `proto/` that the platform calls but does not serve: a provider agency's backend implements
 /// them behind its adapter, so they have no entry here.
 pub const SERVED_ELSEWHERE: &[&str] = &["koprik.provider.v1.DataProvider"];
@@ -424,6 +467,23 @@ mod tests {
         for entry in POLICY.iter().filter(|e| e.rule != Rule::Open) {
             assert!(served.iter().any(|(m, _)| m == entry.method), "{} is not a method in proto/", entry.method);
         }
+    }
+
+    #[test]
+    fn the_servers_together_serve_every_service_once() {
+        let mut listed: Vec<&str> = SERVERS.iter().flat_map(|(_, services)| services.iter().copied()).collect();
+        listed.sort_unstable();
+        let before = listed.len();
+        listed.dedup();
+        assert_eq!(before, listed.len(), "a gRPC service is listed under two servers");
+        let mut served: Vec<String> = served_methods()
+            .into_iter()
+            .filter_map(|(path, _)| path.trim_start_matches('/').split_once('/').map(|(service, _)| service.to_owned()))
+            .collect();
+        served.sort_unstable();
+        served.dedup();
+        assert_eq!(listed, served, "SERVERS must list every gRPC service of proto/ the platform serves");
+        assert!(services_of("nobody").is_empty());
     }
 
     #[test]

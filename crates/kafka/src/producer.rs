@@ -1,11 +1,13 @@
 //! A typed producer: protobuf values with the Ko'prik headers, idempotent, acknowledged by all in-sync replicas.
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use koprik_proto::prost::{Message, Name};
 use rdkafka::message::{Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
 
 use crate::config::KafkaConfig;
 use crate::error::KafkaError;
@@ -22,23 +24,77 @@ pub struct Delivered {
 }
 
 /// A producer shared by all tasks of a service (it is cheap to clone).
+///
+/// An idempotent producer can be left unable to send anything again: after a record in flight timed out while the
+/// broker was unreachable it must bump its epoch, and a broker that refuses that (`PRODUCER_FENCED`, as Tansu
+/// answers) fails every later record the same way; librdkafka may also fail it fatally (`fatal_error`). Such a
+/// producer is replaced by a new one at the failed send, so that publishing resumes once the broker is back
+/// instead of never.
 #[derive(Clone)]
 pub struct Producer {
-    inner: FutureProducer,
+    /// The current librdkafka producer; a `std::sync::RwLock` because it is only cloned out (an `Arc` inside) or
+    /// replaced, never held across an await.
+    inner: Arc<RwLock<FutureProducer>>,
+    /// How to make a replacement.
+    config: Arc<ClientConfig>,
 }
 
 impl Producer {
     /// An idempotent producer (`enable.idempotence`, `acks=all`) with a small linger for low latency.
     pub fn new(config: &KafkaConfig, client_id: &str) -> Result<Self, KafkaError> {
-        let inner = config
-            .client(client_id)
+        let mut client = config.client(client_id);
+        client
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "1")
-            .set("message.timeout.ms", config.delivery_timeout.as_millis().to_string())
-            .create()
-            .map_err(KafkaError::Client)?;
-        Ok(Self { inner })
+            .set("message.timeout.ms", config.delivery_timeout.as_millis().to_string());
+        let inner = client.create().map_err(KafkaError::Client)?;
+        Ok(Self { inner: Arc::new(RwLock::new(inner)), config: Arc::new(client) })
+    }
+
+    /// The librdkafka producer in use now.
+    fn current(&self) -> FutureProducer {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// After a send with `used` failed with `error`: if that producer can send nothing more (its id fenced, or a
+    /// fatal error), replaces it by a new one (once, however many tasks saw it fail), so that the next send can
+    /// succeed. Dropping the last handle of a producer waits for it to purge and stop (up to about half a second),
+    /// so `used` is dropped on a blocking thread.
+    fn recover(&self, used: FutureProducer, error: &rdkafka::error::KafkaError) {
+        self.replace_if_dead(&used, error);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(move || drop(used))),
+            Err(_) => drop(used),
+        }
+    }
+
+    fn replace_if_dead(&self, used: &FutureProducer, error: &rdkafka::error::KafkaError) {
+        let fenced = matches!(
+            error.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch)
+        );
+        let Some((code, reason)) = used.client().fatal_error().or_else(|| {
+            fenced.then(|| (error.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fatal), error.to_string()))
+        }) else {
+            return;
+        };
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if inner.client().native_ptr() != used.client().native_ptr() {
+            return;
+        }
+        match self.config.create::<FutureProducer>() {
+            Ok(fresh) => {
+                let dead = std::mem::replace(&mut *inner, fresh);
+                drop(inner);
+                // `used` is a handle of the same producer and outlives this one: the drop that waits is its.
+                drop(dead);
+                tracing::error!(error = ?code, reason = %reason, "kafka producer can send no more; replaced by a new one");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, reason = %reason, "kafka producer can send no more and cannot be replaced")
+            }
+        }
     }
 
     /// Produces `message` to `topic` under `key`, with the headers `koprik-event-id` = `event_id`,
@@ -77,8 +133,9 @@ impl Producer {
             .payload(payload)
             .headers(headers.to_owned_headers());
         let mut attempts = 0;
+        let producer = self.current();
         let future = loop {
-            match self.inner.send_result(record) {
+            match producer.send_result(record) {
                 Ok(future) => break future,
                 Err((rdkafka::error::KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
                     if attempts < 1000 =>
@@ -88,14 +145,21 @@ impl Producer {
                     record = back;
                     std::thread::sleep(Duration::from_millis(1));
                 }
-                Err((source, _)) => return Err(KafkaError::Produce { topic: topic.to_owned(), source }),
+                Err((source, _)) => {
+                    self.recover(producer, &source);
+                    return Err(KafkaError::Produce { topic: topic.to_owned(), source });
+                }
             }
         };
         let topic = topic.to_owned();
+        let this = self.clone();
         Ok(async move {
             match future.await {
                 Ok(Ok(delivery)) => Ok(Delivered { partition: delivery.partition, offset: delivery.offset }),
-                Ok(Err((source, _))) => Err(KafkaError::Produce { topic, source }),
+                Ok(Err((source, _))) => {
+                    this.recover(producer, &source);
+                    Err(KafkaError::Produce { topic, source })
+                }
                 Err(_) => Err(KafkaError::Produce { topic, source: rdkafka::error::KafkaError::Canceled }),
             }
         })
@@ -166,9 +230,13 @@ impl Producer {
         if let Some(key) = key {
             record = record.key(key);
         }
-        match self.inner.send(record, Duration::from_secs(5)).await {
+        let producer = self.current();
+        match producer.send(record, Duration::from_secs(5)).await {
             Ok(delivery) => Ok(Delivered { partition: delivery.partition, offset: delivery.offset }),
-            Err((source, _)) => Err(KafkaError::Produce { topic: topic.to_owned(), source }),
+            Err((source, _)) => {
+                self.recover(producer, &source);
+                Err(KafkaError::Produce { topic: topic.to_owned(), source })
+            }
         }
     }
 
@@ -176,7 +244,7 @@ impl Producer {
     /// producer must obtain its producer id before the first record goes out, which costs that record about half
     /// a second (measured with Tansu); calling this at start-up moves the cost out of the first request.
     pub async fn connect(&self) -> Result<(), KafkaError> {
-        let producer = self.inner.clone();
+        let producer = self.current();
         tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, Duration::from_secs(10)).map(|_| ()))
             .await?
             .map_err(KafkaError::Client)
@@ -184,7 +252,7 @@ impl Producer {
 
     /// Waits up to `timeout` for queued records to be delivered; called on shutdown.
     pub fn flush(&self, timeout: Duration) {
-        if let Err(e) = self.inner.flush(timeout) {
+        if let Err(e) = self.current().flush(timeout) {
             tracing::warn!(error = %e, "records still queued at shutdown");
         }
     }

@@ -176,6 +176,20 @@ pub fn handle(value: &str, field: &str) -> Result<String, FieldError> {
     }
 }
 
+/// A payment channel's name, as billing records payments under it and a payment channel's certificate names it:
+/// 1-63 lower-case letters, digits or '-', starting with a letter or digit. One rule for both, so that every
+/// channel certificate can report payments and every channel can have a certificate.
+pub fn channel_name(value: &str, field: &str) -> Result<String, FieldError> {
+    let ok = (1..=63).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::new(field, "must be 1-63 lower-case letters, digits or '-', starting with a letter or digit"))
+    }
+}
+
 /// A role and its principal: the identity one certificate carries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {
@@ -202,7 +216,7 @@ impl Identity {
             Role::Provider | Role::Supplier => {
                 Principal::Member(principal.parse().map_err(|e: FieldError| e.within("principal"))?)
             }
-            Role::PaymentChannel => Principal::Channel(handle(principal, "principal")?),
+            Role::PaymentChannel => Principal::Channel(channel_name(principal, "principal")?),
         };
         Ok(Self { role, principal })
     }
@@ -314,7 +328,9 @@ mod tests {
         assert!(Identity::new(Role::Operator, "A.Karimov").is_err());
         assert!(Identity::new(Role::Operator, "").is_err());
         assert!(Identity::new(Role::RegistryEditor, "n.aliyeva").is_err());
-        assert!(Identity::new(Role::PaymentChannel, &"a".repeat(65)).is_err());
+        assert!(Identity::new(Role::PaymentChannel, &"a".repeat(64)).is_err());
+        assert!(Identity::new(Role::PaymentChannel, "agro_bank").is_err(), "billing could not record its payments");
+        assert!(Identity::new(Role::PaymentChannel, &"a".repeat(63)).is_ok());
         let editor = Identity::new(Role::RegistryEditor, "UZ/GOV/200935935/n.aliyeva").expect("valid");
         assert_eq!(editor.organization().map(ToString::to_string).as_deref(), Some("UZ/GOV/200935935"));
         let consumer = Identity::new(Role::Consumer, "UZ/GOV/200935935/tax-inspection").expect("valid");

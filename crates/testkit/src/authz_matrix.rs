@@ -9,8 +9,11 @@
 //! - an allowed role of reach own: with a request naming what belongs to principal A (a [`Fixture`]), A is not
 //!   refused and B is refused with PERMISSION_DENIED. A method and role of reach own without a fixture fails the
 //!   matrix: the test must show what "own" means for it. A list whose request names no owner at all (it answers
-//!   every caller with only its own, e.g. `ListApiKeys {}`) has a [`Fixture::own_only`]: B is answered, not
-//!   refused, and the test shows separately that B's answer holds none of A's.
+//!   every caller with only its own, e.g. `ListApiKeys {}`) has a [`Fixture::own_only`] with a marker found in A's
+//!   data: A's answer must contain it, B's must not (B is answered, not refused).
+//!
+//! A fixture for a method and role that are not of reach own, or a second one for the same pair, fails the matrix
+//! too, so the fixtures say exactly what the policy says.
 //!
 //! Requests travel as raw protobuf bytes, so the matrix needs no generated client per method.
 
@@ -75,21 +78,26 @@ pub struct Fixture {
     pub role: Role,
     /// The encoded request message (for a client-streaming method, its first message).
     pub request: Vec<u8>,
-    /// Whether B is refused (PERMISSION_DENIED) with this request; false for a list that names no owner and
-    /// answers each caller with only its own.
-    pub others_refused: bool,
+    /// `None`: B is refused (PERMISSION_DENIED) with this request. `Some(marker)`: a list that names no owner and
+    /// answers each caller with only its own: A's answer contains the marker (bytes of A's data), B's does not.
+    pub own_marker: Option<String>,
 }
 
 impl Fixture {
     /// A fixture from a typed request naming A's resource: B is refused.
     pub fn new(method: &'static str, role: Role, request: &impl koprik_proto::prost::Message) -> Self {
-        Self { method, role, request: request.encode_to_vec(), others_refused: true }
+        Self { method, role, request: request.encode_to_vec(), own_marker: None }
     }
 
     /// A fixture for a list whose request names no owner (the method keeps only the caller's own): A and B are
-    /// both answered; the test must show separately that B's answer holds none of A's.
-    pub fn own_only(method: &'static str, role: Role, request: &impl koprik_proto::prost::Message) -> Self {
-        Self { others_refused: false, ..Self::new(method, role, request) }
+    /// both answered, A's answer contains `marker` (e.g. the name of one of A's items) and B's does not.
+    pub fn own_only(
+        method: &'static str,
+        role: Role,
+        request: &impl koprik_proto::prost::Message,
+        marker: impl Into<String>,
+    ) -> Self {
+        Self { own_marker: Some(marker.into()), ..Self::new(method, role, request) }
     }
 }
 
@@ -131,29 +139,47 @@ impl Codec for RawCodec {
     }
 }
 
-/// Calls `method` with `request` on `channel`; the status code of the answer (OK for a success).
-pub async fn call(channel: Channel, method: &str, client_streaming: bool, request: Vec<u8>) -> Status {
+/// Calls `method` with `request` on `channel`; the encoded answer, or the status.
+pub async fn call_raw(
+    channel: Channel,
+    method: &str,
+    client_streaming: bool,
+    request: Vec<u8>,
+) -> Result<Bytes, Status> {
     let mut client = koprik_proto::tonic::client::Grpc::new(channel);
-    if let Err(e) = client.ready().await {
-        return Status::unavailable(format!("not ready: {e}"));
-    }
+    client.ready().await.map_err(|e| Status::unavailable(format!("not ready: {e}")))?;
     let path: koprik_proto::tonic::codegen::http::uri::PathAndQuery = method.parse().expect("a gRPC path");
     let answer = if client_streaming {
         let stream = tokio_stream::iter(vec![Bytes::from(request)]);
-        client.client_streaming(Request::new(stream), path, RawCodec).await.map(|_| ())
+        client.client_streaming(Request::new(stream), path, RawCodec).await
     } else {
-        client.unary(Request::new(Bytes::from(request)), path, RawCodec).await.map(|_| ())
+        client.unary(Request::new(Bytes::from(request)), path, RawCodec).await
     };
-    answer.err().unwrap_or_else(|| Status::ok(""))
+    answer.map(|response| response.into_inner())
+}
+
+/// Calls `method` with `request` on `channel`; the status of the answer (OK for a success).
+pub async fn call(channel: Channel, method: &str, client_streaming: bool, request: Vec<u8>) -> Status {
+    call_raw(channel, method, client_streaming, request).await.err().unwrap_or_else(|| Status::ok(""))
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
 }
 
 fn refused(code: Code) -> bool {
     matches!(code, Code::Unauthenticated | Code::PermissionDenied)
 }
 
-/// Runs the matrix against the server at `addr` for every method of `services` (full gRPC service names). The
-/// certificates of `cast` must already be registered with what the server believes. Returns the number of calls
-/// made; panics with every disagreement with the policy.
+/// Runs the matrix against the server at `addr`, which is the platform's `server` (`registry`, `gateway`,
+/// `billing`, `opendata`: [`policy::SERVERS`] says which gRPC services that is, and together they are every service
+/// of `proto/` the platform serves). The certificates of `cast` must already be registered with what the server
+/// believes. Returns the number of calls made; panics with every disagreement with the policy.
+pub async fn run_server(pki: &TestPki, addr: SocketAddr, server: &str, cast: &Cast, fixtures: &[Fixture]) -> usize {
+    run(pki, addr, policy::services_of(server), cast, fixtures).await
+}
+
+/// [`run_server`] for an explicit list of gRPC services (full names).
 pub async fn run(pki: &TestPki, addr: SocketAddr, services: &[&str], cast: &Cast, fixtures: &[Fixture]) -> usize {
     let methods: Vec<(String, bool)> = policy::served_methods()
         .into_iter()
@@ -172,7 +198,10 @@ pub async fn run(pki: &TestPki, addr: SocketAddr, services: &[&str], cast: &Cast
         let entry = policy::lookup(method).unwrap_or_else(|| panic!("{method} has no policy entry"));
         let status = call(anonymous.clone(), method, *streaming, Vec::new()).await;
         calls += 1;
-        let expected_anonymous = entry.rule == Rule::Open || status.code() == Code::Unauthenticated;
+        let expected_anonymous = match entry.rule {
+            Rule::Open => !refused(status.code()),
+            Rule::Roles(_) => status.code() == Code::Unauthenticated,
+        };
         if !expected_anonymous {
             failures.push(format!("{method} without a certificate: {:?} {}", status.code(), status.message()));
         }
@@ -210,40 +239,60 @@ pub async fn run(pki: &TestPki, addr: SocketAddr, services: &[&str], cast: &Cast
                         failures.push(format!("{method}: no fixture shows what {role}'s own reach is"));
                         continue;
                     };
-                    let status = call(channels[a].clone(), method, *streaming, fixture.request.clone()).await;
-                    if refused(status.code()) {
-                        failures.push(format!(
+                    let own = call_raw(channels[a].clone(), method, *streaming, fixture.request.clone()).await;
+                    let others = call_raw(channels[b].clone(), method, *streaming, fixture.request.clone()).await;
+                    calls += 2;
+                    match (&own, fixture.own_marker.as_deref()) {
+                        (Err(status), _) if refused(status.code()) => failures.push(format!(
                             "{method} as {a} on its own: refused ({:?} {})",
                             status.code(),
                             status.message()
-                        ));
+                        )),
+                        (Ok(answer), Some(marker)) if !contains(answer, marker) => {
+                            failures.push(format!("{method} as {a}: its own {marker:?} is not in the answer"))
+                        }
+                        (Err(status), Some(_)) => failures.push(format!(
+                            "{method} as {a}: {:?} {}, expected its own list",
+                            status.code(),
+                            status.message()
+                        )),
+                        _ => {}
                     }
-                    let status = call(channels[b].clone(), method, *streaming, fixture.request.clone()).await;
-                    if fixture.others_refused && status.code() != Code::PermissionDenied {
-                        failures.push(format!(
+                    match (&others, fixture.own_marker.as_deref()) {
+                        (Err(status), None) if status.code() == Code::PermissionDenied => {}
+                        (Ok(_), None) => {
+                            failures.push(format!("{method} as {b} on {a}'s: answered, expected PermissionDenied"))
+                        }
+                        (Err(status), None) => failures.push(format!(
                             "{method} as {b} on {a}'s: {:?} {}, expected PermissionDenied",
                             status.code(),
                             status.message()
-                        ));
-                    }
-                    if !fixture.others_refused && refused(status.code()) {
-                        failures.push(format!(
-                            "{method} as {b} (only its own): refused ({:?} {})",
+                        )),
+                        (Ok(answer), Some(marker)) if contains(answer, marker) => {
+                            failures.push(format!("{method} as {b}: {a}'s {marker:?} is in its answer"))
+                        }
+                        (Err(status), Some(_)) => failures.push(format!(
+                            "{method} as {b} (only its own): {:?} {}, expected its own list",
                             status.code(),
                             status.message()
-                        ));
+                        )),
+                        (Ok(_), Some(_)) => {}
                     }
-                    calls += 2;
                 }
             }
         }
     }
-    for fixture in fixtures {
-        assert!(
-            methods.iter().any(|(m, _)| m == fixture.method),
-            "fixture for {} which is not a method of {services:?}",
-            fixture.method
-        );
+    for (index, fixture) in fixtures.iter().enumerate() {
+        if !methods.iter().any(|(m, _)| m == fixture.method) {
+            failures.push(format!("a fixture for {}, which is not a method of {services:?}", fixture.method));
+        }
+        let own = policy::lookup(fixture.method).and_then(|e| e.allowance(fixture.role)).map(|a| a.reach);
+        if own != Some(Reach::Own) {
+            failures.push(format!("a fixture for {} as {}, whose reach is not own", fixture.method, fixture.role));
+        }
+        if fixtures[..index].iter().any(|f| f.method == fixture.method && f.role == fixture.role) {
+            failures.push(format!("a second fixture for {} as {}", fixture.method, fixture.role));
+        }
     }
     assert!(failures.is_empty(), "{} disagreements with the policy:\n{}", failures.len(), failures.join("\n"));
     calls

@@ -20,7 +20,7 @@ pub mod pki;
 
 pub use broker::Broker;
 pub use database::TestDatabase;
-pub use pki::{publish_certificates, TestPki};
+pub use pki::{publish_certificates, RegistryHeartbeats, TestPki};
 
 /// Logs for tests: `RUST_LOG=debug cargo test` shows the services' logs.
 pub fn init_logs() {

@@ -17,9 +17,10 @@ use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::dev_pki::{CertFiles, DevPki};
 use koprik_runtime::tls::ServerTlsConfig;
 
-/// A development CA and its certificates, in a directory removed when the value is dropped.
+/// A development CA and its certificates, in a directory removed when the value is dropped (unless it was opened
+/// on someone else's directory with [`TestPki::at`]).
 pub struct TestPki {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     pki: DevPki,
     server: CertFiles,
 }
@@ -36,7 +37,14 @@ impl TestPki {
         let dir = tempfile::tempdir().expect("a temporary directory for the test PKI");
         let pki = DevPki::open(dir.path()).expect("a development CA");
         let server = pki.server("server").expect("a server certificate");
-        Self { _dir: dir, pki, server }
+        Self { _dir: Some(dir), pki, server }
+    }
+
+    /// The development CA in `dir` (created there if missing), e.g. a sandbox's, whose owner keeps the directory.
+    pub fn at(dir: &std::path::Path) -> Self {
+        let pki = DevPki::open(dir).expect("a development CA");
+        let server = pki.server("server").expect("a server certificate");
+        Self { _dir: None, pki, server }
     }
 
     /// The development PKI itself.
@@ -101,6 +109,50 @@ impl TestPki {
         }
         panic!("cannot connect to {addr} over TLS");
     }
+}
+
+/// The registry's heartbeats on `registry.events` (key `heartbeat/registry`), every 300 ms until dropped, as the
+/// registry writes them: services other than the registry refuse every call without a recent one, and their tests
+/// run without a registry.
+pub struct RegistryHeartbeats {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RegistryHeartbeats {
+    /// Starts beating on the broker of `kafka` (creating `registry.events` if needed); the first heartbeat is on the
+    /// topic when this returns.
+    pub async fn start(kafka: &KafkaConfig) -> Self {
+        koprik_kafka::admin::ensure_topics(kafka, &[TopicSpec::compacted(REGISTRY_EVENTS)])
+            .await
+            .expect("registry.events");
+        let producer = Producer::new(kafka, "koprik-test-registry-heartbeat").expect("a producer");
+        beat(&producer).await;
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                beat(&producer).await;
+            }
+        });
+        Self { task }
+    }
+}
+
+impl Drop for RegistryHeartbeats {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn beat(producer: &Producer) {
+    let event = RegistryEvent {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        occurred_at: Some(timestamp(chrono::Utc::now())),
+        entity: Some(Entity::Heartbeat(koprik_proto::events::RegistryHeartbeat {
+            at: Some(timestamp(chrono::Utc::now())),
+        })),
+    };
+    // A lost beat is made up by the next one; a broker stopped on purpose by a test stops them.
+    let _ = producer.publish(REGISTRY_EVENTS, "heartbeat/registry", &event, &event.event_id, None).await;
 }
 
 /// Publishes `records` on `registry.events` exactly as the registry does (key `certificate/<serial>`), creating

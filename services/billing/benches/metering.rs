@@ -9,7 +9,8 @@
 //! 3. **payment**: every invoice paid in full, distributing its revenue in the ledger.
 //!
 //! Billing serves mTLS as in production: the operator and the payment channel call with certificates of a test
-//! CA, registered on `registry.events` before billing starts, so each call passes the authorization guard.
+//! CA, registered on `registry.events` before billing starts, beside the registry's heartbeats, so each call passes
+//! the authorization guard.
 //!
 //! Target (issue 5): at least 20 000 usage events per second end to end (metering + rating). The bench exits with
 //! code 1 when it is missed.
@@ -34,7 +35,7 @@ use koprik_proto::prost::{Message, Name};
 use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::config::{DatabaseConfig, GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
-use koprik_testkit::{Broker, TestPki};
+use koprik_testkit::{Broker, RegistryHeartbeats, TestPki};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use tokio::net::TcpListener;
 
@@ -97,6 +98,8 @@ async fn main() {
     let (database, name) = fresh_database().await;
     let pki = TestPki::new();
     koprik_testkit::publish_certificates(&kafka, &[pki.record(OPERATOR), pki.record(BANK)]).await;
+    // Without a registry, its heartbeats: billing refuses every call while the registry is silent.
+    let _heartbeats = RegistryHeartbeats::start(&kafka).await;
 
     // The usage of a busy month, produced before billing starts.
     let producer = Producer::new(&kafka, "bench-gateway").expect("producer");

@@ -123,16 +123,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
             shutdown.clone(),
         )
     });
-    let current = tokio::select! {
-        current = certificates.freshness().wait_current(config.authz.startup_wait) => current,
-        () = shutdown.cancelled() => true,
-    };
-    if !current {
-        tracing::warn!(
-            waited = ?config.authz.startup_wait,
-            "registry certificates not read completely yet; calls are refused as unavailable until they are"
-        );
-    }
+    koprik_authz::feed::wait_current(&certificates, &config.authz, &shutdown).await;
 
     let (router, health) = server::router_with_health(&config.grpc, &metrics, guard)?;
     health.set_serving::<InvoicesServer<grpc::invoices::InvoicesApi>>().await;

@@ -1,7 +1,9 @@
 //! Who may call billing, held to the platform's authorization policy (`crates/authz/POLICY.md`): the generated
 //! matrix over every billing method and role; what an attacker holding only a consumer's (or another payment
-//! channel's) certificate cannot do, with the database checked afterwards for anything it left behind; revocation
-//! within a second; and calls refused as unavailable while billing cannot know which certificates are revoked.
+//! channel's) certificate cannot do, with the database checked afterwards for anything it left behind, nor learn
+//! (whether an invoice number or contract reference exists); revocation within a second; and calls refused as
+//! unavailable while billing cannot know which certificates are revoked: the registry's certificates never read,
+//! the broker gone, or the registry silent (no heartbeat) for longer than `authz.max_staleness`.
 
 mod common;
 
@@ -20,15 +22,6 @@ use koprik_proto::events::ContractEvent;
 use koprik_proto::tonic::Code;
 use koprik_testkit::authz_matrix::{self, Cast, Fixture};
 use sea_orm::{EntityTrait, Set};
-
-/// The billing services the matrix calls.
-const SERVICES: [&str; 5] = [
-    "koprik.billing.v1.BaseAmounts",
-    "koprik.billing.v1.Contracts",
-    "koprik.billing.v1.Invoices",
-    "koprik.billing.v1.Payments",
-    "koprik.billing.v1.Revenue",
-];
 
 /// Principals A and B of the organisation-bound roles: the consumer company and a rival; the rest only need to
 /// exist (billing allows them nothing but the public schedule).
@@ -108,7 +101,7 @@ async fn every_billing_method_answers_every_role_as_the_policy_says() {
             },
         ),
     ];
-    let calls = authz_matrix::run(&h.pki, h.grpc, &SERVICES, &cast, &fixtures).await;
+    let calls = authz_matrix::run_server(&h.pki, h.grpc, "billing", &cast, &fixtures).await;
     assert!(calls > 300, "{calls} calls");
     // Principal A's payment went in under its own channel; B's attempt under A's name left nothing.
     let payments = h
@@ -255,6 +248,80 @@ async fn a_consumer_reads_only_its_own_organisations_contracts_invoices_and_acco
     h.stop().await;
 }
 
+/// The next invoice number after `number` in its year's sequence: one that does not exist yet.
+fn next_number(number: &str) -> String {
+    (number.parse::<u64>().expect("14 digits") + 1).to_string()
+}
+
+#[tokio::test]
+async fn a_consumer_cannot_tell_an_unknown_invoice_or_contract_from_another_organisations() {
+    let h = start().await;
+    let invoice = invoiced(&h).await;
+    let unknown = next_number(&invoice.number);
+    let get = |who: &'static str, number: &str, reference: &str| {
+        let mut client = h.invoices(who);
+        let request = GetInvoiceRequest { number: number.into(), contract_reference: reference.into() };
+        async move { client.get_invoice(request).await }
+    };
+    let render = |who: &'static str, number: &str| {
+        let mut client = h.invoices(who);
+        let request = RenderInvoiceRequest { number: number.into() };
+        async move { client.render_invoice(request).await }
+    };
+    let contract = |who: &'static str, reference: &str| {
+        let mut client = h.contracts(who);
+        let request = GetContractRequest { reference: reference.into() };
+        async move { client.get_contract(request).await }
+    };
+
+    // The rival is answered exactly alike for the company's invoice, contract and draft and for ones that do not
+    // exist: sequential numbers and guessable references cannot be probed.
+    let pairs = [
+        (get(RIVAL, &invoice.number, "").await.err(), get(RIVAL, &unknown, "").await.err(), "Invoices/GetInvoice"),
+        (get(RIVAL, "", CONTRACT).await.err(), get(RIVAL, "", "DDP-2026-0043").await.err(), "Invoices/GetInvoice"),
+        (render(RIVAL, &invoice.number).await.err(), render(RIVAL, &unknown).await.err(), "Invoices/RenderInvoice"),
+        (contract(RIVAL, CONTRACT).await.err(), contract(RIVAL, "DDP-2026-0043").await.err(), "Contracts/GetContract"),
+    ];
+    for (theirs, none, method) in pairs {
+        let (theirs, none) = (theirs.expect("not its own: refused"), none.expect("none: refused"));
+        assert_refused(&none, Code::PermissionDenied, method, "may reach only its own organisation's");
+        assert_eq!((none.code(), none.message()), (theirs.code(), theirs.message()), "{method}");
+    }
+    // The company itself is refused alike for a number that is not there: it may not probe others' either.
+    let own_unknown = get(COMPANY, &unknown, "").await.expect_err("no such invoice");
+    assert_eq!(own_unknown.code(), Code::PermissionDenied, "{own_unknown:?}");
+
+    // The operator and auditors reach everything, so they are told what is not there.
+    for who in [OPERATOR, AUDITOR] {
+        let missing = get(who, &unknown, "").await.expect_err("no such invoice");
+        assert_eq!(missing.code(), Code::NotFound, "{who}: {missing:?}");
+        let draft = get(who, "", "DDP-2026-0043").await.expect_err("no such contract");
+        assert_eq!(draft.code(), Code::NotFound, "{who}: {draft:?}");
+        let rendered = render(who, &unknown).await.expect_err("no such invoice");
+        assert_eq!(rendered.code(), Code::NotFound, "{who}: {rendered:?}");
+        let missing = contract(who, "DDP-2026-0043").await.expect_err("no such contract");
+        assert_eq!(missing.code(), Code::NotFound, "{who}: {missing:?}");
+    }
+
+    // A payment channel naming an account cannot map invoice numbers to accounts: the company's invoice reported as
+    // the rival's is answered like a number that does not exist, naming only the account the report named.
+    let rival: koprik_proto::common::MemberId =
+        (&RIVAL_ACCOUNT.parse::<koprik_proto::ids::MemberId>().expect("id")).into();
+    let report =
+        |id: &str, number: &str| RecordPaymentRequest { account: Some(rival.clone()), ..payment(id, 1_000, number) };
+    let foreign =
+        h.payments(BANK).record_payment(report("probe-1", &invoice.number)).await.expect_err("not the rival's");
+    let none = h.payments(BANK).record_payment(report("probe-2", &unknown)).await.expect_err("no such invoice");
+    assert_eq!(none.code(), Code::FailedPrecondition, "{none:?}");
+    assert_eq!(none.message(), format!("invoice_number: {RIVAL_ACCOUNT} has no invoice {unknown}"));
+    assert_eq!(
+        (foreign.code(), foreign.message().replace(&invoice.number, "N")),
+        (none.code(), none.message().replace(&unknown, "N"))
+    );
+    assert_eq!(h.rows::<payment::Entity>().await, 0, "the probes left no payment");
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn a_payment_channel_records_payments_only_under_its_own_name_and_each_names_its_reporter() {
     let h = start().await;
@@ -374,9 +441,74 @@ async fn every_call_is_unavailable_once_the_broker_is_gone_for_longer_than_max_s
         "koprik.billing.v1.BaseAmounts/ListBaseAmounts",
         "certificate revocations cannot be confirmed now",
     );
-    assert!(refused.message().contains("last known current"), "{}", refused.message());
+    // Without the broker neither the topic's end nor the registry's heartbeats can be read: whichever ages past
+    // max_staleness first is named.
+    let cause = ["last known current", "the registry's latest heartbeat is"];
+    assert!(cause.iter().any(|c| refused.message().contains(c)), "{}", refused.message());
     // Without a broker billing cannot stop gracefully (its relay has nowhere to publish): kill it.
     h.crash().await;
+}
+
+#[tokio::test]
+async fn every_call_is_unavailable_while_the_registry_is_silent_and_admitted_again_once_it_beats() {
+    // The broker stays up and billing reads registry.events to its end all along; only the heartbeats stop, as when
+    // the registry is down or its relay is wedged, so revocations it records may not be arriving.
+    let authz = AuthzConfig {
+        max_staleness: Duration::from_secs(1),
+        probe_interval: Duration::from_millis(100),
+        ..AuthzConfig::default()
+    };
+    let mut h = start_with(Setup { authz, ..Setup::default() }).await;
+    let list = |h: &Harness, who: &'static str| {
+        let mut client = h.base_amounts(who);
+        async move { client.list_base_amounts(ListBaseAmountsRequest {}).await }
+    };
+    list(&h, OPERATOR).await.expect("admitted while the registry beats");
+    h.stop_heartbeats();
+    let silent = Instant::now();
+    let refused = loop {
+        // Measured when the call is sent: an admission checks the age of a beat written before the silence began.
+        let sent = silent.elapsed();
+        match list(&h, OPERATOR).await {
+            Ok(_) => {
+                assert!(
+                    sent < Duration::from_millis(1_200),
+                    "still admitted {sent:?} after the registry fell silent (max_staleness 1s)"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => break status,
+        }
+    };
+    assert_refused(
+        &refused,
+        Code::Unavailable,
+        "koprik.billing.v1.BaseAmounts/ListBaseAmounts",
+        "certificate revocations cannot be confirmed now",
+    );
+    assert!(refused.message().contains("the registry's latest heartbeat is"), "{}", refused.message());
+    for who in [COMPANY, BANK] {
+        let status = list(&h, who).await.expect_err("every caller is refused");
+        assert_eq!(status.code(), Code::Unavailable, "{who}: {status:?}");
+    }
+
+    // The registry beats again: calls are admitted again, with no restart.
+    h.resume_heartbeats().await;
+    let resumed = Instant::now();
+    loop {
+        match list(&h, OPERATOR).await {
+            Ok(_) => break,
+            Err(status) => {
+                assert!(
+                    resumed.elapsed() < Duration::from_secs(5),
+                    "still refused after the beats resumed: {status:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    list(&h, COMPANY).await.expect("the company too");
+    h.stop().await;
 }
 
 #[tokio::test]

@@ -194,6 +194,12 @@ impl RegistryCache {
                 drop(state);
                 self.certificates.apply(certificate)
             }
+            // How current the certificates are: every revocation committed before it has arrived.
+            Entity::Heartbeat(heartbeat) => {
+                drop(state);
+                koprik_authz::feed::apply_heartbeat(&self.certificates, heartbeat);
+                Ok(false)
+            }
         }
     }
 

@@ -147,9 +147,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         caught_up = ready.wait_for(|ready| *ready) => { caught_up?; }
         () = shutdown.cancelled() => {}
     }
-    if !shutdown.is_cancelled() && !cache.certificates().freshness().wait_current(config.authz.startup_wait).await {
-        tracing::warn!("registry certificates not confirmed current; calls are refused as unavailable until they are");
-    }
+    koprik_authz::feed::wait_current(&cache.certificates(), &config.authz, &shutdown).await;
 
     let exchange = Arc::new(exchange::Exchange {
         instance: config.instance.clone(),

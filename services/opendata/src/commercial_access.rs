@@ -31,27 +31,23 @@ pub fn secret_hash(secret: &str) -> String {
 /// contract's account). `contract` is the portal's copy of billing's contract (`billing.contracts`), if it has one.
 /// The key must be billed to its holder's own organisation, so the contract's account must be the holder's member,
 /// and the contract must be in force (from `valid_from` through `valid_until`, inclusive). The refusal names
-/// `contract_reference` and the rule.
+/// `contract_reference` and the rule, and never another organisation's contract: a reference that is unknown and one
+/// that bills another organisation are refused alike, naming only the holder's organisation, so that no one can map
+/// contract references to the companies they bill.
 pub fn contract_allows(
     contract_reference: &str,
     contract: Option<&crate::repository::ContractRecord>,
     holder: &SubsystemId,
     today: NaiveDate,
 ) -> Result<(), String> {
-    let Some(contract) = contract else {
+    let organisation = holder.member();
+    let Some(contract) = contract.filter(|c| c.account == organisation.to_string()) else {
         return Err(format!(
-            "contract_reference: billing has no contract {contract_reference:?} (or the portal has not received it \
-             from billing.contracts yet); an API key is issued only under a recorded contract (OD §8, §21)"
+            "contract_reference: no contract {contract_reference:?} of {organisation} is in force (billing records \
+             none under that reference for it, or the portal has not received it from billing.contracts yet); an \
+             API key is issued only under a contract in force that bills its holder's own organisation (OD §8, §21)"
         ));
     };
-    if contract.account != holder.member().to_string() {
-        return Err(format!(
-            "contract_reference: contract {contract_reference:?} bills {}, not the key holder's organisation {}; a key \
-             is billed only to its holder's own contract",
-            contract.account,
-            holder.member()
-        ));
-    }
     let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
     match (day(&contract.valid_from), day(&contract.valid_until)) {
         (Some(from), Some(until)) if from <= today && today <= until => Ok(()),
@@ -123,11 +119,14 @@ mod tests {
         assert!(late.starts_with("contract_reference: ") && late.contains("not on 2027-01-01"), "{late}");
         let early = contract_allows("OD-2026/0001", Some(&own), &holder, day("2025-12-31"));
         assert!(early.is_err());
+        // Another company's contract is refused exactly like one that does not exist, naming neither that company.
         let theirs = contract("UZ/COM/207028221", "2026-01-01", "2026-12-31");
         let billed_elsewhere = contract_allows("OD-2026/0001", Some(&theirs), &holder, day("2026-06-01"));
-        assert!(billed_elsewhere.expect_err("another company's").contains("bills UZ/COM/207028221"));
+        let billed_elsewhere = billed_elsewhere.expect_err("another company's");
         let unknown = contract_allows("OD-2026/0001", None, &holder, day("2026-06-01")).expect_err("unknown");
-        assert!(unknown.contains("billing has no contract \"OD-2026/0001\""), "{unknown}");
+        assert_eq!(billed_elsewhere, unknown);
+        assert!(unknown.starts_with("contract_reference: no contract \"OD-2026/0001\" of UZ/COM/207028220 is in force"));
+        assert!(!unknown.contains("UZ/COM/207028221"), "{unknown}");
     }
 
     #[test]

@@ -118,16 +118,7 @@ pub async fn run_with_http(
             shutdown.clone(),
         )
     });
-    let current = tokio::select! {
-        current = certificates.freshness().wait_current(config.authz.startup_wait) => current,
-        () = shutdown.cancelled() => true,
-    };
-    if !current {
-        tracing::warn!(
-            waited = ?config.authz.startup_wait,
-            "registry certificates not read completely yet; gRPC calls are refused as unavailable until they are"
-        );
-    }
+    koprik_authz::feed::wait_current(&certificates, &config.authz, &shutdown).await;
 
     let (router, health) = server::router_with_health(&config.grpc, &metrics, guard)?;
     health.set_serving::<DatasetsServer<grpc::datasets::DatasetsApi>>().await;

@@ -1,9 +1,11 @@
 //! Who may call the portal's gRPC API, held to the platform's authorization policy (`crates/authz/POLICY.md`): the
 //! generated matrix over every method and role; what an attacker holding only a consumer's certificate, or another
-//! supplier's, cannot do, with the database checked afterwards for anything left behind; API keys only under the
+//! supplier's, cannot do, with the database checked afterwards for anything left behind, nor learn (whether a data
+//! set, supplier, API key or contract it names exists, and which company a contract bills); API keys only under the
 //! holder's own contract in force (OD §8, §21), as billing publishes contracts on `billing.contracts`, applied
 //! exactly once; revocation within a second; and calls refused as unavailable while the portal cannot know which
-//! certificates are revoked.
+//! certificates are revoked: the registry's certificates never read, the broker gone, or the registry silent (no
+//! heartbeat) for longer than `authz.max_staleness`.
 
 mod common;
 
@@ -24,15 +26,7 @@ use koprik_proto::opendata::{
 };
 use koprik_proto::tonic::{Code, Status};
 use koprik_testkit::authz_matrix::{self, Cast, Fixture};
-use sea_orm::{EntityTrait, PaginatorTrait};
-
-/// The portal's gRPC services.
-const SERVICES: [&str; 4] = [
-    "koprik.opendata.v1.Suppliers",
-    "koprik.opendata.v1.Datasets",
-    "koprik.opendata.v1.Feedback",
-    "koprik.opendata.v1.ApiKeys",
-];
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// The company's contract with billing, and the rival's.
 const CONTRACT: &str = "OD-2026/0001";
@@ -76,6 +70,28 @@ async fn world(h: &Harness) {
     h.billing_contract(RIVAL_CONTRACT, RIVAL_ACCOUNT, "2026-01-01", "2099-12-31").await;
 }
 
+/// A data set of the agency whose next update fell due a week ago (its supplier has not published it since).
+const OVERDUE: &str = "muddati-otgan";
+
+/// Creates [`OVERDUE`] as the agency and moves its due date a week into the past.
+async fn overdue_dataset(h: &Harness) {
+    h.create_population_dataset(OVERDUE, UpdateFrequency::Monthly).await;
+    let repository = h.repository().await;
+    dataset::Entity::update_many()
+        .col_expr(
+            dataset::Column::NextUpdateDue,
+            sea_orm::sea_query::Expr::value(Utc::now() - chrono::Duration::days(7)),
+        )
+        .filter(dataset::Column::Name.eq(OVERDUE))
+        .exec(repository.db())
+        .await
+        .expect("due date moved");
+    let listed = h.datasets(AUDITOR).list_overdue_datasets(ListOverdueDatasetsRequest {}).await.expect("overdue");
+    let names: Vec<_> =
+        listed.into_inner().datasets.into_iter().filter_map(|d| d.dataset?.passport).map(|p| p.name).collect();
+    assert_eq!(names, [OVERDUE], "the agency's data set is overdue, and only it");
+}
+
 async fn rows<E: EntityTrait<Model: Sync>>(h: &Harness) -> u64 {
     let repository = h.repository().await;
     E::find().count(repository.db()).await.expect("counted")
@@ -105,7 +121,9 @@ async fn every_portal_method_answers_every_role_as_the_policy_says() {
     let cast = cast();
     let h = start_with(Setup { more_identities: cast.identities(), ..Setup::default() }).await;
     world(&h).await;
+    overdue_dataset(&h).await;
     let key = h.api_keys(COMPANY).issue_api_key(issue(CONTRACT, COMPANY_SYSTEM)).await.expect("a key").into_inner();
+    // The marker of the company's own keys in ListApiKeys: its key's id, in the company's answer and not the rival's.
     let key_id = key.key.expect("key").id;
     let (s, c) = (Role::Supplier, Role::Consumer);
     let header = PublishVersionRequest {
@@ -140,21 +158,24 @@ async fn every_portal_method_answers_every_role_as_the_policy_says() {
             s,
             &ListVersionsRequest { dataset: "aholi-soni".into() },
         ),
-        Fixture::own_only("/koprik.opendata.v1.Datasets/ListOverdueDatasets", s, &ListOverdueDatasetsRequest {}),
+        Fixture::own_only(
+            "/koprik.opendata.v1.Datasets/ListOverdueDatasets",
+            s,
+            &ListOverdueDatasetsRequest {},
+            OVERDUE,
+        ),
         Fixture::new(
             "/koprik.opendata.v1.Feedback/ListMessages",
             s,
             &ListMessagesRequest { dataset: "aholi-soni".into() },
         ),
         Fixture::new("/koprik.opendata.v1.ApiKeys/IssueApiKey", c, &issue(CONTRACT, COMPANY_SYSTEM)),
-        Fixture::new("/koprik.opendata.v1.ApiKeys/RevokeApiKey", c, &RevokeApiKeyRequest { id: key_id }),
-        Fixture::own_only("/koprik.opendata.v1.ApiKeys/ListApiKeys", c, &ListApiKeysRequest {}),
+        Fixture::new("/koprik.opendata.v1.ApiKeys/RevokeApiKey", c, &RevokeApiKeyRequest { id: key_id.clone() }),
+        Fixture::own_only("/koprik.opendata.v1.ApiKeys/ListApiKeys", c, &ListApiKeysRequest {}, key_id.clone()),
     ];
-    let calls = authz_matrix::run(&h.pki, h.grpc, &SERVICES, &cast, &fixtures).await;
+    let calls = authz_matrix::run_server(&h.pki, h.grpc, "opendata", &cast, &fixtures).await;
     assert!(calls > 300, "{calls} calls");
-    // What the lists without a filter gave B: none of A's.
-    let rival_keys = h.api_keys(RIVAL).list_api_keys(ListApiKeysRequest {}).await.expect("own").into_inner().keys;
-    assert!(rival_keys.is_empty(), "{rival_keys:?}");
+    // The company's issue through the matrix added a key; the rival's attempt added none.
     let company_keys = h.api_keys(COMPANY).list_api_keys(ListApiKeysRequest {}).await.expect("own").into_inner().keys;
     assert_eq!(company_keys.len(), 2, "the key issued first and the matrix's");
     h.stop().await;
@@ -207,10 +228,13 @@ async fn with_only_a_consumer_certificate_no_supplier_data_set_version_or_foreig
         h.api_keys(COMPANY).issue_api_key(issue(RIVAL_CONTRACT, COMPANY_SYSTEM)).await.expect_err("not its contract");
     assert_eq!(foreign_contract.code(), Code::FailedPrecondition, "{foreign_contract:?}");
     assert!(
-        foreign_contract.message().starts_with("contract_reference: contract \"OD-2026/0002\" bills UZ/COM/207028221"),
+        foreign_contract
+            .message()
+            .starts_with("contract_reference: no contract \"OD-2026/0002\" of UZ/COM/207028220 is in force"),
         "{}",
         foreign_contract.message()
     );
+    assert!(!foreign_contract.message().contains(RIVAL_ACCOUNT), "{}", foreign_contract.message());
 
     // Nothing was left behind.
     assert_eq!(rows::<supplier::Entity>(&h).await, suppliers);
@@ -328,17 +352,28 @@ async fn an_api_key_is_issued_only_under_the_holders_own_contract_in_force() {
     let by_operator = by_operator.into_inner().key.expect("key");
 
     for (contract, holder, rule) in [
-        (RIVAL_CONTRACT, COMPANY_SYSTEM, "bills UZ/COM/207028221, not the key holder's organisation UZ/COM/207028220"),
+        (RIVAL_CONTRACT, COMPANY_SYSTEM, "no contract \"OD-2026/0002\" of UZ/COM/207028220 is in force"),
         ("OD-2020/0001", COMPANY_SYSTEM, "is in force from 2020-01-01 through 2020-12-31"),
-        ("OD-2099/0404", COMPANY_SYSTEM, "billing has no contract \"OD-2099/0404\""),
+        ("OD-2099/0404", COMPANY_SYSTEM, "no contract \"OD-2099/0404\" of UZ/COM/207028220 is in force"),
     ] {
         for who in [OPERATOR, COMPANY] {
             let refused = h.api_keys(who).issue_api_key(issue(contract, holder)).await.expect_err("refused");
             assert_eq!(refused.code(), Code::FailedPrecondition, "{who} {contract}: {refused:?}");
             assert!(refused.message().starts_with("contract_reference: "), "{}", refused.message());
             assert!(refused.message().contains(rule), "{}", refused.message());
+            assert!(!refused.message().contains(RIVAL_ACCOUNT), "{}", refused.message());
         }
     }
+    // The rival's contract and a reference no contract has are refused in the same words: references cannot be
+    // mapped to the companies they bill.
+    let refusal = |contract: &'static str| {
+        let mut client = h.api_keys(COMPANY);
+        async move {
+            let refused = client.issue_api_key(issue(contract, COMPANY_SYSTEM)).await.expect_err("refused");
+            (refused.code(), refused.message().replace(contract, "X"))
+        }
+    };
+    assert_eq!(refusal(RIVAL_CONTRACT).await, refusal("OD-2099/0404").await);
 
     // A company revokes and lists only its own organisation's keys.
     let revoked = h
@@ -412,6 +447,81 @@ async fn a_contract_read_again_is_applied_once_and_the_latest_state_wins() {
     // Through the broker: billing's later state of a contract replaces the earlier one.
     h.billing_contract(CONTRACT, COMPANY_ACCOUNT, "2026-01-01", "2027-12-31").await;
     assert_eq!(repository.contract(CONTRACT).await.expect("read").expect("stored").valid_until, "2027-12-31");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplier_or_consumer_cannot_tell_what_does_not_exist_from_what_is_anothers() {
+    let h = start().await;
+    world(&h).await;
+    let key = h.api_keys(COMPANY).issue_api_key(issue(CONTRACT, COMPANY_SYSTEM)).await.expect("a key").into_inner();
+    let key_id = key.key.expect("key").id;
+    let unknown_key = uuid::Uuid::now_v7().to_string();
+
+    // Each pair: the call on the agency's (or the company's) own thing, and on a name or id that names nothing. The
+    // ministry (or the rival) gets the same refusal for both.
+    let (mut datasets, mut suppliers) = (h.datasets(MEHNAT), h.suppliers(MEHNAT));
+    let (mut feedback, mut keys) = (h.feedback(MEHNAT), h.api_keys(RIVAL));
+    let mut pairs: Vec<(&str, Status, Status)> = Vec::new();
+    for (method, theirs, none) in [("GetDataset", "aholi-soni", "yoq-toplam"), ("ListVersions", "aholi-soni", "yoq")] {
+        let answer = |name: &str| {
+            let name = name.to_owned();
+            let mut client = datasets.clone();
+            async move {
+                if method == "GetDataset" {
+                    client.get_dataset(GetDatasetRequest { name }).await.map(|_| ())
+                } else {
+                    client.list_versions(ListVersionsRequest { dataset: name }).await.map(|_| ())
+                }
+            }
+        };
+        let (theirs, none) = (answer(theirs).await, answer(none).await);
+        pairs.push((method, theirs.expect_err("refused"), none.expect_err("refused")));
+    }
+    let update = |name: &str| UpdatePassportRequest { passport: Some(passport(name, "stat", UpdateFrequency::Daily)) };
+    let theirs = datasets.update_passport(update("aholi-soni")).await.expect_err("refused");
+    let none = datasets.update_passport(update("yoq-toplam")).await.expect_err("refused");
+    pairs.push(("UpdatePassport", theirs, none));
+    let theirs = datasets.publish_version(endless_upload("aholi-soni")).await.expect_err("refused");
+    let none = datasets.publish_version(endless_upload("yoq-toplam")).await.expect_err("refused");
+    pairs.push(("PublishVersion", theirs, none));
+    let create =
+        |supplier: &str| CreateDatasetRequest { passport: Some(passport("soxta", supplier, UpdateFrequency::Yearly)) };
+    let theirs = datasets.create_dataset(create("stat")).await.expect_err("refused");
+    let none = datasets.create_dataset(create("yoq")).await.expect_err("refused");
+    pairs.push(("CreateDataset", theirs, none));
+    let theirs = datasets.list_datasets(ListDatasetsRequest { supplier: "stat".into() }).await.expect_err("refused");
+    let none = datasets.list_datasets(ListDatasetsRequest { supplier: "yoq".into() }).await.expect_err("refused");
+    pairs.push(("ListDatasets", theirs, none));
+    let theirs = suppliers.get_supplier(GetSupplierRequest { name: "stat".into() }).await.expect_err("refused");
+    let none = suppliers.get_supplier(GetSupplierRequest { name: "yoq".into() }).await.expect_err("refused");
+    pairs.push(("GetSupplier", theirs, none));
+    let theirs =
+        feedback.list_messages(ListMessagesRequest { dataset: "aholi-soni".into() }).await.expect_err("refused");
+    let none = feedback.list_messages(ListMessagesRequest { dataset: "yoq-toplam".into() }).await.expect_err("refused");
+    pairs.push(("ListMessages", theirs, none));
+    let theirs = keys.revoke_api_key(RevokeApiKeyRequest { id: key_id.clone() }).await.expect_err("refused");
+    let none = keys.revoke_api_key(RevokeApiKeyRequest { id: unknown_key.clone() }).await.expect_err("refused");
+    pairs.push(("RevokeApiKey", theirs, none));
+    for (method, theirs, none) in &pairs {
+        assert_refused(none, Code::PermissionDenied, method, "may reach only its own");
+        assert_eq!((none.code(), none.message()), (theirs.code(), theirs.message()), "{method}");
+    }
+
+    // The operator and auditors reach everything, so they are told what is not there.
+    let missing = h.datasets(AUDITOR).get_dataset(GetDatasetRequest { name: "yoq-toplam".into() }).await;
+    assert_eq!(missing.expect_err("none").code(), Code::NotFound);
+    let missing = h.suppliers(AUDITOR).get_supplier(GetSupplierRequest { name: "yoq".into() }).await;
+    assert_eq!(missing.expect_err("none").code(), Code::NotFound);
+    let missing = h.api_keys(OPERATOR).revoke_api_key(RevokeApiKeyRequest { id: unknown_key }).await;
+    assert_eq!(missing.expect_err("none").code(), Code::NotFound);
+    let missing = h.feedback(OPERATOR).list_messages(ListMessagesRequest { dataset: "yoq-toplam".into() }).await;
+    assert_eq!(missing.expect_err("none").code(), Code::NotFound);
+
+    // Nothing changed: the key is in force, no data set was made.
+    let repository = h.repository().await;
+    assert_eq!(repository.api_key(&key_id).await.expect("stored").revoked_at, None);
+    assert_eq!(rows::<dataset::Entity>(&h).await, 1);
     h.stop().await;
 }
 
@@ -495,4 +605,70 @@ async fn every_call_is_unavailable_once_the_broker_is_gone_for_longer_than_max_s
     );
     // Without a broker the portal cannot stop gracefully (its relay has nowhere to publish): kill it.
     h.crash().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_is_unavailable_while_the_registry_is_silent_and_admitted_again_once_it_beats() {
+    // The broker stays up and the portal reads registry.events to its end all along; only the heartbeats stop, as
+    // when the registry is down or its relay is wedged, so revocations it records may not be arriving.
+    let authz = AuthzConfig {
+        max_staleness: Duration::from_secs(1),
+        probe_interval: Duration::from_millis(100),
+        ..AuthzConfig::default()
+    };
+    let mut h = start_with(Setup { authz, ..Setup::default() }).await;
+    let list = |h: &Harness, who: &'static str| {
+        let mut client = h.datasets(who);
+        async move { client.list_datasets(ListDatasetsRequest::default()).await }
+    };
+    h.register_statistics_agency().await;
+    list(&h, STAT).await.expect("admitted while the registry beats");
+    h.stop_heartbeats();
+    let silent = Instant::now();
+    let refused = loop {
+        // Measured when the call is sent: an admission checks the age of a beat written before the silence began.
+        let sent = silent.elapsed();
+        match list(&h, OPERATOR).await {
+            Ok(_) => {
+                assert!(
+                    sent < Duration::from_millis(1_200),
+                    "still admitted {sent:?} after the registry fell silent (max_staleness 1s)"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => break status,
+        }
+    };
+    assert_refused(
+        &refused,
+        Code::Unavailable,
+        "koprik.opendata.v1.Datasets/ListDatasets",
+        "certificate revocations cannot be confirmed now",
+    );
+    assert!(refused.message().contains("the registry's latest heartbeat is"), "{}", refused.message());
+    for who in [STAT, COMPANY] {
+        let status = list(&h, who).await.expect_err("every caller is refused");
+        assert_eq!(status.code(), Code::Unavailable, "{who}: {status:?}");
+    }
+    // The public HTTP API needs no certificate and goes on serving.
+    let page = koprik_testkit::net::http_get(h.http, "/api/3/action/package_list").await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+
+    // The registry beats again: calls are admitted again, with no restart.
+    h.resume_heartbeats().await;
+    let resumed = Instant::now();
+    loop {
+        match list(&h, OPERATOR).await {
+            Ok(_) => break,
+            Err(status) => {
+                assert!(
+                    resumed.elapsed() < Duration::from_secs(5),
+                    "still refused after the beats resumed: {status:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    list(&h, STAT).await.expect("the agency too");
+    h.stop().await;
 }

@@ -21,7 +21,7 @@ use koprik_proto::events::{AuditOutcome, AuditRecord, AuditStep, RegistryEvent};
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::registry::{DataItem, EntryStatus, LocalizedText, PublicServiceContent, PublicServiceEntry, Service};
 use koprik_proto::time::timestamp;
-use koprik_testkit::{Broker, TestDatabase};
+use koprik_testkit::{Broker, RegistryHeartbeats, TestDatabase};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -205,6 +205,26 @@ async fn registry_changes_are_republished_as_new_versions_of_the_registry_data_s
         row.starts_with(&format!("12,Tug'ilganlik haqida guvohnoma,Свидетельство о рождении,,{PROVIDER},live,")),
         "{row}"
     );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_registrys_heartbeats_on_registry_events_are_ignored() {
+    let h = start().await;
+    // The registry beats every 300 ms on the topic the registry data sets are read from, before and after a change.
+    let heartbeats = RegistryHeartbeats::start(&h._broker.kafka_config()).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    h.registry_event(&format!("service/{SERVICE}"), Entity::Service(service("Shaxs ma'lumotlari"))).await;
+    let (version, csv) = h.wait_for_version(WEB_SERVICES_CATALOGUE, |_, csv| csv.contains("Shaxs ma'lumotlari")).await;
+    assert_eq!(csv.lines().count(), 2, "the header and the service, no heartbeat: {csv}");
+    // More beats, several republish intervals: no row, no new version of either registry data set.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    drop(heartbeats);
+    let rows = h.repository.platform_rows(WEB_SERVICES_CATALOGUE).await.expect("rows");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(h.repository.platform_rows(PUBLIC_SERVICES_REGISTRY).await.expect("rows").is_empty());
+    assert_eq!(h.repository.dataset(WEB_SERVICES_CATALOGUE).await.expect("data set").version, version);
+    assert_eq!(h.repository.dataset(PUBLIC_SERVICES_REGISTRY).await.expect("data set").version, 0);
     h.stop().await;
 }
 

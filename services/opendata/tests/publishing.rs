@@ -168,14 +168,14 @@ async fn bad_suppliers_and_passports_are_refused_naming_the_field() {
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert!(refused.message().contains("passport.title.en"), "{}", refused.message());
 
-    let unknown = portal
-        .datasets(STAT)
-        .create_dataset(koprik_proto::opendata::CreateDatasetRequest {
-            passport: Some(common::passport("aholi-soni", "nobody", UpdateFrequency::Yearly)),
-        })
-        .await
-        .expect_err("unknown supplier");
-    assert_eq!(unknown.code(), Code::NotFound);
+    // An unknown supplier: the operator is told so; a supplier is refused as for another's, learning nothing.
+    let unknown = koprik_proto::opendata::CreateDatasetRequest {
+        passport: Some(common::passport("aholi-soni", "nobody", UpdateFrequency::Yearly)),
+    };
+    let refused = portal.datasets(OPERATOR).create_dataset(unknown.clone()).await.expect_err("unknown supplier");
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
+    let refused = portal.datasets(STAT).create_dataset(unknown).await.expect_err("unknown supplier");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     portal.stop().await;
 }
 

@@ -36,11 +36,20 @@ pub struct RegistryConfig {
     pub kafka: KafkaConfig,
     /// How the outbox relay publishes.
     pub outbox: OutboxConfig,
+    /// How often the registry writes its heartbeat through the outbox ([`crate::heartbeat`]). Every other service
+    /// refuses calls once the latest heartbeat it has is older than its `authz.max_staleness` (10 s by default), so
+    /// this must stay well below that: at most [`MAX_HEARTBEAT_INTERVAL`].
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_interval: Duration,
     /// The automatic access changes: late payment, contract expiry.
     pub access: AccessConfig,
     /// The open HTTP export of the Unified Registry of Public Services and the web-service catalogue.
     pub public_http: PublicHttpConfig,
 }
+
+/// The longest `heartbeat_interval` accepted: half the other services' default `authz.max_staleness` (10 s), so that
+/// one late heartbeat does not make them refuse calls.
+pub const MAX_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Automatic access changes: DDP suspension on `billing.account-status` overdue events (A2 §25) and termination
 /// when a DDP contract expires (A2 §26).
@@ -82,6 +91,7 @@ impl Default for RegistryConfig {
             database: DatabaseConfig::with_url("sqlite://var/registry.db"),
             kafka: KafkaConfig::default(),
             outbox: OutboxConfig::default(),
+            heartbeat_interval: Duration::from_secs(1),
             access: AccessConfig {
                 account_status_group: "koprik-registry-account-status".into(),
                 expiry_sweep_interval: Duration::from_secs(60),
@@ -112,6 +122,13 @@ impl ServiceConfig for RegistryConfig {
         }
         if self.outbox.batch_size == 0 {
             return Err(ConfigError::invalid("outbox.batch_size", "must be at least 1"));
+        }
+        if self.heartbeat_interval.is_zero() || self.heartbeat_interval > MAX_HEARTBEAT_INTERVAL {
+            return Err(ConfigError::invalid(
+                "heartbeat_interval",
+                "must be more than zero and at most 5s: every other service refuses calls once the registry's latest \
+                 heartbeat is older than its authz.max_staleness (10s by default)",
+            ));
         }
         if self.access.account_status_group.trim().is_empty() {
             return Err(ConfigError::invalid("access.account_status_group", "must not be empty"));
@@ -145,6 +162,25 @@ mod tests {
         for config in [plain, no_ca] {
             let error = config.validate().expect_err("refused").to_string();
             assert!(error.contains("grpc.tls.client_ca") && error.contains("platform CA"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_heartbeat_interval_is_positive_and_well_below_the_staleness_limit() {
+        for (interval, valid) in [
+            (Duration::ZERO, false),
+            (Duration::from_millis(200), true),
+            (Duration::from_secs(5), true),
+            (Duration::from_secs(6), false),
+        ] {
+            let config = RegistryConfig { heartbeat_interval: interval, ..RegistryConfig::default() };
+            match config.validate() {
+                Ok(()) => assert!(valid, "{interval:?} accepted"),
+                Err(e) => {
+                    assert!(!valid, "{interval:?} refused: {e}");
+                    assert!(e.to_string().contains("heartbeat_interval"), "{e}");
+                }
+            }
         }
     }
 

@@ -189,8 +189,14 @@ impl Registry for RegistryApi {
         let id = grant_id(&request.get_ref().id).map_err(RegistryError::from)?;
         let grant = self.repository.get_grant(&id).await?;
         let (consumer, service) = grant_parties(&grant)?;
-        // The consumer's own grant, or a grant on the provider's own web service.
-        access.require_any([Owner::Subsystem(&consumer), Owner::Subsystem(service.subsystem())], "grants")?;
+        // A consumer reads its own subsystem's grants only, even when that subsystem also provides the service
+        // (other consumers' grants on it are theirs and the provider organisation's); a provider also reads the
+        // grants on its own web services.
+        if access.identity().role() == Role::Consumer {
+            access.require(Owner::Subsystem(&consumer), "grants")?;
+        } else {
+            access.require_any([Owner::Subsystem(&consumer), Owner::Subsystem(service.subsystem())], "grants")?;
+        }
         Ok(Response::new(grant))
     }
 
@@ -205,7 +211,7 @@ impl Registry for RegistryApi {
             // A provider lists the grants on one of its own web services (whoever the consumers are).
             match &service {
                 Some(service) => access.require(Owner::Subsystem(service.subsystem()), "web services' grants")?,
-                None => access.require_any([], "web services' grants: name one service of your organisation")?,
+                None => return Err(access.refuse("web services' grants: name one service of your organisation")),
             }
             consumer
         } else {

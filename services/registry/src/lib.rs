@@ -10,6 +10,8 @@
 //! - [`domain`]: the rules: what a valid entity is, which roles and status changes are allowed.
 //! - [`repository`]: transactional reads and writes; each change with its outbox event.
 //! - [`events`]: the `registry.events` records and the outbox writes.
+//! - [`heartbeat`]: the registry's heartbeat through the outbox, which tells every other service that no change the
+//!   registry committed (a revocation, say) is stuck on its way to them.
 //! - [`grpc`]: the registry's gRPC services (translation, and the reach checks of the authorization policy).
 //! - [`directory`]: the certificates the authorization guard checks callers against, read from the registry's
 //!   own table.
@@ -27,6 +29,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod heartbeat;
 pub mod migration;
 pub mod public_http;
 pub mod repository;
@@ -83,8 +86,8 @@ fn platform_ca(config: &RegistryConfig) -> anyhow::Result<PlatformCa> {
 }
 
 /// Runs the registry until `shutdown` is cancelled: migrates the database, registers the bootstrap operators,
-/// ensures `registry.events`, starts the outbox relay, the metrics endpoint, the public HTTP export and the gRPC
-/// server, whose every call is authorized against the registry's own certificates.
+/// ensures `registry.events`, starts the outbox relay with the heartbeat, the metrics endpoint, the public HTTP
+/// export and the gRPC server, whose every call is authorized against the registry's own certificates.
 pub async fn run(
     config: RegistryConfig,
     listeners: RegistryListeners,
@@ -123,6 +126,7 @@ pub async fn run(
     let metrics_task = tokio::spawn(metrics.clone().serve(listeners.metrics, shutdown.clone()));
 
     let repository = repository::Repository::new(db, Arc::clone(&relay.wake));
+    let heartbeat = tokio::spawn(heartbeat::beat(repository.clone(), config.heartbeat_interval, shutdown.clone()));
     let public_addr = listeners.public_http.local_addr()?;
     let public_task = tokio::spawn(public_http::serve(repository.clone(), listeners.public_http, shutdown.clone()));
 
@@ -171,6 +175,7 @@ pub async fn run(
     let served = server::serve(router, listeners.grpc, metrics.readiness(), shutdown.clone()).await;
 
     shutdown.cancel();
+    heartbeat.await?;
     expiry.await?;
     account_status.await??;
     relay.stop().await?;

@@ -26,17 +26,6 @@ use koprik_proto::registry::{
 use koprik_proto::tonic::Code;
 use koprik_testkit::authz_matrix::{self, Cast, Fixture};
 
-/// The seven gRPC services the registry serves.
-const SERVICES: [&str; 7] = [
-    "koprik.registry.v1.Registry",
-    "koprik.registry.v1.Onboarding",
-    "koprik.registry.v1.Announcements",
-    "koprik.registry.v1.WorkingCalendar",
-    "koprik.registry.v1.Certificates",
-    "koprik.registry.v1.SigningKeys",
-    "koprik.registry.v1.PublicServices",
-];
-
 /// Another provider agency: the B side of every organisation-bound role.
 const OTHER_AGENCY: &str = "202365783";
 
@@ -374,7 +363,8 @@ async fn every_registry_method_answers_each_role_as_the_policy_says() {
         ]);
     }
 
-    let calls = authz_matrix::run(&h.pki, h.addr, &SERVICES, &cast, &fixtures).await;
+    // The registry's seven gRPC services, as `koprik_authz::policy::SERVERS` lists them.
+    let calls = authz_matrix::run_server(&h.pki, h.addr, "registry", &cast, &fixtures).await;
     assert!(calls > 1_000, "{calls} calls");
     stop(h).await;
 }
@@ -524,6 +514,54 @@ async fn a_consumer_certificate_cannot_do_the_operators_work_and_leaves_no_trace
         r#"authz_refusals_total{method="/koprik.registry.v1.Registry/CreateGrant",reason="no_certificate"} 1"#,
     ] {
         assert!(metrics.contains(line), "{line} not in\n{metrics}");
+    }
+    stop(h).await;
+}
+
+#[tokio::test]
+async fn a_consumer_subsystem_that_provides_the_service_reads_only_its_own_grants_and_applications() {
+    let mut h = start().await;
+    seed(&mut h).await;
+    // The tax inspection's grant on the person service, and its application asking for that service.
+    let grant = h
+        .client
+        .create_grant(CreateGrantRequest {
+            consumer: Some(state_system()),
+            service: Some(person_service()),
+            ..Default::default()
+        })
+        .await
+        .expect("grant")
+        .into_inner();
+    let application = h
+        .onboarding_as(STATE_IDENTITY)
+        .await
+        .submit_application(SubmitApplicationRequest { form: Some(application_form()) })
+        .await
+        .expect("application")
+        .into_inner();
+    let get_grant = GetGrantRequest { id: grant.id.clone() };
+    let get_application = GetApplicationRequest { id: application.id.clone() };
+
+    // The civil registry provides the person service; as a consumer subsystem it is the tax inspection's peer.
+    let providing = "consumer:UZ/GOV/201122919/civil-registry";
+    refused(
+        h.client_as(providing).await.get_grant(get_grant.clone()).await,
+        Code::PermissionDenied,
+        "Registry/GetGrant",
+    );
+    refused(
+        h.onboarding_as(providing).await.get_application(get_application.clone()).await,
+        Code::PermissionDenied,
+        "Onboarding/GetApplication",
+    );
+
+    // The provider organisation reads both, as the tax inspection does.
+    for identity in [PROVIDER_IDENTITY, STATE_IDENTITY] {
+        let read = h.client_as(identity).await.get_grant(get_grant.clone()).await.expect("a grant it may read");
+        assert_eq!(read.into_inner().id, grant.id, "{identity}");
+        let read = h.onboarding_as(identity).await.get_application(get_application.clone()).await;
+        assert_eq!(read.expect("an application it may read").into_inner().id, application.id, "{identity}");
     }
     stop(h).await;
 }

@@ -327,6 +327,32 @@ async fn ddp_access_needs_the_providers_consent_and_a_contract() {
     stop(h).await;
 }
 
+#[tokio::test]
+async fn a2_s18_a_resubmission_asking_for_more_data_needs_the_providers_consent_again() {
+    let mut h = start().await;
+    seed(&mut h).await;
+    let application = submit(&h, form(bank_system(), Platform::Ddp, &["surname"])).await.expect("submitted");
+    consent(&h, &application.id, ConsentDecision::Given, "").await.expect("consent to the surname");
+    let incomplete = RefusalGround::Incomplete as i32;
+
+    // Resubmitted asking for the same data: the provider's consent still answers it.
+    refuse(&h, &application.id, incomplete, "the users' appointment orders are missing").await.expect("refused");
+    let same = resubmit(&h, &application.id, form(bank_system(), Platform::Ddp, &["surname"])).await.expect("same");
+    assert_eq!(same.consents.len(), 1, "an unchanged request keeps its consent");
+
+    // Resubmitted asking for more items of the service: the consent given for the surname alone is gone, and the
+    // application cannot be approved until the provider consents to the new request.
+    refuse(&h, &application.id, incomplete, "the purpose of the region is missing").await.expect("refused");
+    let more =
+        resubmit(&h, &application.id, form(bank_system(), Platform::Ddp, &["surname", "region"])).await.expect("more");
+    assert!(more.consents.is_empty(), "{:?}", more.consents);
+    expect_code(onboarding(&h).approve_application(action(&application.id)).await, Code::FailedPrecondition, "consent");
+    consent(&h, &application.id, ConsentDecision::Given, "").await.expect("consent to the new request");
+    let approved = onboarding(&h).approve_application(action(&application.id)).await.expect("approved").into_inner();
+    assert_eq!(state(&approved), ApplicationState::Approved);
+    stop(h).await;
+}
+
 async fn change(h: &mut Harness, grant: &Grant, status: GrantStatus, ground: AccessGround) -> Result<Grant, Status> {
     let request = UpdateGrantRequest {
         id: grant.id.clone(),

@@ -504,3 +504,96 @@ async fn overdue_applications_are_listed_with_their_pending_step() {
     assert!(overdue.applications.is_empty());
     stop(h).await;
 }
+
+/// Everything the public can read of entry `number`: its history over gRPC (as `identity`), and the open export's
+/// JSON and CSV with history and the entry's own document, as one text each.
+async fn public_texts(h: &Harness, identity: &str, number: u64) -> Vec<String> {
+    let request = GetHistoryRequest { number, application_id: String::new() };
+    let history = h.as_(identity).await.get_history(request).await.expect("public history").into_inner();
+    let mut texts = vec![format!("{history:?}")];
+    for path in [
+        "/public/v1/public-services.json?history=true".to_owned(),
+        "/public/v1/public-services.csv?history=true".to_owned(),
+        format!("/public/v1/public-services/{number}.json"),
+    ] {
+        let (status, _, body) = get(h.inner.public_http, &path).await;
+        assert!(status.contains("200"), "{path}: {status}");
+        texts.push(body);
+    }
+    texts
+}
+
+#[tokio::test]
+async fn reg1_p19_an_amendment_becomes_public_history_only_once_registered() {
+    let mut h = start().await;
+    let number = registered(&mut h, BODY, "Ma'lumotnoma").await;
+    let amendment = amend(&mut h, number, "Ma'lumotnoma (yopiq loyiha)", "Narx o'zgardi").await;
+    let refusal =
+        RefuseEntryRequest { application_id: amendment.id.clone(), reasons: vec!["Asoslar yetarli emas".into()] };
+    h.as_(REVIEWER).await.refuse_entry(refusal).await.expect("refused");
+
+    // Under review and then refused, the amendment is nowhere in what the public reads: not its id, its content,
+    // its steps or the refusal's reasons; to the operator asking by number neither.
+    let supplier = format!("supplier:UZ/GOV/{SUPPLIER}");
+    for identity in [supplier.as_str(), common::OPERATOR] {
+        for text in public_texts(&h, identity, number).await {
+            for secret in [amendment.id.as_str(), "yopiq loyiha", "Asoslar yetarli emas", "AMENDMENT_SUBMITTED"] {
+                assert!(!text.contains(secret), "{secret:?} is public before registration: {text}");
+            }
+            assert!(text.contains("Ma'lumotnoma"), "the registered entry is: {text}");
+        }
+    }
+    let public = GetHistoryRequest { number, application_id: String::new() };
+    let history = h.client.get_history(public.clone()).await.expect("history").into_inner();
+    assert_eq!(history.versions.len(), 1, "only the registered creation: {:?}", history.versions);
+    assert_eq!(history.steps.iter().map(|s| s.kind()).collect::<Vec<_>>(), [StepKind::Submitted, StepKind::Registered]);
+
+    // The agency and the reviewer follow it through its application.
+    let by_application = GetHistoryRequest { number: 0, application_id: amendment.id.clone() };
+    for identity in [editor(BODY), REVIEWER.to_owned()] {
+        let own = h.as_(&identity).await.get_history(by_application.clone()).await.expect("its application");
+        let own = own.into_inner();
+        assert_eq!(own.versions.iter().map(|v| v.state()).collect::<Vec<_>>(), [VersionState::Refused]);
+        assert_eq!(
+            own.steps.iter().map(|s| s.kind()).collect::<Vec<_>>(),
+            [StepKind::AmendmentSubmitted, StepKind::Refused]
+        );
+    }
+
+    // Resubmitted and registered, the amendment is public history, its refused round included.
+    let resubmission = ResubmitEntryRequest {
+        application_id: amendment.id.clone(),
+        content: Some(content(BODY, "Ma'lumotnoma (2-tahrir)")),
+    };
+    h.as_(&editor(BODY)).await.resubmit_entry(resubmission).await.expect("resubmitted");
+    register(&mut h, &amendment.id).await;
+    let history = h.as_(&supplier).await.get_history(public).await.expect("history").into_inner();
+    let versions: Vec<(String, VersionState)> = history
+        .versions
+        .iter()
+        .map(|v| (v.content.clone().and_then(|c| c.name).unwrap_or_default().uz, v.state()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("Ma'lumotnoma".to_owned(), VersionState::Registered),
+            ("Ma'lumotnoma (yopiq loyiha)".to_owned(), VersionState::Refused),
+            ("Ma'lumotnoma (2-tahrir)".to_owned(), VersionState::Registered),
+        ]
+    );
+    assert_eq!(
+        history.steps.iter().map(|s| s.kind()).collect::<Vec<_>>(),
+        [
+            StepKind::Submitted,
+            StepKind::Registered,
+            StepKind::AmendmentSubmitted,
+            StepKind::Refused,
+            StepKind::Resubmitted,
+            StepKind::Registered
+        ]
+    );
+    for text in public_texts(&h, &supplier, number).await {
+        assert!(text.contains(amendment.id.as_str()) && text.contains("2-tahrir"), "registered, it is public: {text}");
+    }
+    stop(h).await;
+}

@@ -1,14 +1,14 @@
 //! `koprik.billing.v1.Contracts` over gRPC. The operator records contracts; a consumer reads only the contracts
-//! whose account is its own organisation.
+//! whose account is its own organisation, and is refused alike for another's and for a reference that names none.
 
-use koprik_authz::{Access, Owner};
+use koprik_authz::Access;
 use koprik_proto::billing::contracts_server::Contracts;
 use koprik_proto::billing::{
     Contract, CreateContractRequest, GetContractRequest, ListContractsRequest, ListContractsResponse,
 };
 use koprik_proto::tonic::{self, Request, Response};
 
-use super::{account_of, optional_member, Reply};
+use super::{optional_member, own_or_refused, Reply};
 use crate::error::BillingError;
 use crate::repository::Repository;
 
@@ -33,8 +33,8 @@ impl Contracts for ContractsApi {
 
     async fn get_contract(&self, request: Request<GetContractRequest>) -> Reply<Contract> {
         let access = Access::of(&request)?;
-        let contract = self.repository.get_contract(&request.get_ref().reference).await?;
-        access.require(Owner::Organization(&account_of(contract.account.as_ref())?), "organisation's contracts")?;
+        let found = self.repository.get_contract(&request.get_ref().reference).await;
+        let contract = own_or_refused(&access, found, |c| c.account.as_ref(), "organisation's contracts")?;
         Ok(Response::new(contract))
     }
 

@@ -1,9 +1,10 @@
 //! `koprik.billing.v1.Invoices` over gRPC. The operator issues and voids; a consumer reads and renders only the
 //! invoices of its own organisation's account (checked on the stored invoice, or on the draft's contract, before
-//! anything is computed or returned).
+//! anything is computed or returned), and is refused alike for another's and for a number or reference that names
+//! none.
 
 use chrono::Utc;
-use koprik_authz::{Access, Owner};
+use koprik_authz::Access;
 use koprik_proto::billing::invoices_server::Invoices;
 use koprik_proto::billing::{
     GetInvoiceRequest, Invoice, InvoiceStatus, IssueInvoicesRequest, IssueInvoicesResponse, ListInvoicesRequest,
@@ -12,7 +13,7 @@ use koprik_proto::billing::{
 use koprik_proto::tonic::{self, Request, Response};
 use koprik_proto::FieldError;
 
-use super::{account_of, optional_member, optional_period, Reply};
+use super::{optional_member, optional_period, own_or_refused, Reply};
 use crate::billing_period::Period;
 use crate::config::IssuerConfig;
 use crate::error::BillingError;
@@ -40,7 +41,7 @@ impl Invoices for InvoicesApi {
     async fn get_invoice(&self, request: Request<GetInvoiceRequest>) -> Reply<Invoice> {
         let access = Access::of(&request)?;
         let request = request.get_ref();
-        let invoice = match (request.number.as_str(), request.contract_reference.as_str()) {
+        let found = match (request.number.as_str(), request.contract_reference.as_str()) {
             ("", "") => {
                 return Err(BillingError::from(FieldError::new(
                     "number",
@@ -50,17 +51,16 @@ impl Invoices for InvoicesApi {
             }
             ("", reference) => {
                 // The draft is priced only for a caller who reaches the contract's account.
-                let contract = self.repository.get_contract(reference).await?;
-                access.require(Owner::Organization(&account_of(contract.account.as_ref())?), INVOICES)?;
-                self.repository.draft(reference, Utc::now()).await?
+                let found = self.repository.get_contract(reference).await;
+                own_or_refused(&access, found, |c| c.account.as_ref(), INVOICES)?;
+                self.repository.draft(reference, Utc::now()).await
             }
             (number, _) => {
                 let number = invoice_number::parse(number, "number").map_err(BillingError::from)?;
-                self.repository.get_invoice(&number).await?
+                self.repository.get_invoice(&number).await
             }
         };
-        access.require(Owner::Organization(&account_of(invoice.account.as_ref())?), INVOICES)?;
-        Ok(Response::new(invoice))
+        Ok(Response::new(own_or_refused(&access, found, |i| i.account.as_ref(), INVOICES)?))
     }
 
     async fn list_invoices(&self, request: Request<ListInvoicesRequest>) -> Reply<ListInvoicesResponse> {
@@ -97,8 +97,8 @@ impl Invoices for InvoicesApi {
     async fn render_invoice(&self, request: Request<RenderInvoiceRequest>) -> Reply<RenderedDocument> {
         let access = Access::of(&request)?;
         let number = invoice_number::parse(&request.get_ref().number, "number").map_err(BillingError::from)?;
-        let invoice = self.repository.get_invoice(&number).await?;
-        access.require(Owner::Organization(&account_of(invoice.account.as_ref())?), INVOICES)?;
+        let found = self.repository.get_invoice(&number).await;
+        let invoice = own_or_refused(&access, found, |i| i.account.as_ref(), INVOICES)?;
         Ok(Response::new(RenderedDocument {
             content_type: "text/html; charset=utf-8".into(),
             file_name: format!("invoice-{number}.html"),

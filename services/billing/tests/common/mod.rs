@@ -1,6 +1,6 @@
 //! What billing's integration tests share: billing on a real database and a real Tansu broker, serving mTLS with
-//! certificates from a test CA that the tests make known the way the registry does (on `registry.events`), a
-//! client per identity (operator, auditor, the consumer company, a rival company, payment channels), usage records
+//! certificates from a test CA that the tests make known the way the registry does (on `registry.events`, beside
+//! the registry's heartbeats, without which billing refuses every call), a client per identity (operator, auditor, the consumer company, a rival company, payment channels), usage records
 //! produced the way the gateway produces them, and contract and BCA builders.
 
 #![allow(dead_code)]
@@ -28,7 +28,7 @@ use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
-use koprik_testkit::{Broker, TestDatabase, TestPki};
+use koprik_testkit::{Broker, RegistryHeartbeats, TestDatabase, TestPki};
 use tokio::net::TcpListener;
 
 /// The DDP consumer (a bank) and its system.
@@ -66,8 +66,8 @@ pub const IDENTITIES: [&str; 6] = [OPERATOR, AUDITOR, COMPANY, RIVAL, BANK, OTHE
 pub struct Setup {
     /// More identities whose certificates are registered (published) before billing starts.
     pub more_identities: Vec<String>,
-    /// Publish the certificate records at all (false: `registry.events` never exists, so billing can never know
-    /// whether a certificate is revoked).
+    /// Publish the certificate records and the registry's heartbeats at all (false: `registry.events` never exists,
+    /// so billing can never know whether a certificate is revoked).
     pub publish: bool,
     /// The authorization settings.
     pub authz: AuthzConfig,
@@ -89,6 +89,8 @@ pub struct Harness {
     pub producer: Producer,
     pub metrics: std::net::SocketAddr,
     pub grpc: std::net::SocketAddr,
+    /// The registry's heartbeats, while they beat (as long as the test has not stopped them).
+    heartbeats: Option<RegistryHeartbeats>,
     authz: AuthzConfig,
     channels: BTreeMap<String, Channel>,
     shutdown: CancellationToken,
@@ -115,6 +117,7 @@ pub async fn start_with(setup: Setup) -> Harness {
         records.extend(setup.more_identities.iter().map(|identity| pki.record(identity)));
         koprik_testkit::publish_certificates(&broker.kafka_config(), &records).await;
     }
+    let heartbeats = if setup.publish { Some(RegistryHeartbeats::start(&broker.kafka_config()).await) } else { None };
     let producer = Producer::new(&broker.kafka_config(), "usage-test").expect("producer");
     let mut h = Harness {
         broker,
@@ -123,6 +126,7 @@ pub async fn start_with(setup: Setup) -> Harness {
         producer,
         metrics: "127.0.0.1:1".parse().expect("addr"),
         grpc: "127.0.0.1:1".parse().expect("addr"),
+        heartbeats,
         authz: setup.authz,
         channels: BTreeMap::new(),
         shutdown: CancellationToken::new(),
@@ -228,6 +232,16 @@ impl Harness {
     pub async fn revoke(&self, identity: &str) {
         koprik_testkit::publish_certificates(&self.broker.kafka_config(), &[self.pki.revoked(identity, "key lost")])
             .await;
+    }
+
+    /// Stops the registry's heartbeats, as when the registry is down or its relay is wedged (the broker stays up).
+    pub fn stop_heartbeats(&mut self) {
+        self.heartbeats = None;
+    }
+
+    /// Starts the registry's heartbeats again; the first is on `registry.events` when this returns.
+    pub async fn resume_heartbeats(&mut self) {
+        self.heartbeats = Some(RegistryHeartbeats::start(&self.broker.kafka_config()).await);
     }
 
     /// Kills the broker billing uses (a fresh one, unknown to billing, takes its place in the harness).

@@ -1,7 +1,8 @@
 //! `koprik.opendata.v1.ApiKeys` over gRPC: keys for commercial API use under contract (OD §8, §21). The operator
 //! issues keys for any holder; a consumer only for its own subsystem; for everyone, only under a contract billing
 //! recorded whose account is the holder's organisation and that is in force ([`crate::commercial_access`]). A
-//! consumer revokes and lists only its own organisation's keys.
+//! consumer revokes and lists only its own organisation's keys, and is refused alike for another's key and for an id
+//! that names none.
 
 use chrono::Utc;
 use koprik_authz::{Access, Owner};
@@ -12,7 +13,7 @@ use koprik_proto::opendata::{
 };
 use koprik_proto::tonic::{self, Request, Response};
 
-use super::Reply;
+use super::{found_or_refused, Reply};
 use crate::error::OpendataError;
 use crate::repository::{ApiKeyRecord, Repository};
 use crate::wire;
@@ -66,7 +67,7 @@ impl ApiKeys for ApiKeysApi {
 
     async fn revoke_api_key(&self, request: Request<RevokeApiKeyRequest>) -> Reply<ApiKey> {
         let access = Access::of(&request)?;
-        let key = self.repository.api_key(&request.get_ref().id).await?;
+        let key = found_or_refused(&access, self.repository.api_key(&request.get_ref().id).await, KEYS)?;
         access.require(Owner::Organization(&organisation(&key)?), KEYS)?;
         let record = self.repository.revoke_api_key(&key.id, &access.actor(), Utc::now()).await?;
         Ok(Response::new(wire::api_key(&record)?))

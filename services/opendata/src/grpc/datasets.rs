@@ -1,7 +1,8 @@
 //! `koprik.opendata.v1.Datasets` over gRPC, including the streamed upload of a version. A supplier reaches only
 //! the data sets of its own organisation (OD §26-28): each handler loads the data set (or, to create one, the
-//! supplier the passport names) and checks its supplier's member against the caller's certificate first; a version
-//! upload is refused on its header, before any of its bytes are received.
+//! supplier the passport names) and checks its supplier's member against the caller's certificate first, refusing a
+//! name that names nothing exactly as another organisation's; a version upload is refused on its header, before any
+//! of its bytes are received.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use koprik_proto::opendata::{
 use koprik_proto::time::timestamp;
 use koprik_proto::tonic::{self, Request, Response, Streaming};
 
-use super::{member_of, own_dataset, Reply, DATASETS};
+use super::{found_or_refused, member_of, own_dataset, Reply, DATASETS};
 use crate::error::OpendataError;
 use crate::passport::Passport;
 use crate::publishing::Publisher;
@@ -51,7 +52,7 @@ impl Datasets for DatasetsApi {
     async fn create_dataset(&self, request: Request<CreateDatasetRequest>) -> Reply<Dataset> {
         let access = Access::of(&request)?;
         let passport = checked_passport(request.into_inner().passport)?;
-        let supplier = self.repository.supplier(&passport.supplier).await?;
+        let supplier = found_or_refused(&access, self.repository.supplier(&passport.supplier).await, DATASETS)?;
         access.require(Owner::Organization(&member_of(&supplier)?), DATASETS)?;
         let record = self.repository.create_dataset(&passport, false, Utc::now()).await?;
         Ok(Response::new(wire::dataset(&record, &self.links)))
@@ -78,7 +79,7 @@ impl Datasets for DatasetsApi {
             (true, named) => named.map(str::to_owned),
             // A supplier naming a supplier: only its own.
             (false, Some(name)) => {
-                let supplier = self.repository.supplier(name).await?;
+                let supplier = found_or_refused(&access, self.repository.supplier(name).await, DATASETS)?;
                 access.require(Owner::Organization(&member_of(&supplier)?), DATASETS)?;
                 Some(supplier.supplier.name)
             }

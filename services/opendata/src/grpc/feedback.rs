@@ -2,7 +2,7 @@
 //! the messages about one of its own data sets, which it names.
 
 use chrono::Utc;
-use koprik_authz::{Access, Owner};
+use koprik_authz::Access;
 use koprik_proto::opendata::feedback_server::Feedback;
 use koprik_proto::opendata::{
     ForwardProposalRequest, ListMessagesRequest, ListMessagesResponse, ListProposalsRequest, ListProposalsResponse,
@@ -10,7 +10,7 @@ use koprik_proto::opendata::{
 };
 use koprik_proto::tonic::{self, Request, Response};
 
-use super::{own_dataset, Reply};
+use super::{own_dataset, refused, Reply};
 use crate::repository::Repository;
 use crate::wire;
 
@@ -38,9 +38,7 @@ impl Feedback for FeedbackApi {
                 }
                 None => {
                     // A supplier names one of its data sets; naming none, it reaches nothing: refused and counted.
-                    let what = "data sets' messages: name one of them in dataset";
-                    let refused = access.require_any(std::iter::empty::<Owner<'_>>(), what).err();
-                    return Err(refused.unwrap_or_else(|| tonic::Status::permission_denied(what)));
+                    return Err(refused(&access, "data sets' messages: name one of them in dataset"));
                 }
             }
         }

@@ -1,5 +1,5 @@
 //! `koprik.opendata.v1.Suppliers` over gRPC. The operator registers suppliers; a supplier reads only its own
-//! record.
+//! record, and is refused alike for another's and for a name that names none.
 
 use chrono::Utc;
 use koprik_authz::{Access, Owner};
@@ -9,7 +9,7 @@ use koprik_proto::opendata::{
 };
 use koprik_proto::tonic::{self, Request, Response};
 
-use super::{member_of, Reply};
+use super::{found_or_refused, member_of, Reply};
 use crate::error::OpendataError;
 use crate::repository::Repository;
 use crate::wire;
@@ -39,8 +39,9 @@ impl Suppliers for SuppliersApi {
 
     async fn get_supplier(&self, request: Request<GetSupplierRequest>) -> Reply<Supplier> {
         let access = Access::of(&request)?;
-        let record = self.repository.supplier(&request.get_ref().name).await?;
-        access.require(Owner::Organization(&member_of(&record)?), "supplier record")?;
+        let what = "supplier record";
+        let record = found_or_refused(&access, self.repository.supplier(&request.get_ref().name).await, what)?;
+        access.require(Owner::Organization(&member_of(&record)?), what)?;
         Ok(Response::new(wire::supplier(&record)?))
     }
 

@@ -287,8 +287,9 @@ pub fn web_service_row(service: &Service) -> Option<Vec<String>> {
     ])
 }
 
-/// What one `registry.events` record means for the platform rows: None when it concerns no published entity.
-/// `value` is None for a tombstone (the entity is gone).
+/// What one `registry.events` record means for the platform rows: None when it concerns no published entity (the
+/// key says which: grants, certificates, the registry's heartbeats under `heartbeat/registry` and every other entity
+/// are none of the portal's business). `value` is None for a tombstone (the entity is gone).
 pub fn row_change(key: &str, value: Option<&RegistryEvent>) -> Result<Option<PlatformRowChange>, String> {
     let Some((dataset, row_key)) = row_key(key) else { return Ok(None) };
     let Some(event) = value else {
@@ -615,6 +616,20 @@ mod tests {
         assert_eq!(row_change("grant/1", Some(&event)), Ok(None));
         let change = row_change("service/UZ/GOV/201122919/civil-registry/person-by-pinfl/v1", Some(&event));
         assert!(matches!(change, Ok(Some(PlatformRowChange::Upsert { .. }))));
+    }
+
+    #[test]
+    fn the_registrys_heartbeats_change_no_row() {
+        let heartbeat = RegistryEvent {
+            entity: Some(Entity::Heartbeat(koprik_proto::events::RegistryHeartbeat {
+                at: Some(koprik_proto::time::timestamp(Utc::now())),
+            })),
+            ..Default::default()
+        };
+        assert_eq!(row_change("heartbeat/registry", Some(&heartbeat)), Ok(None));
+        assert_eq!(row_change("heartbeat/registry", None), Ok(None));
+        // A heartbeat where a published entity belongs is a mismatch, refused and logged like any other.
+        assert!(row_change("public-service/3", Some(&heartbeat)).is_err());
     }
 
     #[test]

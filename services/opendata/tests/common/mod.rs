@@ -1,5 +1,6 @@
 //! What the portal's integration tests share: the portal on a real database and a real Tansu broker, serving mTLS
-//! with certificates from a test CA that the tests make known the way the registry does (on `registry.events`),
+//! with certificates from a test CA that the tests make known the way the registry does (on `registry.events`, beside
+//! the registry's heartbeats, without which the portal refuses every gRPC call),
 //! gRPC clients per identity (operator, auditor, suppliers, consumer companies), billing's contracts published the
 //! way billing publishes them (`billing.contracts`), a direct repository over the same database, and builders for a
 //! supplier, a data set and a version.
@@ -30,7 +31,7 @@ use koprik_proto::tonic::transport::Channel;
 use koprik_proto::tonic::Status;
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
-use koprik_testkit::{Broker, TestDatabase, TestPki};
+use koprik_testkit::{Broker, RegistryHeartbeats, TestDatabase, TestPki};
 use tokio::net::TcpListener;
 
 /// Who calls the portal in the tests, as certificate identities (`<role>:<principal>`).
@@ -60,8 +61,8 @@ pub const IDENTITIES: [&str; 6] = [OPERATOR, AUDITOR, STAT, MEHNAT, COMPANY, RIV
 pub struct Setup {
     /// More identities whose certificates are registered (published) before the portal starts.
     pub more_identities: Vec<String>,
-    /// Publish the certificate records at all (false: `registry.events` never exists, so the portal can never
-    /// know whether a certificate is revoked).
+    /// Publish the certificate records and the registry's heartbeats at all (false: `registry.events` never exists,
+    /// so the portal can never know whether a certificate is revoked).
     pub publish: bool,
     /// The authorization settings.
     pub authz: AuthzConfig,
@@ -82,6 +83,8 @@ pub struct Harness {
     pub http: std::net::SocketAddr,
     pub metrics: std::net::SocketAddr,
     pub storage: tempfile::TempDir,
+    /// The registry's heartbeats, while they beat (as long as the test has not stopped them).
+    heartbeats: Option<RegistryHeartbeats>,
     channels: BTreeMap<String, Channel>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -104,6 +107,7 @@ pub async fn start_with(setup: Setup) -> Harness {
         records.extend(setup.more_identities.iter().map(|identity| pki.record(identity)));
         koprik_testkit::publish_certificates(&broker.kafka_config(), &records).await;
     }
+    let heartbeats = if setup.publish { Some(RegistryHeartbeats::start(&broker.kafka_config()).await) } else { None };
     let storage = tempfile::tempdir().expect("storage dir");
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
@@ -139,6 +143,7 @@ pub async fn start_with(setup: Setup) -> Harness {
         http: http_addr,
         metrics: metrics_addr,
         storage,
+        heartbeats,
         channels,
         shutdown,
         task: Some(task),
@@ -155,6 +160,16 @@ impl Harness {
     pub async fn revoke(&self, identity: &str) {
         koprik_testkit::publish_certificates(&self.broker.kafka_config(), &[self.pki.revoked(identity, "key lost")])
             .await;
+    }
+
+    /// Stops the registry's heartbeats, as when the registry is down or its relay is wedged (the broker stays up).
+    pub fn stop_heartbeats(&mut self) {
+        self.heartbeats = None;
+    }
+
+    /// Starts the registry's heartbeats again; the first is on `registry.events` when this returns.
+    pub async fn resume_heartbeats(&mut self) {
+        self.heartbeats = Some(RegistryHeartbeats::start(&self.broker.kafka_config()).await);
     }
 
     /// Kills the broker the portal uses (a fresh one, unknown to the portal, takes its place in the harness).

@@ -12,6 +12,7 @@ pub mod official_notice;
 pub mod organization;
 pub mod paging;
 pub mod provider_announcement;
+pub mod provider_consent;
 pub mod public_catalogue;
 pub mod public_service;
 pub mod refusal_grounds;

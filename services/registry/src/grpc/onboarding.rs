@@ -1,8 +1,9 @@
 //! `koprik.registry.v1.Onboarding` over gRPC: translates requests into checked inputs and repository steps. The
-//! applicant (a consumer subsystem) submits and resubmits only its own applications, a provider consents only for
-//! its own web services, the operator takes every other step; each step records the caller's certificate as actor.
+//! applicant (a consumer subsystem) submits, resubmits and reads only its own applications, a provider consents only
+//! for its own web services, the operator takes every other step; each step records the caller's certificate as
+//! actor.
 
-use koprik_authz::{Access, Owner};
+use koprik_authz::{Access, Owner, Role};
 use koprik_proto::field::required;
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::registry::onboarding_server::Onboarding;
@@ -127,10 +128,15 @@ impl Onboarding for OnboardingApi {
         let id = uuid_id(&request.get_ref().id, "an application").map_err(RegistryError::from)?;
         let application = self.repository.get_application(&id).await?;
         let (consumer, services) = parties(&application)?;
-        // The applicant's own, or one asking for a web service of the provider.
-        let owners = std::iter::once(Owner::Subsystem(&consumer))
-            .chain(services.iter().map(|service| Owner::Subsystem(service.subsystem())));
-        access.require_any(owners, "applications")?;
+        // A consumer reads its own subsystem's applications only, even when that subsystem also provides one of the
+        // services asked for; a provider also reads those asking for one of its web services.
+        if access.identity().role() == Role::Consumer {
+            access.require(Owner::Subsystem(&consumer), "subsystem's applications")?;
+        } else {
+            let owners = std::iter::once(Owner::Subsystem(&consumer))
+                .chain(services.iter().map(|service| Owner::Subsystem(service.subsystem())));
+            access.require_any(owners, "applications")?;
+        }
         Ok(Response::new(application))
     }
 

@@ -192,7 +192,8 @@ impl PublicServices for PublicServicesApi {
                 self.repository.application_history(&id).await?
             }
             (number, true) if number > 0 => {
-                // An entry's history is public, as the open export publishes it (REG-1 p. 19).
+                // An entry's history is public, as the open export publishes it (REG-1 p. 19): what registered
+                // applications submitted and went through; an open or refused amendment is read by application.
                 access.public();
                 self.repository.public_service_history(number).await?
             }

@@ -22,7 +22,7 @@ use crate::domain::application_form::CheckedForm;
 use crate::domain::connection_workflow::{self, Step};
 use crate::domain::data_item_access;
 use crate::domain::paging::Page;
-use crate::domain::{ddp_contract, refusal_grounds, text};
+use crate::domain::{ddp_contract, provider_consent, refusal_grounds, text};
 use crate::error::RegistryError;
 use crate::events;
 use crate::store::application::{ActiveModel, Column, Entity, Model};
@@ -150,16 +150,9 @@ async fn check_against_registry(txn: &DatabaseTransaction, form: &CheckedForm) -
     Ok(())
 }
 
-/// The latest decision of each provider consent recorded.
+/// The latest decision of the provider of `service` (A2 §18-19).
 fn consent_of(document: &ConnectionApplication, service: &ServiceId) -> ConsentDecision {
-    let wire: koprik_proto::common::ServiceId = service.into();
-    document
-        .consents
-        .iter()
-        .rev()
-        .find(|c| c.service.as_ref() == Some(&wire))
-        .and_then(|c| ConsentDecision::try_from(c.decision).ok())
-        .unwrap_or_default()
+    provider_consent::decision(&document.consents, &service.into())
 }
 
 fn requested_services(document: &ConnectionApplication) -> Result<Vec<ServiceId>, RegistryError> {
@@ -292,7 +285,9 @@ impl Repository {
         self.finish_step(txn, row, document, request, Step::Refuse, Some((ground, reasons))).await
     }
 
-    /// The applicant fixes the form and submits again; the review deadline starts again.
+    /// The applicant fixes the form and submits again; the review deadline starts again. A provider's consent
+    /// stays only for a service whose request is unchanged: for one asked for differently or no longer, the
+    /// provider must decide again (A2 §18-19, [`provider_consent::carried_over`]).
     pub async fn resubmit_application(
         &self,
         request: StepRequest,
@@ -304,6 +299,17 @@ impl Repository {
             return Err(FieldError::new("form", "must keep the application's consumer and platform").into());
         }
         check_against_registry(&txn, &form).await?;
+        let before = document.form.take().unwrap_or_default();
+        let consents = std::mem::take(&mut document.consents);
+        let (kept, dropped) = provider_consent::carried_over(consents, &before, &form.form);
+        if !dropped.is_empty() {
+            let services: Vec<String> = dropped
+                .iter()
+                .map(|s| ServiceId::try_from(s).map_or_else(|_| "?".to_owned(), |id| id.to_string()))
+                .collect();
+            tracing::info!(application = %row.id, services = ?services, "provider consents dropped: the request changed");
+        }
+        document.consents = kept;
         document.form = Some(form.form);
         self.finish_step(txn, row, document, request, Step::Resubmit, None).await
     }

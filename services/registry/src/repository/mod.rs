@@ -56,6 +56,14 @@ impl Repository {
         self.relay.notify_one();
         Ok(())
     }
+
+    /// Writes the registry's heartbeat, timed now, to the outbox behind everything committed so far, and wakes
+    /// the relay ([`crate::heartbeat`]).
+    pub async fn heartbeat(&self) -> Result<(), RegistryError> {
+        let txn = self.begin().await?;
+        crate::events::enqueue_heartbeat(&txn, Utc::now()).await?;
+        self.commit(txn).await
+    }
 }
 
 /// A table of entities keyed by canonical text id, with the `revision` and `updated_at` columns of optimistic

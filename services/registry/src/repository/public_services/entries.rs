@@ -82,7 +82,8 @@ pub(super) async fn entry_message<C: ConnectionTrait>(
     all.pop().ok_or_else(|| RegistryError::NotFound { kind: KIND, id: number.to_string() })
 }
 
-/// The history of the applications `ids` and of the entry `number`.
+/// The history of the applications `ids` and, with `number`, the steps taken on the entry itself (its abolition),
+/// which belong to no application.
 async fn history<C: ConnectionTrait>(
     db: &C,
     ids: Vec<String>,
@@ -95,9 +96,9 @@ async fn history<C: ConnectionTrait>(
         .await?;
     let mut steps = step::Entity::find().order_by_asc(step::Column::Id);
     steps = match number {
-        Some(number) => steps.filter(
-            sea_orm::Condition::any().add(step::Column::ApplicationId.is_in(ids)).add(step::Column::Number.eq(number)),
-        ),
+        Some(number) => steps.filter(sea_orm::Condition::any().add(step::Column::ApplicationId.is_in(ids)).add(
+            sea_orm::Condition::all().add(step::Column::Number.eq(number)).add(step::Column::ApplicationId.is_null()),
+        )),
         None => steps.filter(step::Column::ApplicationId.is_in(ids)),
     };
     Ok(PublicServiceHistory {
@@ -209,13 +210,16 @@ impl Repository {
         Ok(entry)
     }
 
-    /// The history of an entry: the entry, every version submitted for it (including refused ones of the
-    /// application that created it) and every step.
+    /// The public history of an entry (REG-1 p. 19): the entry, and the versions and steps of the applications
+    /// that were registered for it (the one that created it, refused rounds included, and each registered
+    /// amendment), with the steps on the entry itself. An amendment under review or refused is the agency's and the
+    /// reviewer's business until it is registered: it is read through its application ([`Self::application_history`]).
     pub async fn public_service_history(&self, number: u64) -> Result<PublicServiceHistory, RegistryError> {
         let number = stored_number(number);
         let entry = entry_message(&self.db, number).await?;
         let ids = application::Entity::find()
             .filter(application::Column::Number.eq(number))
+            .filter(application::Column::State.eq(EntryApplicationState::Registered.as_str_name()))
             .order_by_asc(application::Column::Id)
             .all(&self.db)
             .await?
@@ -238,7 +242,8 @@ impl Repository {
         Ok(PublicServiceHistory { entry, ..history(&self.db, vec![row.id], None).await? })
     }
 
-    /// Every entry in number order, abolished ones included, each with its history when `with_history`.
+    /// Every entry in number order, abolished ones included, each with its public history when `with_history`
+    /// (as [`Self::public_service_history`]: only what registered applications submitted and went through).
     pub async fn export_public_services(&self, with_history: bool) -> Result<Vec<ExportedEntry>, RegistryError> {
         let rows = Entity::find().order_by_asc(Column::Number).all(&self.db).await?;
         let entries = messages(&self.db, &rows).await?;
@@ -246,8 +251,11 @@ impl Repository {
             return Ok(entries.into_iter().map(|entry| ExportedEntry { entry, history: None }).collect());
         }
         // Three queries for the whole registry rather than three per entry.
-        let applications =
-            application::Entity::find().filter(application::Column::Number.is_not_null()).all(&self.db).await?;
+        let applications = application::Entity::find()
+            .filter(application::Column::Number.is_not_null())
+            .filter(application::Column::State.eq(EntryApplicationState::Registered.as_str_name()))
+            .all(&self.db)
+            .await?;
         let number_of: BTreeMap<String, i64> =
             applications.iter().filter_map(|a| a.number.map(|n| (a.id.clone(), n))).collect();
         let mut histories: BTreeMap<i64, PublicServiceHistory> = BTreeMap::new();
@@ -258,7 +266,11 @@ impl Repository {
             }
         }
         for row in step::Entity::find().order_by_asc(step::Column::Id).all(&self.db).await? {
-            let number = row.number.or_else(|| row.application_id.as_ref().and_then(|id| number_of.get(id).copied()));
+            // A step of an application counts once that application is registered; one on the entry alone always.
+            let number = match &row.application_id {
+                Some(id) => number_of.get(id).copied(),
+                None => row.number,
+            };
             if let Some(number) = number {
                 histories.entry(number).or_default().steps.push(mapping::step(&row));
             }
