@@ -26,6 +26,9 @@ pub struct AuthzConfig {
     /// serves anyway (refusing calls as unavailable until the read completes).
     #[serde(with = "humantime_serde")]
     pub startup_wait: Duration,
+    /// Each peer address's budget of refused calls (`[authz.refused_calls]`): a peer that spent it is refused
+    /// RESOURCE_EXHAUSTED before its certificate is even read, until the budget refills.
+    pub refused_calls: crate::PeerLimitConfig,
 }
 
 impl Default for AuthzConfig {
@@ -34,6 +37,7 @@ impl Default for AuthzConfig {
             max_staleness: Duration::from_secs(10),
             probe_interval: Duration::from_millis(500),
             startup_wait: Duration::from_secs(30),
+            refused_calls: crate::PeerLimitConfig::default(),
         }
     }
 }

@@ -34,7 +34,8 @@ pub fn guard(
     let directory = Arc::new(MemoryDirectory::new(config.max_staleness));
     directory.freshness().register(registry);
     let task = follow(kafka.clone(), client_id.to_owned(), Arc::clone(&directory), config.clone(), shutdown);
-    let guard = Guard::new(Arc::clone(&directory) as Arc<dyn crate::Directory>, registry);
+    let guard = Guard::new(Arc::clone(&directory) as Arc<dyn crate::Directory>, registry)
+        .limit_peers(config.refused_calls.clone());
     (guard, directory, task)
 }
 

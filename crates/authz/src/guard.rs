@@ -29,6 +29,7 @@ use tower_service::Service;
 use crate::access::Access;
 use crate::directory::{Directory, DirectoryError, NoCertificates};
 use crate::policy::{self, Allow, Entry, Rule};
+use crate::peer_limit::{PeerLimit, PeerLimitConfig};
 use crate::refusal::{Reason, Refusals};
 
 /// The authorization layer of one server.
@@ -36,12 +37,24 @@ use crate::refusal::{Reason, Refusals};
 pub struct Guard {
     directory: Arc<dyn Directory>,
     refusals: Refusals,
+    /// Each peer address's budget of refused calls, spent before identification.
+    peers: Option<Arc<PeerLimit>>,
 }
 
 impl Guard {
     /// A guard checking certificates against `directory`, its refusals counted in `registry`.
     pub fn new(directory: Arc<dyn Directory>, registry: &mut Registry) -> Self {
-        Self { directory, refusals: Refusals::register(registry) }
+        let peers = Some(Arc::new(PeerLimit::new(PeerLimitConfig::default())));
+        Self { directory, refusals: Refusals::register(registry), peers }
+    }
+
+    /// The guard with another budget of refused calls per peer address (the default is
+    /// [`PeerLimitConfig::default`]): a peer that spent it is refused RESOURCE_EXHAUSTED before identification until
+    /// it refills.
+    #[must_use]
+    pub fn limit_peers(mut self, config: PeerLimitConfig) -> Self {
+        self.peers = Some(Arc::new(PeerLimit::new(config)));
+        self
     }
 
     /// A guard for a server that serves only open methods (health, reflection): everything else is refused.
@@ -140,6 +153,16 @@ pub struct Guarded<S> {
     guard: Guard,
 }
 
+/// The address of the peer that sent `request`, over TLS or not.
+fn peer_address<B>(request: &http::Request<B>) -> Option<std::net::IpAddr> {
+    let extensions = request.extensions();
+    extensions
+        .get::<TlsConnectInfo<TcpConnectInfo>>()
+        .and_then(|info| info.get_ref().remote_addr())
+        .or_else(|| extensions.get::<TcpConnectInfo>().and_then(TcpConnectInfo::remote_addr))
+        .map(|address| address.ip())
+}
+
 /// The leaf certificate the client presented in the TLS handshake, DER.
 fn peer_certificate<B>(request: &http::Request<B>) -> Option<Vec<u8>> {
     let certificates = request.extensions().get::<TlsConnectInfo<TcpConnectInfo>>()?.peer_certs()?;
@@ -173,18 +196,42 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let guard = self.guard.clone();
         Box::pin(async move {
-            let Some(entry) = policy::lookup(request.uri().path()) else {
+            let entry = policy::lookup(request.uri().path());
+            if entry.is_some_and(|entry| entry.rule == Rule::Open) {
+                return inner.call(request).await;
+            }
+            // A peer that spent its budget of refused calls is not identified again until it refills.
+            let peer = guard.peers.as_ref().zip(peer_address(&request));
+            if let Some((limit, address)) = &peer {
+                if let Err(wait) = limit.admits(*address) {
+                    let message = format!(
+                        "too many refused calls from {address}: retry in {} ms",
+                        wait.as_millis().max(1)
+                    );
+                    let method = entry.map_or("unlisted", |entry| entry.method);
+                    return Ok(guard.refusals.refuse(method, Reason::PeerLimited, message).into_http());
+                }
+            }
+            let spend = || {
+                if let Some((limit, address)) = &peer {
+                    limit.spend(*address);
+                }
+            };
+            let Some(entry) = entry else {
+                spend();
                 let message = format!("{} has no entry in the authorization policy: refused", request.uri().path());
                 return Ok(guard.refusals.refuse("unlisted", Reason::Unlisted, message).into_http());
             };
-            let allowed = match entry.rule {
-                Rule::Open => return inner.call(request).await,
-                Rule::Roles(allowed) => allowed,
+            let Rule::Roles(allowed) = entry.rule else {
+                return inner.call(request).await;
             };
             let certificate = peer_certificate(&request);
             let access = match guard.admit(entry, allowed, certificate.as_deref()).await {
                 Ok(access) => access,
-                Err(status) => return Ok(status.into_http()),
+                Err(status) => {
+                    spend();
+                    return Ok(status.into_http());
+                }
             };
             request.extensions_mut().insert(access.clone());
             let response = inner.call(request).await?;

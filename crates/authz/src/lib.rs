@@ -12,6 +12,7 @@
 //! - [`directory`]: what a service knows of registered certificates, and how current that knowledge is.
 //! - [`feed`]: keeping a directory current from `registry.events`.
 //! - [`refusal`]: the statuses and metrics of every refusal.
+//! - [`peer_limit`]: each peer address's budget of refused calls, spent before identification.
 //! - [`config`]: the `authz` configuration section.
 
 pub mod access;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod directory;
 pub mod feed;
 pub mod guard;
+pub mod peer_limit;
 pub mod policy;
 pub mod refusal;
 
@@ -26,4 +28,5 @@ pub use access::{Access, Owner};
 pub use config::AuthzConfig;
 pub use directory::{Directory, DirectoryError, MemoryDirectory, RegisteredCertificate};
 pub use guard::Guard;
+pub use peer_limit::PeerLimitConfig;
 pub use koprik_pki::identity::{Identity, Principal, Role};

@@ -28,6 +28,8 @@ pub enum Reason {
     Role,
     /// What the call reaches does not belong to the caller.
     Reach,
+    /// The peer address spent its budget of refused calls ([`crate::peer_limit`]).
+    PeerLimited,
 }
 
 impl Reason {
@@ -43,6 +45,7 @@ impl Reason {
             Reason::DirectoryUnavailable => "directory_unavailable",
             Reason::Role => "role",
             Reason::Reach => "reach",
+            Reason::PeerLimited => "peer_limited",
         }
     }
 
@@ -53,6 +56,7 @@ impl Reason {
             }
             Reason::DirectoryUnavailable => Status::unavailable(message),
             Reason::Unlisted | Reason::Role | Reason::Reach => Status::permission_denied(message),
+            Reason::PeerLimited => Status::resource_exhausted(message),
         }
     }
 }
@@ -79,7 +83,12 @@ impl Refusals {
     /// returns the status the caller gets.
     pub fn refuse(&self, method: &'static str, reason: Reason, message: String) -> Status {
         self.counted.get_or_create(&[("method", method), ("reason", reason.label())]).inc();
-        tracing::info!(method, reason = reason.label(), %message, "call refused");
+        if reason == Reason::PeerLimited {
+            // A flood: the counter says how many; a log line each would fill the disk.
+            tracing::debug!(method, %message, "call refused");
+        } else {
+            tracing::info!(method, reason = reason.label(), %message, "call refused");
+        }
         reason.status(message)
     }
 
@@ -103,6 +112,7 @@ mod tests {
         assert_eq!(refusals.refuse(method, Reason::Role, "x".into()).code(), Code::PermissionDenied);
         assert_eq!(refusals.refuse(method, Reason::Reach, "x".into()).code(), Code::PermissionDenied);
         assert_eq!(refusals.refuse(method, Reason::DirectoryUnavailable, "x".into()).code(), Code::Unavailable);
+        assert_eq!(refusals.refuse(method, Reason::PeerLimited, "x".into()).code(), Code::ResourceExhausted);
         assert_eq!(refusals.count(method, Reason::Role), 1);
         assert_eq!(refusals.count(method, Reason::Reach), 1);
     }

@@ -177,6 +177,7 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
     let guard = metrics.register(|registry| {
         exchange.cache.certificates().freshness().register(registry);
         koprik_authz::Guard::new(exchange.cache.certificates() as Arc<dyn koprik_authz::Directory>, registry)
+            .limit_peers(config.authz.refused_calls.clone())
     });
     let (router, health) = server::router_with_health(&config.grpc, &metrics, guard)?;
     health.set_serving::<ExchangeServer<grpc::ExchangeApi>>().await;
