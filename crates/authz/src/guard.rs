@@ -28,8 +28,8 @@ use tower_service::Service;
 
 use crate::access::Access;
 use crate::directory::{Directory, DirectoryError, NoCertificates};
-use crate::policy::{self, Allow, Entry, Rule};
 use crate::peer_limit::{PeerLimit, PeerLimitConfig};
+use crate::policy::{self, Allow, Entry, Rule};
 use crate::refusal::{Reason, Refusals};
 
 /// The authorization layer of one server.
@@ -204,10 +204,8 @@ where
             let peer = guard.peers.as_ref().zip(peer_address(&request));
             if let Some((limit, address)) = &peer {
                 if let Err(wait) = limit.admits(*address) {
-                    let message = format!(
-                        "too many refused calls from {address}: retry in {} ms",
-                        wait.as_millis().max(1)
-                    );
+                    let message =
+                        format!("too many refused calls from {address}: retry in {} ms", wait.as_millis().max(1));
                     let method = entry.map_or("unlisted", |entry| entry.method);
                     return Ok(guard.refusals.refuse(method, Reason::PeerLimited, message).into_http());
                 }

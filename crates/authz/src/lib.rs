@@ -28,5 +28,5 @@ pub use access::{Access, Owner};
 pub use config::AuthzConfig;
 pub use directory::{Directory, DirectoryError, MemoryDirectory, RegisteredCertificate};
 pub use guard::Guard;
-pub use peer_limit::PeerLimitConfig;
 pub use koprik_pki::identity::{Identity, Principal, Role};
+pub use peer_limit::PeerLimitConfig;
