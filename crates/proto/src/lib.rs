@@ -9,6 +9,7 @@
 //! - [`field`]: [`FieldError`], the error every wire-to-domain conversion returns, naming the field and the rule.
 //! - [`time`]: conversions between protobuf timestamps and `chrono`.
 //! - [`audit_chain`]: the audit hash chain: how a link is made and how a topic's chains are verified.
+//! - [`public_catalogue`]: what a public list of web services may show of a service (never a state secret).
 //! - [`signing`]: the canonical encodings officers and adapters sign, and Ed25519 signing and verification.
 //!
 //! `tonic`, `prost` and `prost_types` are re-exported so that every crate uses the versions the code was
@@ -24,6 +25,7 @@ pub mod applicant;
 pub mod audit_chain;
 pub mod field;
 pub mod ids;
+pub mod public_catalogue;
 pub mod signing;
 pub mod time;
 

@@ -824,3 +824,58 @@ async fn conversions_beyond_the_limit_are_told_to_retry_and_csv_is_never_limited
     }
     assert_eq!(world.conversions.available_permits(), 2, "a finished conversion gives its permit back");
 }
+
+/// Issue 15: a `package_search` of about a thousand ordinary words (4 KB of URL) overflowed the stack and aborted
+/// the portal. Every public request beyond a bound is now answered with the bound it broke, and the portal goes on.
+#[tokio::test]
+async fn no_public_request_however_long_or_odd_stops_the_portal() {
+    use koprik_opendata::ckan::search_query::MAX_TERMS;
+    use koprik_opendata::http::limits::{MAX_BODY_BYTES, MAX_URL_BYTES};
+    let world = world(0).await;
+    let addr = world.addr;
+    let words = |n: usize| (0..n).map(|i| format!("soz{i:04}")).collect::<Vec<_>>();
+
+    let thousand = format!("/api/3/action/package_search?q={}", words(1000).join("+"));
+    assert!(thousand.len() < MAX_URL_BYTES, "the URL of the report, within the URL bound");
+    let reply = get(addr, &thousand).await;
+    assert_eq!(reply.status, 409);
+    let message = reply.json()["error"]["q"][0].as_str().expect("a message naming q").to_owned();
+    assert!(message.contains("at most"), "{message}");
+    // A hundred words fit the text bound, and meet the bound on terms.
+    let reply = get(addr, &format!("/api/3/action/package_search?q={}", words(100).join("+"))).await;
+    assert_eq!(reply.status, 409);
+    let message = reply.json()["error"]["q"][0].as_str().expect("a message naming q").to_owned();
+    assert!(message.contains(&format!("at most {MAX_TERMS} are allowed")), "{message}");
+    let reply = ckanapi(addr, "package_search", json!({ "fq": words(1000).join(" AND ") })).await;
+    assert_eq!(reply.status, 409);
+    assert!(reply.json()["error"]["fq"][0].is_string());
+
+    // As many terms as allowed are searched (and find nothing here); a word that is there still finds.
+    let mut allowed = words(MAX_TERMS - 1);
+    allowed.push("aholi".into());
+    let reply = get(addr, &format!("/api/3/action/package_search?q={}", allowed.join("+"))).await;
+    assert_eq!((reply.status, reply.json()["result"]["count"].clone()), (200, json!(0)));
+    assert_eq!(result(addr, "package_search", json!({ "q": "aholi" })).await["count"], json!(13));
+
+    let reply = get(addr, &format!("/api/3/action/package_search?q={}", "a".repeat(MAX_URL_BYTES))).await;
+    assert_eq!(reply.status, 414);
+    assert!(reply.json()["error"]["url"][0].as_str().expect("a message naming the url").contains("at most"));
+    let reply = get(addr, &format!("/dataset/{}", "d".repeat(MAX_URL_BYTES))).await;
+    assert_eq!((reply.status, reply.json()["error"]["field"].clone()), (414, json!("url")));
+
+    let big = json!({ "q": "x".repeat(MAX_BODY_BYTES) });
+    let reply = ckanapi(addr, "package_search", big).await;
+    assert_eq!(reply.status, 413);
+    assert!(reply.json()["error"]["body"][0].is_string());
+    // Nesting deeper than the JSON parser goes is a bad request, not a stack overflow.
+    let deep = "[".repeat(MAX_BODY_BYTES / 2).into_bytes();
+    let reply = request(addr, "POST", "/api/3/action/package_search", &[], Some(("application/json", deep))).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let many = (0..1000).map(|i| format!("p{i}=1")).collect::<Vec<_>>().join("&");
+    let reply = get(addr, &format!("/api/3/action/package_list?{many}")).await;
+    assert_eq!(reply.status, 409);
+    assert!(reply.json()["error"]["parameters"][0].is_string());
+
+    // After all that, the portal still answers.
+    assert_eq!(result(addr, "package_search", json!({ "q": "TOSHKENT aholi" })).await["count"], json!(3));
+}

@@ -71,7 +71,7 @@ fn page<T>(items: Vec<T>, offset: Option<u64>, limit: Option<u64>) -> impl Itera
 }
 
 async fn package_list(state: &HttpState, params: &Params) -> Result<Value, ApiError> {
-    let (limit, offset) = (params.natural("limit")?, params.natural("offset")?);
+    let (limit, offset) = (params.natural("limit")?, params.offset("offset")?);
     let datasets = lookup::all_published(&state.repository, SortKey::Name { ascending: true }).await?;
     Ok(page(datasets, offset, limit).map(|d| json!(d.passport.name)).collect())
 }
@@ -88,7 +88,7 @@ async fn package_show(state: &HttpState, params: &Params) -> Result<Value, ApiEr
 
 async fn current_package_list_with_resources(state: &HttpState, params: &Params) -> Result<Value, ApiError> {
     let limit = params.natural("limit")?.unwrap_or(DEFAULT_ROWS).min(MAX_ROWS);
-    let offset = params.natural("offset")?.unwrap_or(0);
+    let offset = params.offset("offset")?.unwrap_or(0);
     let query = SearchQuery {
         words: Vec::new(),
         suppliers: Vec::new(),
@@ -149,12 +149,15 @@ mod tests {
     #[test]
     fn help_covers_every_action() {
         for (name, _) in ACTIONS {
-            let params = Params::from_query(&format!("name={name}"));
+            let params = Params::from_query(&format!("name={name}")).expect("query");
             assert!(help_show(&params).is_ok(), "{name}");
             assert!(is_known(name));
         }
         assert!(!is_known("package_create"));
-        assert!(matches!(help_show(&Params::from_query("name=x")), Err(ApiError::Portal(OpendataError::NotFound(_)))));
+        assert!(matches!(
+            help_show(&Params::from_query("name=x").expect("query")),
+            Err(ApiError::Portal(OpendataError::NotFound(_)))
+        ));
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! On the Action API an answer is `{"help": "<base>/api/3/action/help_show?name=<action>", "success": true,
 //! "result": ...}`; a failure has `"success": false` and an `error` object typed the way CKAN 2.10 types it
 //! (`Not Found Error` 404, `Validation Error` 409 with `{"<field>": ["<message>"]}`, `Authorization Error` 403,
-//! `Internal Server Error` 500). A malformed request (an unknown action, an undecodable body) is, as in CKAN, a 400
-//! whose body is just the JSON string `"Bad request - <why>"`. Everywhere else (downloads, DCAT, feedback) an
-//! error is `{"error": {"field": ..., "message": ...}}`, with 400 for a bad field. Internal errors are logged here
-//! with their detail; the caller only learns that something failed.
+//! `Internal Server Error` 500; a request beyond a bound of the HTTP API is a `Validation Error` keyed by the part
+//! named, with the status HTTP has for it: 408, 413, 414 or 431). A malformed request (an unknown action, an
+//! undecodable body) is, as in CKAN, a 400 whose body is just the JSON string `"Bad request - <why>"`. Everywhere
+//! else (downloads, DCAT, feedback) an error is `{"error": {"field": ..., "message": ...}}`, with 400 for a bad
+//! field. Internal errors are logged here with their detail; the caller only learns that something failed.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +26,17 @@ pub enum ApiError {
     /// The request cannot be understood at all (CKAN's "Bad request - ...").
     #[error("Bad request - {0}")]
     BadRequest(String),
+    /// A part of the request beyond one of the HTTP API's bounds ([`crate::http::limits`]): the URL (414), a
+    /// header (431), the body (413) or the time to send it (408). Shaped as a Validation Error naming the part.
+    #[error("{field}: {rule}")]
+    Limit {
+        /// 408, 413, 414 or 431.
+        status: StatusCode,
+        /// The part: `url`, a header's name, `headers`, `body`.
+        field: String,
+        /// The bound, e.g. "must be at most 8192 bytes".
+        rule: String,
+    },
 }
 
 impl ApiError {
@@ -51,6 +63,8 @@ enum Kind {
     Busy { message: String, retry_after_secs: u64 },
     /// The request cannot be understood.
     BadRequest(String),
+    /// A part of the request is beyond a bound of the HTTP API.
+    Limit { status: StatusCode, field: String, message: String },
     /// A bug or an outage; logged, never shown.
     Internal,
 }
@@ -58,6 +72,9 @@ enum Kind {
 fn classify(error: &ApiError) -> Kind {
     let error = match error {
         ApiError::BadRequest(why) => return Kind::BadRequest(format!("Bad request - {why}")),
+        ApiError::Limit { status, field, rule } => {
+            return Kind::Limit { status: *status, field: field.clone(), message: rule.clone() }
+        }
         ApiError::Portal(error) => error,
     };
     match error {
@@ -128,6 +145,12 @@ fn ckan_body(help: &str, kind: &Kind) -> (StatusCode, Value) {
             typed(StatusCode::SERVICE_UNAVAILABLE, json!({ "__type": "Service Unavailable", "message": message }))
         }
         Kind::BadRequest(message) => (StatusCode::BAD_REQUEST, json!(message)),
+        Kind::Limit { status, field, message } => {
+            let mut error = Map::new();
+            error.insert("__type".into(), json!("Validation Error"));
+            error.insert(field.clone(), json!([message]));
+            typed(*status, Value::Object(error))
+        }
         Kind::Internal => typed(
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "__type": "Internal Server Error", "message": "Internal Server Error" }),
@@ -154,6 +177,7 @@ fn plain_body(kind: &Kind) -> (StatusCode, Value) {
         Kind::RateLimited { message: text, .. } => message(StatusCode::TOO_MANY_REQUESTS, text),
         Kind::Busy { message: text, .. } => message(StatusCode::SERVICE_UNAVAILABLE, text),
         Kind::BadRequest(text) => message(StatusCode::BAD_REQUEST, text),
+        Kind::Limit { status, field, message } => (*status, json!({ "error": { "field": field, "message": message } })),
         Kind::Internal => message(StatusCode::INTERNAL_SERVER_ERROR, "internal error; it has been logged"),
     }
 }

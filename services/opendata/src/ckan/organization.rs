@@ -100,7 +100,7 @@ pub async fn organization_list(state: &HttpState, params: &Params) -> Result<Val
     let (key, ascending) = parse_sort(&sort)?;
     let max = if all_fields { ALL_FIELDS_MAX } else { LIST_MAX };
     let limit = params.natural("limit")?.unwrap_or(max).min(max);
-    let offset = params.natural("offset")?.unwrap_or(0);
+    let offset = params.offset("offset")?.unwrap_or(0);
     let counts = package_counts(state).await?;
     let mut suppliers = state.repository.suppliers().await?;
     let count = |s: &SupplierRecord| counts.get(&s.supplier.name).copied().unwrap_or_default();

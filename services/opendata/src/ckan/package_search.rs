@@ -23,7 +23,7 @@ pub async fn package_search(state: &HttpState, params: &Params) -> Result<Value,
         fq: fq.as_deref(),
         sort: sort.as_deref(),
         rows: params.natural("rows")?,
-        start: params.natural("start")?,
+        start: params.offset("start")?,
     };
     let parsed = search_query::parse(input)?;
     let facet_fields = if params.boolean("facet", true)? { params.list("facet.field")? } else { Vec::new() };

@@ -3,19 +3,50 @@
 //! or nothing is itself a JSON object, as some old clients send). Body values override query values.
 //!
 //! The typed getters apply CKAN's validators and fail with a Validation Error naming the parameter.
+//!
+//! Every parameter is public input and bounded: at most [`MAX_PARAMS`] parameters a call (query string and body
+//! each), a text value at most [`MAX_TEXT_CHARS`] characters, a list at most [`MAX_LIST_ITEMS`] items. Beyond a
+//! bound the answer is a Validation Error naming the parameter (or `parameters`) and the bound.
 
 use serde_json::{Map, Value};
 
 use super::envelope::ApiError;
+
+/// The most parameters a query string or a body may carry (a key given again counts again). CKAN's actions take
+/// at most a dozen.
+pub const MAX_PARAMS: usize = 64;
+
+/// The longest text parameter, in characters: room for a `q` of [`super::search_query::MAX_TERMS`] ordinary
+/// terms, far beyond any id, name or sort.
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// The most items of a list parameter (`facet.field` names at most the five facet fields).
+pub const MAX_LIST_ITEMS: usize = 10;
+
+fn too_many_params() -> ApiError {
+    ApiError::invalid("parameters", format!("at most {MAX_PARAMS} parameters are allowed"))
+}
+
+/// `text` when it is at most [`MAX_TEXT_CHARS`] characters long.
+fn bounded<'a>(key: &str, text: &'a str) -> Result<&'a str, ApiError> {
+    if text.chars().nth(MAX_TEXT_CHARS).is_some() {
+        return Err(ApiError::invalid(key, format!("must be at most {MAX_TEXT_CHARS} characters")));
+    }
+    Ok(text)
+}
 
 /// The parameters of one call.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Params(Map<String, Value>);
 
 impl Params {
-    /// Parameters from a query string (`a=1&b=2&b=3`).
-    pub fn from_query(query: &str) -> Self {
-        Self(mixed(form_urlencoded::parse(query.as_bytes())))
+    /// Parameters from a query string (`a=1&b=2&b=3`); more than [`MAX_PARAMS`] are refused.
+    pub fn from_query(query: &str) -> Result<Self, ApiError> {
+        let pairs = form_urlencoded::parse(query.as_bytes());
+        if pairs.clone().nth(MAX_PARAMS).is_some() {
+            return Err(too_many_params());
+        }
+        Ok(Self(mixed(pairs)))
     }
 
     /// Parameters from a request body: form-encoded when the content type says so, else a JSON object; an empty
@@ -27,6 +58,9 @@ impl Params {
         let is_form = content_type
             .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
         if is_form {
+            if form_urlencoded::parse(body).nth(MAX_PARAMS).is_some() {
+                return Err(too_many_params());
+            }
             let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
             if let [(key, value)] = pairs.as_slice() {
                 if value.is_empty() || value == "1" {
@@ -40,6 +74,7 @@ impl Params {
 
     fn from_json(body: &[u8]) -> Result<Self, ApiError> {
         match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) if map.len() > MAX_PARAMS => Err(too_many_params()),
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(other) => Err(ApiError::BadRequest(format!(
                 "Bad request data: Request data JSON decoded to {other} but it needs to be a dictionary."
@@ -58,11 +93,12 @@ impl Params {
         self.0.get(key).filter(|v| !v.is_null())
     }
 
-    /// A text parameter (numbers and booleans are taken as their text). A list is refused.
+    /// A text parameter (numbers and booleans are taken as their text) of at most [`MAX_TEXT_CHARS`] characters.
+    /// A list is refused.
     pub fn text(&self, key: &str) -> Result<Option<String>, ApiError> {
         match self.raw(key) {
             None => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::String(text)) => Ok(Some(bounded(key, text)?.to_owned())),
             Some(Value::Number(number)) => Ok(Some(number.to_string())),
             Some(Value::Bool(flag)) => Ok(Some(flag.to_string())),
             Some(_) => Err(ApiError::invalid(key, "must be a single text value")),
@@ -75,6 +111,15 @@ impl Params {
             None => None,
             Some(value) => Some(u64::try_from(value).map_err(|_| ApiError::invalid(key, "Must be a natural number"))?),
         })
+    }
+
+    /// An offset into a list (`start`, `offset`): a natural number of at most
+    /// [`super::search_query::MAX_START`].
+    pub fn offset(&self, key: &'static str) -> Result<Option<u64>, ApiError> {
+        match self.natural(key)? {
+            None => Ok(None),
+            Some(offset) => Ok(Some(super::search_query::check_start(key, offset)?)),
+        }
     }
 
     /// A whole number (CKAN's `int_validator`).
@@ -107,23 +152,30 @@ impl Params {
     }
 
     /// A list of texts: a JSON list, a text holding a JSON list (`["tags","organization"]`, as CKAN clients send
-    /// `facet.field` in a query string), or a single text.
+    /// `facet.field` in a query string), or a single text; at most [`MAX_LIST_ITEMS`] items of at most
+    /// [`MAX_TEXT_CHARS`] characters.
     pub fn list(&self, key: &str) -> Result<Vec<String>, ApiError> {
         let item = |value: &Value| match value {
-            Value::String(text) => Ok(text.clone()),
+            Value::String(text) => Ok(bounded(key, text)?.to_owned()),
             _ => Err(ApiError::invalid(key, "must be a list of texts")),
+        };
+        let items = |items: &[Value]| {
+            if items.len() > MAX_LIST_ITEMS {
+                return Err(ApiError::invalid(key, format!("must have at most {MAX_LIST_ITEMS} items")));
+            }
+            items.iter().map(item).collect()
         };
         match self.raw(key) {
             None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items.iter().map(item).collect(),
+            Some(Value::Array(list)) => items(list),
             Some(Value::String(text)) if text.trim_start().starts_with('[') => {
-                match serde_json::from_str::<Vec<Value>>(text) {
-                    Ok(items) => items.iter().map(item).collect(),
+                match serde_json::from_str::<Vec<Value>>(bounded(key, text)?) {
+                    Ok(list) => items(&list),
                     Err(_) => Err(ApiError::invalid(key, "must be a JSON list of texts")),
                 }
             }
             Some(Value::String(text)) if text.trim().is_empty() => Ok(Vec::new()),
-            Some(Value::String(text)) => Ok(vec![text.clone()]),
+            Some(Value::String(text)) => Ok(vec![bounded(key, text)?.to_owned()]),
             Some(_) => Err(ApiError::invalid(key, "must be a list of texts")),
         }
     }
@@ -158,7 +210,8 @@ mod tests {
 
     #[test]
     fn a_query_key_given_twice_is_a_list() {
-        let params = Params::from_query("q=aholi+soni&facet.field=tags&facet.field=organization&rows=5");
+        let params =
+            Params::from_query("q=aholi+soni&facet.field=tags&facet.field=organization&rows=5").expect("query");
         assert_eq!(params.text("q").expect("text").as_deref(), Some("aholi soni"));
         assert_eq!(params.list("facet.field").expect("list"), vec!["tags", "organization"]);
         assert_eq!(params.natural("rows").expect("natural"), Some(5));
@@ -192,7 +245,7 @@ mod tests {
 
     #[test]
     fn numbers_follow_ckans_validators() {
-        let params = Params::from_query("a=-1&b=x&c=&d=12");
+        let params = Params::from_query("a=-1&b=x&c=&d=12").expect("query");
         let field_error = |error: ApiError| error.to_string();
         assert_eq!(field_error(params.natural("a").expect_err("negative")), "a: Must be a natural number");
         assert_eq!(field_error(params.natural("b").expect_err("text")), "b: Invalid integer");
@@ -204,7 +257,7 @@ mod tests {
 
     #[test]
     fn body_values_override_query_values() {
-        let mut params = Params::from_query("id=a&rows=1");
+        let mut params = Params::from_query("id=a&rows=1").expect("query");
         params.merge(Params::from_body(None, br#"{"id": "b"}"#).expect("json"));
         assert_eq!(params.text("id").expect("text").as_deref(), Some("b"));
         assert_eq!(params.natural("rows").expect("natural"), Some(1));

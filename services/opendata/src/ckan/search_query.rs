@@ -12,6 +12,12 @@
 //! Anything else (another field, `OR` between terms, negation, an unbalanced quote) is a Validation Error naming
 //! the parameter, never a silently different result. There is no relevance score: `score` sorts as
 //! `metadata_modified`, and only the first sort clause decides the order (ties go by name).
+//!
+//! The input is public and bounded before anything is built from it: `q` and `fq` hold at most [`MAX_TERMS`]
+//! terms of at most [`MAX_TERM_CHARS`] characters each, `sort` at most [`MAX_SORT_CLAUSES`] clauses, `start` is at
+//! most [`MAX_START`]; `rows` above [`MAX_ROWS`] is cut, as in CKAN. Beyond a bound the answer is a Validation
+//! Error naming the parameter and the bound. Parsing is iterative (no recursion at all), and whatever it accepts
+//! becomes a condition of constant depth ([`crate::repository::Repository::search`]).
 
 use std::collections::BTreeSet;
 
@@ -24,6 +30,22 @@ pub const DEFAULT_ROWS: u64 = 10;
 
 /// CKAN's `ckan.search.rows_max`: a larger `rows` is cut to this.
 pub const MAX_ROWS: u64 = 1000;
+
+/// The most terms `q` or `fq` may hold. A word, a quoted phrase, a `field:value` term and each value of an
+/// `organization:(a OR b)` list count; `AND`, `+` and `*:*` do not. Solr's own ceiling is 1024 boolean clauses; a
+/// person's search has a handful of terms and a harvester's filter a few, so 32 leaves room while keeping each
+/// search to a few dozen conditions (every word is a substring scan of every data set's text).
+pub const MAX_TERMS: usize = 32;
+
+/// The longest term, in characters (a phrase included); a data set's title is at most 500.
+pub const MAX_TERM_CHARS: usize = 200;
+
+/// The most sort clauses (CKAN clients send one or two; only the first decides).
+pub const MAX_SORT_CLAUSES: usize = 8;
+
+/// The largest `start`: what Solr, behind CKAN, accepts (a Java `int`), far beyond the catalogue's size, and
+/// within every database's `OFFSET`.
+pub const MAX_START: u64 = i32::MAX as u64;
 
 /// CKAN's default order.
 pub const DEFAULT_SORT: &str = "score desc, metadata_modified desc";
@@ -95,6 +117,7 @@ pub fn parse(input: SearchInput<'_>) -> Result<ParsedSearch, OpendataError> {
     }
     let sort_text = input.sort.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(DEFAULT_SORT);
     let sort = parse_sort(sort_text)?;
+    let start = check_start("start", input.start.unwrap_or(0))?;
     let organizations = criteria.organizations.unwrap_or_default();
     let matches_nothing = criteria.nothing || criteria.organization_given && organizations.is_empty();
     Ok(ParsedSearch {
@@ -104,7 +127,7 @@ pub fn parse(input: SearchInput<'_>) -> Result<ParsedSearch, OpendataError> {
             tags: criteria.tags,
             format_offered: criteria.format_offered,
             sort,
-            start: input.start.unwrap_or(0),
+            start,
             rows: input.rows.unwrap_or(DEFAULT_ROWS).min(MAX_ROWS),
         },
         exact: criteria.exact,
@@ -113,10 +136,21 @@ pub fn parse(input: SearchInput<'_>) -> Result<ParsedSearch, OpendataError> {
     })
 }
 
+/// `start` (or an action's `offset`, named by `param`) when it is at most [`MAX_START`].
+pub fn check_start(param: &'static str, start: u64) -> Result<u64, OpendataError> {
+    if start > MAX_START {
+        return Err(OpendataError::invalid(param, format!("Must be at most {MAX_START}")));
+    }
+    Ok(start)
+}
+
 /// Parses CKAN sort clauses (`name asc, metadata_modified desc`); the first decides the order.
 pub fn parse_sort(text: &str) -> Result<SortKey, OpendataError> {
     let mut first = None;
-    for clause in text.split(',') {
+    for (index, clause) in text.split(',').enumerate() {
+        if index == MAX_SORT_CLAUSES {
+            return Err(OpendataError::invalid("sort", format!("at most {MAX_SORT_CLAUSES} clauses are allowed")));
+        }
         let parts: Vec<&str> = clause.split_whitespace().collect();
         let [field, direction] = parts.as_slice() else {
             return Err(OpendataError::invalid(
@@ -162,22 +196,59 @@ struct Criteria {
     nothing: bool,
 }
 
+/// Counts the terms of one parameter against [`MAX_TERMS`] and [`MAX_TERM_CHARS`].
+struct TermBudget {
+    param: &'static str,
+    used: usize,
+}
+
+impl TermBudget {
+    fn new(param: &'static str) -> Self {
+        Self { param, used: 0 }
+    }
+
+    /// Takes one term, refusing it when it is too long or one too many.
+    fn take(&mut self, term: &str) -> Result<(), OpendataError> {
+        self.used += 1;
+        if self.used > MAX_TERMS {
+            return Err(OpendataError::invalid(
+                self.param,
+                format!("has more than {MAX_TERMS} terms; at most {MAX_TERMS} are allowed"),
+            ));
+        }
+        if term.chars().nth(MAX_TERM_CHARS).is_some() {
+            let start: String = term.chars().take(20).collect();
+            return Err(OpendataError::invalid(
+                self.param,
+                format!("the term starting {start:?} is longer than {MAX_TERM_CHARS} characters"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Criteria {
     fn apply(&mut self, text: &str, param: &'static str) -> Result<(), OpendataError> {
+        let mut budget = TermBudget::new(param);
         for raw in tokens(text, param)? {
             match raw.as_str() {
-                "AND" | "&&" | "*:*" | "*" => continue,
+                "AND" | "&&" | "*:*" | "*" | "+" => continue,
                 "OR" | "||" | "NOT" => {
                     return Err(OpendataError::invalid(param, "only AND is supported between terms"))
                 }
                 _ => {}
             }
             let term = raw.strip_prefix('+').unwrap_or(&raw);
+            let split = split_field(term);
+            // A list's values are counted one by one (in `values`); anything else is one term.
+            if !split.is_some_and(|(_, value)| value.starts_with('(')) {
+                budget.take(term)?;
+            }
             if term.len() > 1 && (term.starts_with('-') || term.starts_with('!')) {
                 return Err(OpendataError::invalid(param, format!("negation ({term}) is not supported")));
             }
-            match split_field(term) {
-                Some((field, value)) => self.field(param, field, value)?,
+            match split {
+                Some((field, value)) => self.field(param, field, value, &mut budget)?,
                 None => self.word(&unquote(term)),
             }
         }
@@ -191,8 +262,14 @@ impl Criteria {
         }
     }
 
-    fn field(&mut self, param: &'static str, field: &str, value: &str) -> Result<(), OpendataError> {
-        let values = values(value, param, field)?;
+    fn field(
+        &mut self,
+        param: &'static str,
+        field: &str,
+        value: &str,
+        budget: &mut TermBudget,
+    ) -> Result<(), OpendataError> {
+        let values = values(value, param, field, budget)?;
         let single = || match values.as_slice() {
             [one] => Ok(one.clone()),
             _ => Err(OpendataError::invalid(
@@ -236,10 +313,16 @@ fn split_field(term: &str) -> Option<(&str, &str)> {
     (starts_well && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')).then_some((field, value))
 }
 
-/// A field's value: one (possibly quoted) value, or `(a OR b ...)`.
-fn values(value: &str, param: &'static str, field: &str) -> Result<Vec<String>, OpendataError> {
+/// A field's value: one (possibly quoted) value, or `(a OR b ...)` (each value of which is a term of `budget`).
+fn values(
+    value: &str,
+    param: &'static str,
+    field: &str,
+    budget: &mut TermBudget,
+) -> Result<Vec<String>, OpendataError> {
     let needs_value = || OpendataError::invalid(param, format!("{field}: needs a value"));
     let Some(inner) = value.strip_prefix('(').and_then(|v| v.strip_suffix(')')) else {
+        budget.take(value)?;
         let value = unquote(value);
         return if value.is_empty() { Err(needs_value()) } else { Ok(vec![value]) };
     };
@@ -250,7 +333,10 @@ fn values(value: &str, param: &'static str, field: &str) -> Result<Vec<String>, 
             "AND" | "&&" | "NOT" => {
                 return Err(OpendataError::invalid(param, format!("{field}: only OR is supported inside (...)")))
             }
-            _ => values.push(unquote(&raw)),
+            _ => {
+                budget.take(&raw)?;
+                values.push(unquote(&raw));
+            }
         }
     }
     values.retain(|v| !v.is_empty());

@@ -38,7 +38,10 @@ pub async fn action(
     if !actions::is_known(action) {
         return ckan_error(&help, &ApiError::BadRequest(format!("Action name not known: {action}")));
     }
-    let mut params = Params::from_query(query.as_deref().unwrap_or_default());
+    let mut params = match Params::from_query(query.as_deref().unwrap_or_default()) {
+        Ok(params) => params,
+        Err(error) => return ckan_error(&help, &error),
+    };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     match Params::from_body(content_type, &body) {
         Ok(from_body) => params.merge(from_body),

@@ -2,7 +2,8 @@
 //! DCAT catalogue, structure links, users' messages and proposals, demand statistics.
 //!
 //! Layout:
-//! - `router`: every route (see [`router`]), behind `access`.
+//! - `router`: every route (see [`router`]), behind `limits` and `access`.
+//! - `limits`: the bounds on URL, headers and bodies of public requests.
 //! - `access`: API keys (metered) and the anonymous rate limit (`rate_limit`, `client_ip`).
 //! - `action`: the CKAN Action API endpoint (the actions are in [`crate::ckan`]).
 //! - `downloads`: versions in every format, streamed through `body_stream`.
@@ -20,6 +21,7 @@ mod demand_metrics;
 mod downloads;
 mod feedback;
 mod json_io;
+pub mod limits;
 pub mod rate_limit;
 mod router;
 mod statistics;

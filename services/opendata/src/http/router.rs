@@ -1,4 +1,4 @@
-//! The public HTTP API's routes, behind the access middleware. Serve the router with
+//! The public HTTP API's routes, behind the bounds on requests and the access middleware. Serve the router with
 //! `into_make_service_with_connect_info::<SocketAddr>()` so that anonymous clients are told apart by address.
 
 use std::sync::Arc;
@@ -8,11 +8,14 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::access::{self, Access};
+use super::limits::{self, BodyLimits};
 use super::{action, dataset_pages, dcat, downloads, feedback, statistics, HttpState};
 use crate::ckan::envelope::plain_error;
 use crate::error::OpendataError;
 
-/// Every route of the public API:
+/// Every route of the public API, behind three layers, outermost first: the URL and header bounds
+/// ([`limits::head`]), API keys and the anonymous rate limit ([`access::guard`]), the body bounds
+/// ([`limits::body`]).
 ///
 /// | Route | What |
 /// |---|---|
@@ -30,6 +33,7 @@ use crate::error::OpendataError;
 /// | `GET /api/koprik/v1/statistics`, `/api/koprik/v1/statistics.csv` | demand per data set |
 pub fn router(state: HttpState) -> Router {
     let access = Arc::new(Access::new(state.clone()));
+    let bodies = Arc::new(BodyLimits::new(state.clone()));
     Router::new()
         .route("/api", get(action::api_root))
         .route("/api/{version}", get(action::api_version))
@@ -48,6 +52,9 @@ pub fn router(state: HttpState) -> Router {
         .route("/dataset/{name}/structure/{number}", get(dataset_pages::structure))
         .route("/dataset/{name}/{file}", get(downloads::latest_file))
         .fallback(|| async { plain_error(&OpendataError::NotFound("this page".into()).into()) })
+        // The last layer added runs first.
+        .layer(middleware::from_fn_with_state(bodies, limits::body))
         .layer(middleware::from_fn_with_state(access, access::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), limits::head))
         .with_state(state)
 }

@@ -19,6 +19,7 @@ use koprik_proto::events::registry_event::Entity;
 use koprik_proto::events::RegistryEvent;
 use koprik_proto::ids::{MemberId, ServiceId};
 use koprik_proto::prost_types::Timestamp;
+use koprik_proto::public_catalogue;
 use koprik_proto::registry::{price, NormativeAct, PublicServiceEntry, Service};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -267,8 +268,11 @@ pub fn public_service_row(entry: &PublicServiceEntry) -> Vec<String> {
     ]
 }
 
-/// The row of one web service (the columns of [`web_services_definition`]); None when its id is not valid.
+/// The row of one web service (the columns of [`web_services_definition`]); None when its id is not valid. The
+/// service is shown as the registry's public catalogue shows it ([`public_catalogue::public_view`]): no
+/// STATE_SECRET item, not even its code.
 pub fn web_service_row(service: &Service) -> Option<Vec<String>> {
+    let service = &public_catalogue::public_view(service);
     let id = ServiceId::try_from(service.id.as_ref()?).ok()?;
     let meta = service.meta.unwrap_or_default();
     Some(vec![
@@ -558,6 +562,22 @@ mod tests {
         );
         let csv = check(&web_services_definition("egov-operator"), &[row]);
         assert!(csv.starts_with("service_id,provider,subsystem,service_code,version,name,"), "{csv}");
+    }
+
+    /// Issue 15: the data set showed state-secret item codes the registry's public catalogue hides.
+    #[test]
+    fn a_state_secret_item_is_not_in_the_row() {
+        use koprik_proto::registry::DataClassification;
+        let mut service = service();
+        let secret = DataItem {
+            code: "clearance_level".into(),
+            name: "Ruxsatnoma darajasi".into(),
+            classification: DataClassification::StateSecret as i32,
+        };
+        service.data_items.insert(1, secret);
+        let row = web_service_row(&service).expect("valid id");
+        assert_eq!(row[9], "full_name;birth_date");
+        assert!(!row.iter().any(|cell| cell.contains("clearance")), "{row:?}");
     }
 
     #[test]

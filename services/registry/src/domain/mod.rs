@@ -13,7 +13,6 @@ pub mod organization;
 pub mod paging;
 pub mod provider_announcement;
 pub mod provider_consent;
-pub mod public_catalogue;
 pub mod public_service;
 pub mod refusal_grounds;
 pub mod service;

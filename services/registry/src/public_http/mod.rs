@@ -20,9 +20,9 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::public_catalogue;
 use crate::error::RegistryError;
 use crate::repository::Repository;
+use koprik_proto::public_catalogue;
 
 const JSON: &str = "application/json; charset=utf-8";
 const CSV: &str = "text/csv; charset=utf-8";

@@ -1,5 +1,5 @@
 //! The public catalogue of web services: every registered web service with its data items, read for the open
-//! HTTP export (what may be shown is decided in `domain::public_catalogue`).
+//! HTTP export (what may be shown is decided in `koprik_proto::public_catalogue`).
 
 use koprik_proto::registry::Service;
 use sea_orm::{EntityTrait, QueryOrder};

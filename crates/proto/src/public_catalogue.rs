@@ -1,11 +1,13 @@
-//! What the public catalogue of web services shows (REQUIREMENTS 5: the list of web services is an open resource).
+//! What any public list of web services shows (REQUIREMENTS 5: the list of web services is an open resource): the
+//! registry's public catalogue and the Open Data Portal's `web-services-catalogue` data set both show a service
+//! through [`public_view`], so the two can never disagree.
 //!
 //! Data items classified STATE_SECRET are left out entirely, code and name included: state secrets are never
 //! routable (R516 §6b, REG-2 p. 19), and even an item's name can reveal what a state secret is about, which an
 //! open list must not. Other items are listed with their classification (personal data, bank secret, protected
 //! persons): the catalogue names what a service returns, never any value of it.
 
-use koprik_proto::registry::{DataClassification, Service};
+use crate::registry::{DataClassification, Service};
 
 /// The service as the public may see it.
 pub fn public_view(service: &Service) -> Service {
@@ -17,7 +19,7 @@ pub fn public_view(service: &Service) -> Service {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use koprik_proto::registry::DataItem;
+    use crate::registry::DataItem;
 
     #[test]
     fn state_secret_items_are_never_listed() {
