@@ -239,6 +239,7 @@ async fn pipelined_adapter(kafka: &KafkaConfig, signer: Arc<AnswerSigner>, shutd
                             payload: answer.payload,
                             content_type: answer.content_type,
                             signature: None,
+                            data_items: answer.data_items,
                         };
                         signer.sign(&request.request_id, request.service.as_ref(), &mut answer, &answered_at);
                         Outcome::Answer(answer)

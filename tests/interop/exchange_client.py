@@ -191,6 +191,10 @@ def main() -> int:
         record = events_pb2.AuditRecord.FromString(message.value())
         if record.request_id in wanted:
             assert record.outcome == wanted.pop(record.request_id), record
+            if record.outcome == events_pb2.AUDIT_OUTCOME_DELIVERED:
+                # The items asked for, and the items the answer released (declared and signed by the adapter).
+                assert list(record.data_items) == ["surname", "birth_date"], record
+                assert list(record.released_items) == ["surname", "birth_date"], record
             print(f"kafka client: audit {record.request_id} {events_pb2.AuditOutcome.Name(record.outcome)}")
     consumer.close()
     assert not wanted, f"audit records not found: {wanted}"

@@ -175,7 +175,8 @@ impl Sandbox {
         std::fs::write(demo::DemoKeys::adapter_file(key_dir.path()), keys.adapter.to_pem().expect("PEM"))
             .expect("adapter key written");
 
-        let adapter_service = start_adapter(&kafka, key_dir.path()).await;
+        let adapter_service =
+            start_adapter(&kafka, key_dir.path(), BackendConfig::DemoCivilRegistry { fixture: None }).await;
         let gateway_database = TestDatabase::create().await;
         let grpc = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let (gateway_service, gateway_addr, gateway_metrics) =
@@ -354,7 +355,13 @@ impl Sandbox {
 
     /// Starts the demo civil-registry adapter again.
     pub async fn start_adapter(&mut self) {
-        self.adapter_service = Some(start_adapter(&self.broker.kafka_config(), self.key_dir.path()).await);
+        self.start_adapter_with_backend(BackendConfig::DemoCivilRegistry { fixture: None }).await;
+    }
+
+    /// Starts the provider's adapter, with its registered key, in front of `backend` instead of the demo civil
+    /// registry (e.g. a test agency's `DataProvider` over gRPC); stop the running one first.
+    pub async fn start_adapter_with_backend(&mut self, backend: BackendConfig) {
+        self.adapter_service = Some(start_adapter(&self.broker.kafka_config(), self.key_dir.path(), backend).await);
     }
 
     /// Starts the demo adapter signing with `key` instead of its registered key (as a forged adapter would).
@@ -362,7 +369,8 @@ impl Sandbox {
         let dir = self.key_dir.path().join("other");
         std::fs::create_dir_all(&dir).expect("directory");
         std::fs::write(demo::DemoKeys::adapter_file(&dir), key.to_pem().expect("PEM")).expect("key written");
-        self.adapter_service = Some(start_adapter(&self.broker.kafka_config(), &dir).await);
+        let backend = BackendConfig::DemoCivilRegistry { fixture: None };
+        self.adapter_service = Some(start_adapter(&self.broker.kafka_config(), &dir, backend).await);
     }
 
     /// `request` as the demo officer prepares it for `consumer`: particulars filled in for the demo public service,
@@ -556,12 +564,17 @@ async fn demo_consumer_client(pki: &DevPki, gateway_addr: SocketAddr) -> Exchang
     ExchangeClient::new(tls_channel(gateway_addr, &pki.client_tls(Some(&files))).await)
 }
 
-/// Starts the demo civil-registry adapter, signing with the adapter key in `key_dir`, and waits until it serves.
-async fn start_adapter(kafka: &koprik_kafka::KafkaConfig, key_dir: &std::path::Path) -> Running {
+/// Starts the demo provider's adapter in front of `backend`, signing with the adapter key in `key_dir`, and waits
+/// until it serves.
+async fn start_adapter(
+    kafka: &koprik_kafka::KafkaConfig,
+    key_dir: &std::path::Path,
+    backend: BackendConfig,
+) -> Running {
     let (grpc, metrics, grpc_addr, metrics_addr) = listeners().await;
     let config = AdapterConfig {
         provider: demo::PROVIDER.into(),
-        backend: BackendConfig::DemoCivilRegistry { fixture: None },
+        backend,
         grpc: GrpcServerConfig::plain(grpc_addr),
         metrics: MetricsConfig { listen: metrics_addr },
         kafka: kafka.clone(),

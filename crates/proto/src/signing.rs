@@ -18,8 +18,9 @@ use crate::exchange::{CallRequest, RequestParticulars};
 
 /// Domain separator of the request encoding.
 pub const REQUEST_DOMAIN: &str = "koprik.exchange.v1.CallRequest/1";
-/// Domain separator of the answer encoding.
-pub const ANSWER_DOMAIN: &str = "koprik.events.v1.ProviderAnswer/1";
+/// Domain separator of the answer encoding. Version 2 covers the data items the answer carries; a version 1
+/// signature (without them) never verifies as a version 2 one.
+pub const ANSWER_DOMAIN: &str = "koprik.events.v1.ProviderAnswer/2";
 
 /// Why a signature does not verify or a key cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,7 +121,8 @@ pub fn request_bytes(request: &CallRequest, key_id: &str) -> Vec<u8> {
     encoding.0
 }
 
-/// The bytes the adapter signs for `answer` to `request_id` on `service`, at `answered_at`, with `key_id`.
+/// The bytes the adapter signs for `answer` to `request_id` on `service`, at `answered_at`, with `key_id`: the data
+/// items the answer declares are signed with its payload, so nobody on the way can add to or remove from them.
 pub fn answer_bytes(
     request_id: &str,
     service_id: Option<&ServiceId>,
@@ -131,6 +133,10 @@ pub fn answer_bytes(
     let mut encoding = Canonical::new(ANSWER_DOMAIN);
     encoding.field(request_id);
     encoding.field(&service(service_id));
+    encoding.field(&answer.data_items.len().to_string());
+    for item in &answer.data_items {
+        encoding.field(item);
+    }
     encoding.field(&payload_digest(&answer.payload));
     encoding.field(&answer.content_type);
     encoding.timestamp(answered_at);
@@ -216,14 +222,6 @@ mod tests {
     #[test]
     fn the_request_encoding_is_length_prefixed_in_the_documented_order() {
         let bytes = request_bytes(&request(), "officer-1");
-        let mut fields = Vec::new();
-        let mut rest = bytes.as_slice();
-        while !rest.is_empty() {
-            let (length, tail) = rest.split_at(4);
-            let length = u32::from_be_bytes(length.try_into().expect("4 bytes")) as usize;
-            fields.push(String::from_utf8(tail[..length].to_vec()).expect("UTF-8"));
-            rest = &tail[length..];
-        }
         let expected = [
             REQUEST_DOMAIN,
             "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1",
@@ -244,7 +242,7 @@ mod tests {
             "chief inspector",
             "officer-1",
         ];
-        assert_eq!(fields, expected);
+        assert_eq!(fields(&bytes), expected);
     }
 
     #[test]
@@ -285,16 +283,66 @@ mod tests {
         assert!(pem.len() < 130, "v1, without the public key: {pem}");
     }
 
+    fn answer() -> ProviderAnswer {
+        ProviderAnswer {
+            payload: b"{}".to_vec(),
+            content_type: "application/json".into(),
+            signature: None,
+            data_items: vec!["surname".into(), "birth_date".into()],
+        }
+    }
+
+    /// The length-prefixed fields of `bytes`.
+    fn fields(bytes: &[u8]) -> Vec<String> {
+        let mut fields = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (length, tail) = rest.split_at(4);
+            let length = u32::from_be_bytes(length.try_into().expect("4 bytes")) as usize;
+            fields.push(String::from_utf8(tail[..length].to_vec()).expect("UTF-8"));
+            rest = &tail[length..];
+        }
+        fields
+    }
+
     #[test]
-    fn answers_bind_request_id_service_payload_and_time() {
+    fn the_answer_encoding_is_length_prefixed_in_the_documented_order() {
+        let at = Timestamp { seconds: 1_795_000_001, nanos: 7 };
+        let bytes = answer_bytes("r-1", request().service.as_ref(), &answer(), Some(&at), "adapter-1");
+        let expected = [
+            ANSWER_DOMAIN,
+            "r-1",
+            "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1",
+            "2",
+            "surname",
+            "birth_date",
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+            "application/json",
+            "1795000001",
+            "7",
+            "adapter-1",
+        ];
+        assert_eq!(fields(&bytes), expected);
+    }
+
+    #[test]
+    fn answers_bind_request_id_service_items_payload_and_time() {
         let key = PrivateKey::generate();
-        let answer =
-            ProviderAnswer { payload: b"{}".to_vec(), content_type: "application/json".into(), signature: None };
+        let answer = answer();
         let at = Timestamp { seconds: 10, nanos: 0 };
         let signed = answer_bytes("r-1", request().service.as_ref(), &answer, Some(&at), "adapter-1");
         let signature = key.sign(&signed);
         assert!(verify(&key.public_key(), &signed, &signature).is_ok());
         let other_request = answer_bytes("r-2", request().service.as_ref(), &answer, Some(&at), "adapter-1");
         assert!(verify(&key.public_key(), &other_request, &signature).is_err());
+        // An item added to (or dropped from) the declared list on the way breaks the signature.
+        let mut more = answer.clone();
+        more.data_items.push("address".into());
+        let more = answer_bytes("r-1", request().service.as_ref(), &more, Some(&at), "adapter-1");
+        assert_eq!(verify(&key.public_key(), &more, &signature), Err(SignatureError::Mismatch));
+        let mut fewer = answer;
+        fewer.data_items.pop();
+        let fewer = answer_bytes("r-1", request().service.as_ref(), &fewer, Some(&at), "adapter-1");
+        assert_eq!(verify(&key.public_key(), &fewer, &signature), Err(SignatureError::Mismatch));
     }
 }

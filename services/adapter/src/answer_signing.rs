@@ -1,5 +1,6 @@
 //! The adapter signs every answer it relays, with the provider's adapter key registered in the registry, so the
-//! gateway can verify that the answer delivered is the one the provider's side produced (A1 §22).
+//! gateway can verify that the answer delivered, and the data items it declares, are the ones the provider's side
+//! produced (A1 §22).
 
 use std::path::Path;
 
@@ -62,14 +63,22 @@ mod tests {
         let path = dir.path().join("adapter.pem");
         std::fs::write(&path, key.to_pem().expect("pem")).expect("written");
         let signer = AnswerSigner::from_file(&path, "adapter-1").expect("loads");
-        let mut answer =
-            ProviderAnswer { payload: b"{}".to_vec(), content_type: "application/json".into(), signature: None };
+        let mut answer = ProviderAnswer {
+            payload: b"{}".to_vec(),
+            content_type: "application/json".into(),
+            signature: None,
+            data_items: vec!["surname".into()],
+        };
         let at = Timestamp { seconds: 5, nanos: 0 };
         signer.sign("r-1", None, &mut answer, &at);
         let signature = answer.signature.clone().expect("signed");
         assert_eq!(signature.key_id, "adapter-1");
         let bytes = signing::answer_bytes("r-1", None, &answer, Some(&at), "adapter-1");
         assert!(signing::verify(&public, &bytes, &signature.value).is_ok());
+        // The declared items are signed too.
+        answer.data_items.push("address".into());
+        let bytes = signing::answer_bytes("r-1", None, &answer, Some(&at), "adapter-1");
+        assert!(signing::verify(&public, &bytes, &signature.value).is_err());
         assert!(AnswerSigner::from_file(&dir.path().join("missing.pem"), "adapter-1").is_err());
     }
 }

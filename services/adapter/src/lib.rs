@@ -6,12 +6,15 @@
 //! - [`config`]: the typed configuration, with the backend choice.
 //! - [`backend`]: the backends: an agency's gRPC `DataProvider`, or the demo civil registry.
 //! - [`worker`]: the request loop (read, answer, reply, commit), several requests at once.
+//! - [`released_items`]: exactly the items asked for go to the backend, and only an answer within them comes back.
+//! - [`answer_signing`]: the adapter's signature on every answer it relays.
 //! - [`metrics`]: what it counts.
 
 pub mod answer_signing;
 pub mod backend;
 pub mod config;
 pub mod metrics;
+pub mod released_items;
 pub mod worker;
 
 use std::sync::Arc;

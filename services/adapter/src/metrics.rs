@@ -8,7 +8,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use koprik_runtime::metrics::Metrics;
 
 /// Labels: `outcome` = answered, not_found, invalid_request, refused, unavailable, internal, unknown_service,
-/// expired, dead_lettered.
+/// answer_refused (the backend's answer carried no or unasked data items: not delivered), expired, dead_lettered.
 pub type OutcomeLabels = Vec<(&'static str, &'static str)>;
 
 /// What the adapter counts.

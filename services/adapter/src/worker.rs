@@ -6,6 +6,10 @@
 //! partition's offset is committed only up to its oldest request still in work ([`InFlight`]), so a crash replays
 //! every unfinished request. Replies are keyed by request id and the gateway ignores a second one.
 //!
+//! The backend is asked for exactly the data items the request names, and an answer is relayed only when it
+//! declares the items it carries, all of them asked for ([`crate::released_items`]); the declared items are signed
+//! with the answer.
+//!
 //! A submitted (asynchronous) request is never skipped: its deadline is the legal one (REG-2 p. 17), a late
 //! answer is still delivered (the lateness is counted against the provider), and an archive service's request
 //! has no deadline at all.
@@ -32,6 +36,7 @@ use tracing::Instrument;
 use crate::answer_signing::AnswerSigner;
 use crate::backend::{Backend, BackendFailure};
 use crate::metrics::AdapterMetrics;
+use crate::released_items;
 
 /// The longest the backend may take for one submitted (asynchronous) request; a backend that takes longer
 /// answers UNAVAILABLE and the consumer may submit again.
@@ -160,11 +165,7 @@ impl Worker {
         traceparent: &str,
         shutdown: &CancellationToken,
     ) -> bool {
-        let outcome = self.answer(request, remaining).await;
-        let label = match &outcome {
-            Outcome::Answer(_) => "answered",
-            Outcome::Failure(failure) => outcome_label(failure.kind()),
-        };
+        let (outcome, label) = self.answer(request, remaining).await;
         tracing::Span::current().record("koprik.outcome", label);
         self.metrics.count(label);
         let answered_at = koprik_proto::time::timestamp(Utc::now());
@@ -181,8 +182,10 @@ impl Worker {
         self.send_reply(request, &reply, deadline, traceparent, shutdown).await
     }
 
-    /// Asks the backend, bounded by the time the consumer still waits.
-    async fn answer(&self, request: &ExchangeRequest, remaining: Duration) -> Outcome {
+    /// Asks the backend, bounded by the time the consumer still waits, for exactly the data items the request names
+    /// (never none), and lets out only an answer within them ([`released_items`]). Returns the outcome and its
+    /// metric label.
+    async fn answer(&self, request: &ExchangeRequest, remaining: Duration) -> (Outcome, &'static str) {
         let service = request.service.as_ref().map(ServiceId::try_from).transpose().ok().flatten();
         if service.as_ref().is_none_or(|s| *s.provider() != self.provider) {
             return failure(BackendFailure::new(
@@ -190,12 +193,16 @@ impl Worker {
                 format!("this adapter answers only for services of {}", self.provider),
             ));
         }
+        let asked = match released_items::asked(&request.data_items) {
+            Ok(asked) => asked,
+            Err(refused) => return failure(refused),
+        };
         let handle = HandleRequest {
             request_id: request.request_id.clone(),
             consumer: request.consumer.clone(),
             service: request.service.clone(),
             applicants: request.applicants.clone(),
-            data_items: request.data_items.clone(),
+            data_items: asked.to_vec(),
             payload: request.payload.clone(),
             content_type: request.content_type.clone(),
             received_at: request.received_at,
@@ -206,11 +213,28 @@ impl Worker {
         let result = tokio::time::timeout(remaining, self.backend.handle(handle)).await;
         self.metrics.backend_seconds.observe(started.elapsed().as_secs_f64());
         match result {
-            Ok(Ok(response)) => Outcome::Answer(ProviderAnswer {
-                payload: response.payload,
-                content_type: response.content_type,
-                signature: None,
-            }),
+            Ok(Ok(response)) => match released_items::check(asked, &response.data_items) {
+                Ok(()) => (
+                    Outcome::Answer(ProviderAnswer {
+                        payload: response.payload,
+                        content_type: response.content_type,
+                        signature: None,
+                        data_items: response.data_items,
+                    }),
+                    "answered",
+                ),
+                Err(refused) => {
+                    // Codes, never data: the provider's operators need them to find the fault.
+                    tracing::warn!(
+                        request_id = %request.request_id,
+                        asked = ?asked,
+                        declared = ?response.data_items,
+                        reason = %refused.message,
+                        "answer outside the data items asked for refused"
+                    );
+                    (failure(refused).0, "answer_refused")
+                }
+            },
             Ok(Err(e)) => failure(e),
             Err(_) => failure(BackendFailure::new(
                 FailureKind::Unavailable,
@@ -279,8 +303,10 @@ struct Finished {
     done: bool,
 }
 
-fn failure(e: BackendFailure) -> Outcome {
-    Outcome::Failure(ProviderFailure { kind: e.kind as i32, message: e.message })
+/// The failure outcome and its metric label.
+fn failure(e: BackendFailure) -> (Outcome, &'static str) {
+    let label = outcome_label(e.kind);
+    (Outcome::Failure(ProviderFailure { kind: e.kind as i32, message: e.message }), label)
 }
 
 fn outcome_label(kind: FailureKind) -> &'static str {

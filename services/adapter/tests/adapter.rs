@@ -1,6 +1,7 @@
 //! The adapter against a real Tansu broker and a real gRPC backend (a test agency implementing
 //! `koprik.provider.v1.DataProvider` in-process): answers, relayed failures, a backend that is down, expired
-//! requests and undecodable records, and a slow request that does not hold up the others.
+//! requests and undecodable records, a slow request that does not hold up the others, and answers outside the
+//! data items asked for, which are refused.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -31,28 +32,43 @@ const REPLIES: &str = "exchange.replies.adapter-test";
 
 /// A PINFL the test agency takes three seconds to answer.
 const SLOW_PINFL: &str = "50101010000001";
+/// A PINFL for which the test agency answers everything it holds, whatever was asked (the bug of a careless system).
+const EVERYTHING_PINFL: &str = "31403850260029";
+/// A PINFL for which the test agency's answer declares no data items.
+const UNDECLARED_PINFL: &str = "31403850260037";
 
-/// A test agency: answers for one PINFL, refuses another, answers a third slowly, fails on the rest.
-struct Agency;
+/// A test agency: answers for one PINFL (declaring the items asked for), refuses another, answers a third slowly,
+/// over-answers a fourth, leaves a fifth's items undeclared, fails on the rest; it records what it was asked.
+#[derive(Default)]
+struct Agency {
+    asked: std::sync::Mutex<Vec<Vec<String>>>,
+}
 
 #[tonic::async_trait]
 impl DataProvider for Agency {
     async fn handle(&self, request: Request<HandleRequest>) -> Result<Response<HandleResponse>, Status> {
         let request = request.into_inner();
+        self.asked.lock().expect("not poisoned").push(request.data_items.clone());
         let pinfl = match request.applicants.first().and_then(|a| a.kind.as_ref()) {
             Some(Kind::Pinfl(p)) => p.clone(),
             _ => return Err(Status::invalid_argument("a PINFL is required")),
         };
-        match pinfl.as_str() {
-            "31403850260011" => Ok(Response::new(HandleResponse {
+        let json = |data_items: Vec<String>| {
+            Ok(Response::new(HandleResponse {
                 payload: format!("{{\"request\":\"{}\",\"surname\":\"Karimov\"}}", request.request_id).into_bytes(),
                 content_type: "application/json".into(),
-            })),
+                data_items,
+            }))
+        };
+        match pinfl.as_str() {
+            "31403850260011" => json(request.data_items.clone()),
+            EVERYTHING_PINFL => json(vec!["surname".into(), "address".into(), "document".into()]),
+            UNDECLARED_PINFL => json(Vec::new()),
             "40211921800143" => Err(Status::failed_precondition("the record is sealed by court order")),
             // A slow lookup (an archive on tape): answered after three seconds.
             SLOW_PINFL => {
                 tokio::time::sleep(Duration::from_secs(3)).await;
-                Ok(Response::new(HandleResponse { payload: b"{}".to_vec(), content_type: "application/json".into() }))
+                json(request.data_items.clone())
             }
             _ => Err(Status::internal("db.query failed at persons.rs:42")),
         }
@@ -60,14 +76,20 @@ impl DataProvider for Agency {
 }
 
 async fn start_agency() -> SocketAddr {
+    start_recording_agency().await.0
+}
+
+/// A test agency and what it was asked: the data items of every `Handle` call, in order.
+async fn start_recording_agency() -> (SocketAddr, std::sync::Arc<Agency>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
     let addr = listener.local_addr().expect("addr");
+    let agency = std::sync::Arc::new(Agency::default());
     tokio::spawn(
         Server::builder()
-            .add_service(DataProviderServer::new(Agency))
+            .add_service(DataProviderServer::from_arc(std::sync::Arc::clone(&agency)))
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
-    addr
+    (addr, agency)
 }
 
 struct Harness {
@@ -180,6 +202,7 @@ async fn answers_and_failures_of_a_grpc_backend_are_relayed() {
         Some(Outcome::Answer(answer)) => {
             assert_eq!(answer.content_type, "application/json");
             let signature = answer.signature.as_ref().expect("the adapter signs its answers");
+            assert_eq!(answer.data_items, ["surname"], "the items the backend declared are relayed");
             let signed = koprik_proto::signing::answer_bytes(
                 &reply.request_id,
                 reply.service.as_ref(),
@@ -290,5 +313,40 @@ async fn a_slow_backend_call_does_not_hold_up_the_requests_behind_it() {
     assert!(fast_done < Duration::from_millis(2500), "the fast requests waited behind the slow one: {fast_done:?}");
     assert!(matches!(h.reply_to(&slow).await.outcome, Some(Outcome::Answer(_))));
     assert!(started.elapsed() >= Duration::from_secs(3), "the slow request was answered after its backend call");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_backend_gets_exactly_the_items_asked_and_answers_outside_them_are_refused() {
+    let (agency, asked) = start_recording_agency().await;
+    let h = start(format!("http://{agency}")).await;
+
+    // A1 §14-15: the technological instruction is the ceiling. Everything the careless system holds is not
+    // delivered: the consumer gets the provider's failure, never the data.
+    let greedy = request(EVERYTHING_PINFL, chrono::Duration::seconds(10));
+    h.send(&greedy).await;
+    let (kind, message) = failure(&h.reply_to(&greedy).await);
+    assert_eq!(kind, FailureKind::Internal);
+    assert!(message.contains("answered with 2 data items not asked for"), "{message}");
+    assert!(!message.contains("address"), "codes outside the request are not told to the consumer: {message}");
+
+    // An answer that does not say what it carries is not delivered either.
+    let undeclared = request(UNDECLARED_PINFL, chrono::Duration::seconds(10));
+    h.send(&undeclared).await;
+    let (kind, message) = failure(&h.reply_to(&undeclared).await);
+    assert_eq!(kind, FailureKind::Internal);
+    assert!(message.contains("HandleResponse.data_items is required"), "{message}");
+
+    // A request naming no items (no gateway sends one) is refused without asking the backend.
+    let empty = ExchangeRequest { data_items: Vec::new(), ..request("31403850260011", chrono::Duration::seconds(10)) };
+    h.send(&empty).await;
+    assert_eq!(failure(&h.reply_to(&empty).await).0, FailureKind::InvalidRequest);
+
+    // Exactly the list of each request reached the backend, and the empty one never did.
+    let seen = asked.asked.lock().expect("not poisoned").clone();
+    assert_eq!(seen, vec![vec!["surname".to_owned()], vec!["surname".to_owned()]]);
+
+    let metrics = koprik_testkit::net::http_get(h.metrics, "/metrics").await;
+    assert!(metrics.contains("koprik_adapter_requests_total{outcome=\"answer_refused\"} 2"), "{metrics}");
     h.stop().await;
 }

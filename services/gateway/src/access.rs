@@ -3,8 +3,12 @@
 //!
 //! The consumer subsystem is registered, the service exists and is available, the requested data items belong to
 //! the service, an ACTIVE grant links the two, and every requested item is among the items the grant's
-//! technological instruction permits (A1 §14-15: a request outside the TI's categories is refused). Quotas come
-//! with the gateway security work.
+//! technological instruction permits (A1 §14-15: a request outside the TI's categories is refused).
+//!
+//! The TI is the ceiling both ways: a request that names no data item asks for the items its grant permits, never
+//! for "everything the service returns" ([`authorize`] resolves the list, which is what is forwarded and audited),
+//! and an answer is delivered only when the items it declares are among those asked for ([`check_released`]).
+//! Quotas are [`crate::request_quota`]'s.
 
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{GrantStatus, ServiceStatus};
@@ -14,8 +18,10 @@ use crate::cache::{CachedGrant, RegistryCache};
 use crate::call::Call;
 use crate::error::GatewayError;
 
-/// Decides whether `consumer` may make `call`; on refusal the error states the reason.
-pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> Result<(), GatewayError> {
+/// Decides whether `consumer` may make `call`; on refusal the error states the reason. Returns the data items the
+/// request may have, to forward: the ones it names, or, when it names none, every item the grant permits that the
+/// service still has (in the grant's order). A1 §14-15: the TI is the ceiling, an empty list is never more.
+pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> Result<Vec<String>, GatewayError> {
     if !cache.has_subsystem(consumer) {
         return Err(GatewayError::Refused(format!("consumer subsystem {consumer} is not registered")));
     }
@@ -40,6 +46,37 @@ pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> 
             "data item {item:?} is not permitted by the technological instruction of grant {} (A1 §14-15)",
             grant.id
         )));
+    }
+    if !call.data_items.is_empty() {
+        return Ok(call.data_items.clone());
+    }
+    let permitted: Vec<String> =
+        grant.permitted_items.iter().filter(|item| service.data_items.contains(*item)).cloned().collect();
+    if permitted.is_empty() {
+        return Err(GatewayError::Refused(format!(
+            "the technological instruction of grant {} permits no data item of {} (A1 §14-15)",
+            grant.id, call.service
+        )));
+    }
+    Ok(permitted)
+}
+
+/// An answer may release only data items the request asked for (`asked`, as forwarded), and must say which it
+/// carries (`declared`, signed by the provider's adapter): the adapter refuses any other answer, and the gateway
+/// checks again before delivering, so a faulty or forged adapter cannot release more than the TI permits. The
+/// refusal counts the items not requested without naming them (it reaches the consumer, whose TI does not cover
+/// them; a code may itself be confidential); the caller logs them.
+pub fn check_released(asked: &[String], declared: &[String]) -> Result<(), GatewayError> {
+    let refused = |why: String| {
+        GatewayError::UnverifiedAnswer(format!("the provider's answer was not delivered because {why} (A1 §14-15)"))
+    };
+    if declared.is_empty() {
+        return Err(refused("it does not declare which data items it carries".into()));
+    }
+    let extra = declared.iter().filter(|item| !asked.contains(item)).count();
+    if extra > 0 {
+        let plural = if extra == 1 { "" } else { "s" };
+        return Err(refused(format!("it carries {extra} data item{plural} not requested")));
     }
     Ok(())
 }
@@ -122,9 +159,50 @@ mod tests {
     }
 
     #[test]
-    fn an_active_grant_allows_the_call() {
+    fn an_active_grant_allows_the_call_with_the_items_it_names() {
         let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
-        assert_eq!(authorize(&cache, &consumer(), &call(&["surname"])), Ok(()));
+        assert_eq!(authorize(&cache, &consumer(), &call(&["surname"])), Ok(vec!["surname".to_owned()]));
+    }
+
+    #[test]
+    fn no_item_named_asks_for_the_grants_permitted_items_never_everything() {
+        // The service has surname and birth_date; the grant's TI permits surname only (A1 §14-15).
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
+        assert_eq!(authorize(&cache, &consumer(), &call(&[])), Ok(vec!["surname".to_owned()]));
+    }
+
+    #[test]
+    fn permitted_items_the_service_no_longer_has_are_not_asked_for() {
+        let cache = cache(Some((GrantStatus::Active, "")), ServiceStatus::Available);
+        let service: ServiceId = SERVICE.parse().expect("service");
+        let changed = Service {
+            id: Some((&service).into()),
+            data_items: vec![DataItem { code: "birth_date".into(), ..DataItem::default() }],
+            status: ServiceStatus::Available as i32,
+            meta: meta(2),
+            ..Service::default()
+        };
+        cache.apply(&Entity::Service(changed)).expect("service");
+        let err = authorize(&cache, &consumer(), &call(&[])).expect_err("nothing permitted is left");
+        assert!(matches!(&err, GatewayError::Refused(m) if m.contains("permits no data item")), "{err}");
+    }
+
+    #[test]
+    fn an_answer_releases_only_items_asked_for_and_must_declare_them() {
+        let asked = vec!["surname".to_owned(), "birth_date".to_owned()];
+        assert_eq!(check_released(&asked, &["birth_date".to_owned()]), Ok(()));
+        assert_eq!(check_released(&asked, &asked), Ok(()));
+        let extra = check_released(&asked, &["surname".to_owned(), "address".to_owned()]).expect_err("superset");
+        assert!(
+            matches!(&extra, GatewayError::UnverifiedAnswer(m) if m.contains("carries 1 data item not requested")),
+            "{extra}"
+        );
+        assert!(!extra.to_string().contains("address"), "the code outside the request is not told: {extra}");
+        let undeclared = check_released(&asked, &[]).expect_err("undeclared");
+        assert!(
+            matches!(&undeclared, GatewayError::UnverifiedAnswer(m) if m.contains("does not declare")),
+            "{undeclared}"
+        );
     }
 
     #[test]

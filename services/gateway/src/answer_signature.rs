@@ -1,6 +1,7 @@
 //! The provider's answer is signed by its adapter and verified by the gateway before delivery, so a consumer
 //! receives only what the provider's side produced and nobody on the way altered (A1 §22: confidentiality and
-//! integrity until delivery). The key must be an adapter key registered for a subsystem of the providing member.
+//! integrity until delivery). The key must be an adapter key registered for a subsystem of the providing member. The
+//! signature covers the data items the answer declares, which [`crate::access::check_released`] then checks.
 
 use koprik_proto::events::ProviderAnswer;
 use koprik_proto::ids::ServiceId;
@@ -75,6 +76,7 @@ mod tests {
             payload: b"{\"surname\":\"X\"}".to_vec(),
             content_type: "application/json".into(),
             signature: None,
+            data_items: vec!["surname".into()],
         };
         let bytes = signing::answer_bytes(request_id, Some(&(&service).into()), &answer, Some(&at), "adapter-1");
         answer.signature = Some(Signature { key_id: "adapter-1".into(), value: key.sign(&bytes) });
@@ -92,6 +94,10 @@ mod tests {
         let mut altered = answer.clone();
         altered.payload = b"{\"surname\":\"Y\"}".to_vec();
         assert!(matches!(verify(&cache, "r-1", &service, &altered, Some(&at)), Err(GatewayError::UnverifiedAnswer(_))));
+        // The items it declares are signed too: none can be added on the way.
+        let mut more = answer.clone();
+        more.data_items.push("address".into());
+        assert!(matches!(verify(&cache, "r-1", &service, &more, Some(&at)), Err(GatewayError::UnverifiedAnswer(_))));
         // The same answer replayed for another request does not verify either.
         assert!(verify(&cache, "r-2", &service, &answer, Some(&at)).is_err());
         let mut unsigned = answer;

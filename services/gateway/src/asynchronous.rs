@@ -17,6 +17,7 @@ use koprik_proto::FieldError;
 use koprik_runtime::trace_context::child_traceparent;
 use tracing::Instrument;
 
+use crate::access;
 use crate::answer_deadline;
 use crate::answer_signature;
 use crate::audit;
@@ -132,22 +133,43 @@ impl Exchange {
     }
 
     /// Stores the answer to a submitted request and audits it (step ANSWERED). An answer whose adapter signature
-    /// does not verify is stored as the provider's failure, never as data. A delivered DDP answer is billed (its
-    /// usage record is written before the audit record). A duplicate or unknown reply changes nothing. Errors are
-    /// the database's: the reply must then be read again.
+    /// does not verify, or that releases data items not requested (or declares none), is stored as the provider's
+    /// failure, never as data. A delivered DDP answer is billed (its usage record is written before the audit
+    /// record). A duplicate or unknown reply changes nothing. Errors are the database's: the reply must then be
+    /// read again.
     pub async fn store_answer(&self, reply: &ExchangeReply, traceparent: Option<&str>) -> Result<(), sea_orm::DbErr> {
         let Some(service) = reply.service.as_ref().and_then(|s| ServiceId::try_from(s).ok()) else {
             tracing::error!(request_id = %reply.request_id, "answer without a valid service; dropped");
             return Ok(());
         };
+        // What was asked for (as forwarded): an answer may release nothing else.
+        let Some(asked) =
+            submitted::find(&self.db, &reply.request_id).await?.map(|row| submitted::facts(&row).data_items)
+        else {
+            self.metrics.unclaimed_replies.inc();
+            tracing::info!(request_id = %reply.request_id, "answer for no submitted request; ignored");
+            return Ok(());
+        };
         let mut reply = reply.clone();
         let mut provider_key_id = String::new();
+        let mut released_items = Vec::new();
         if let Some(Outcome::Answer(answer)) = &reply.outcome {
-            match answer_signature::verify(&self.cache, &reply.request_id, &service, answer, reply.answered_at.as_ref())
-            {
-                Ok(key_id) => provider_key_id = key_id,
+            let accepted =
+                answer_signature::verify(&self.cache, &reply.request_id, &service, answer, reply.answered_at.as_ref())
+                    .and_then(|key_id| access::check_released(&asked, &answer.data_items).map(|()| key_id));
+            match accepted {
+                Ok(key_id) => {
+                    provider_key_id = key_id;
+                    released_items = answer.data_items.clone();
+                }
                 Err(refusal) => {
-                    tracing::warn!(request_id = %reply.request_id, error = %refusal, "answer signature not accepted");
+                    tracing::warn!(
+                        request_id = %reply.request_id,
+                        asked = ?asked,
+                        declared = ?answer.data_items,
+                        error = %refusal,
+                        "answer not accepted"
+                    );
                     reply.outcome = Some(Outcome::Failure(ProviderFailure {
                         kind: FailureKind::Unavailable as i32,
                         message: refusal.to_string(),
@@ -166,6 +188,7 @@ impl Exchange {
         let (_, result) = submitted::settle(reply.outcome.as_ref());
         let mut facts = submitted::facts(&row);
         facts.provider_key_id = provider_key_id;
+        facts.released_items = released_items;
         if result.is_ok() {
             self.bill_answer(&facts, traceparent).await;
         }

@@ -28,8 +28,11 @@ pub struct CallFacts {
     pub certificate_serial: String,
     /// The service, once the request named a valid one.
     pub service: Option<ServiceId>,
-    /// The requested data item codes.
+    /// The requested data item codes: as the request named them, then, once the access rule passed, the items
+    /// forwarded (the grant's permitted items when the request named none).
     pub data_items: Vec<String>,
+    /// The data item codes the delivered (or stored) answer released, as its adapter declared and signed them.
+    pub released_items: Vec<String>,
     /// SHA-256 of the request payload.
     pub request_sha256: String,
     /// SHA-256 of the delivered answer.
@@ -88,6 +91,7 @@ pub fn record(gateway: &str, facts: &CallFacts, result: &Result<(), GatewayError
         status_code,
         reason,
         data_items: facts.data_items.clone(),
+        released_items: facts.released_items.clone(),
         request_sha256: facts.request_sha256.clone(),
         response_sha256: facts.response_sha256.clone(),
         received_at: Some(timestamp(facts.received_at)),
@@ -152,5 +156,18 @@ mod tests {
         assert_eq!(refused.certificate_serial, "7f01");
         assert_eq!(record("gw", &facts, &Ok(())).outcome(), AuditOutcome::Delivered);
         assert_eq!(refused.step(), AuditStep::Call);
+    }
+
+    #[test]
+    fn records_keep_the_items_requested_and_released() {
+        let facts = CallFacts {
+            request_id: "r".into(),
+            data_items: vec!["surname".into(), "birth_date".into()],
+            released_items: vec!["surname".into()],
+            ..CallFacts::default()
+        };
+        let delivered = record("gw", &facts, &Ok(()));
+        assert_eq!(delivered.data_items, ["surname", "birth_date"]);
+        assert_eq!(delivered.released_items, ["surname"]);
     }
 }

@@ -5,7 +5,8 @@ use koprik_proto::exchange::CallRequest;
 use koprik_proto::ids::ServiceId;
 use koprik_proto::FieldError;
 
-/// The most data items one request may ask for (a service declares at most 200; asking for all is an empty list).
+/// The most data items one request may ask for (a service declares at most 200; an empty list asks for every item
+/// the grant permits).
 pub const MAX_DATA_ITEMS: usize = 200;
 
 /// A request that is well-formed (whether it is allowed is [`crate::access`]'s business).
@@ -15,7 +16,8 @@ pub struct Call {
     pub service: ServiceId,
     /// Whom the request is about.
     pub applicants: Vec<ApplicantId>,
-    /// The data item codes requested; empty means everything the service returns.
+    /// The data item codes requested, as the request names them: empty asks for every item the grant's technological
+    /// instruction permits, which [`crate::access::authorize`] resolves before anything is forwarded.
     pub data_items: Vec<String>,
 }
 

@@ -22,7 +22,8 @@ pub enum GatewayError {
     /// The officer's signature is missing a registered key, or does not verify (REG-2 p. 14).
     #[error("{0}")]
     BadSignature(String),
-    /// The provider's answer arrived but its adapter signature does not verify, so it was not delivered.
+    /// The provider's answer arrived but is not acceptable — its adapter signature does not verify, or it releases
+    /// data items not requested or none it declares — so it was not delivered.
     #[error("{0}")]
     UnverifiedAnswer(String),
     /// The consumer used up the monthly maximum of requests it declared; the limit and its reset are stated.

@@ -155,7 +155,7 @@ impl Exchange {
             tracing::error!(request_id = %facts.request_id, "reply names another service than the request");
             return Err(GatewayError::Platform("the provider's adapter answered for another service".into()));
         }
-        let response = deliver(&self.cache, &call.service, facts, reply)?;
+        let response = deliver(&self.cache, &call, facts, reply)?;
         if let Some(grant) = grant {
             self.record_usage(facts, &consumer, &grant, traceparent).await?;
         }
@@ -163,15 +163,16 @@ impl Exchange {
     }
 
     /// Every check before anything is forwarded, the same for Call and Submit: the caller's subsystem (its
-    /// certificate, admitted by the authorization guard), the request's form, its REG-2 p. 14 particulars and the officer's signature, the public
-    /// service, the access rule, announced technical works, and last the declared monthly maximum (which counts
+    /// certificate, admitted by the authorization guard), the request's form, its REG-2 p. 14 particulars and the
+    /// officer's signature, the public service, the access rule (which also resolves an empty item list to the
+    /// grant's permitted items), announced technical works, and last the declared monthly maximum (which counts
     /// the request when everything else passed).
     pub(crate) async fn admit(&self, facts: &mut CallFacts, incoming: &Incoming) -> Result<Admitted, GatewayError> {
         facts.certificate_serial = incoming.access.certificate_serial().to_owned();
         let caller = identity::identify(&incoming.access, &self.cache)?;
         let consumer = caller.subsystem;
         facts.consumer = Some(consumer.clone());
-        let call = Call::validate(&incoming.request, self.max_payload)?;
+        let mut call = Call::validate(&incoming.request, self.max_payload)?;
         facts.service = Some(call.service.clone());
         facts.data_items = call.data_items.clone();
         let particulars = mandatory_content::validate(
@@ -184,7 +185,9 @@ impl Exchange {
         facts.applicant_request_ref = particulars.applicant_request_ref.clone();
         facts.officer_key_id = request_signature::verify(&self.cache, &consumer, &incoming.request, &particulars)?;
         mandatory_content::check_public_service(&self.cache, particulars.public_service_number)?;
-        access::authorize(&self.cache, &consumer, &call)?;
+        // From here on the request asks for what it may have: its own items, or its grant's when it named none.
+        call.data_items = access::authorize(&self.cache, &consumer, &call)?;
+        facts.data_items = call.data_items.clone();
         maintenance_window::check(&self.cache, &call.service, facts.received_at)?;
         let grant = self.cache.grant(&consumer, &call.service);
         let max = grant.as_ref().map_or(0, |grant| grant.max_requests_per_month);
@@ -348,17 +351,29 @@ pub(crate) fn forwarded(
     }
 }
 
-/// The consumer's response for a reply; an answer is delivered only once its adapter signature verifies.
+/// The consumer's response for a reply; an answer is delivered only once its adapter signature verifies and the
+/// data items it declares are among those `call` asked for.
 fn deliver(
     cache: &RegistryCache,
-    service: &ServiceId,
+    call: &Call,
     facts: &mut CallFacts,
     reply: ExchangeReply,
 ) -> Result<CallResponse, GatewayError> {
     match reply.outcome {
         Some(Outcome::Answer(answer)) => {
             facts.provider_key_id =
-                answer_signature::verify(cache, &facts.request_id, service, &answer, reply.answered_at.as_ref())?;
+                answer_signature::verify(cache, &facts.request_id, &call.service, &answer, reply.answered_at.as_ref())?;
+            if let Err(refused) = access::check_released(&call.data_items, &answer.data_items) {
+                // Codes, never data: the refusal does not name them, the operators need them.
+                tracing::warn!(
+                    request_id = %facts.request_id,
+                    asked = ?call.data_items,
+                    declared = ?answer.data_items,
+                    "answer outside the data items asked for refused"
+                );
+                return Err(refused);
+            }
+            facts.released_items = answer.data_items;
             facts.response_sha256 = audit::sha256_hex(&answer.payload);
             Ok(CallResponse {
                 request_id: facts.request_id.clone(),
@@ -375,7 +390,6 @@ fn deliver(
     }
 }
 
-/// A metric label from the audit outcome's name (static, so the label set stays bounded).
 /// The span of one exchange (call or submit): who, what and how it ended, filled in as they become known. Never
 /// the payload or any personal data.
 pub(crate) fn exchange_span(name: &'static str, facts: &CallFacts) -> tracing::Span {

@@ -9,7 +9,8 @@
 //! - [`identity`]: who is calling: the consumer subsystem of the certificate the authorization guard admitted.
 //! - [`call`]: a consumer's request, validated; [`mandatory_content`]: its REG-2 p. 14 particulars.
 //! - [`request_signature`], [`answer_signature`]: the officer's and the adapter's signatures.
-//! - [`access`]: the access rule; [`maintenance_window`]: announced technical works.
+//! - [`access`]: the access rule and the TI ceiling on requests and answers; [`maintenance_window`]: announced
+//!   technical works.
 //! - [`cache`]: the registry cache built from `registry.events`.
 //! - [`feeds`]: the registry feed and the reply feed.
 //! - [`pending`]: calls waiting for replies.

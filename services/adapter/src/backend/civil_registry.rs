@@ -1,7 +1,8 @@
 //! The demo backend: a civil registry answering "person by PINFL" from a fixture of fictional people.
 //!
 //! It behaves like a real provider would: one applicant PINFL per request, only the requested data items in
-//! the answer, NOT_FOUND for an unknown person, INVALID_REQUEST for an unknown data item.
+//! the answer (and, as `provider.proto` requires, the list of those it carries), NOT_FOUND for an unknown person,
+//! INVALID_REQUEST for an unknown data item or for no data item at all.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -93,7 +94,8 @@ impl CivilRegistry {
         self.people.is_empty()
     }
 
-    fn answer(&self, request: &HandleRequest) -> Result<Value, BackendFailure> {
+    /// The JSON answer to `request` and the data items it carries, in the order asked.
+    fn answer(&self, request: &HandleRequest) -> Result<(Value, Vec<String>), BackendFailure> {
         let invalid = |message: String| BackendFailure::new(FailureKind::InvalidRequest, message);
         let service = request
             .service
@@ -121,6 +123,10 @@ impl CivilRegistry {
                 pinfls.len()
             )));
         };
+        // The platform always names the items to answer; an empty list never means "everything".
+        if request.data_items.is_empty() {
+            return Err(invalid(format!("{SERVICE_CODE} answers only the data items named, and none were")));
+        }
         for item in &request.data_items {
             if !DATA_ITEMS.contains(&item.as_str()) {
                 return Err(invalid(format!("data item {item:?} is not part of {SERVICE_CODE}")));
@@ -132,24 +138,32 @@ impl CivilRegistry {
             .ok_or_else(|| BackendFailure::new(FailureKind::NotFound, "no person with this PINFL is registered"))?;
         let mut answer = Map::new();
         answer.insert("pinfl".into(), Value::String(pinfl.clone()));
-        for item in DATA_ITEMS {
-            let wanted = request.data_items.is_empty() || request.data_items.iter().any(|d| d == item);
-            if let (true, Some(value)) = (wanted, person.get(*item)) {
-                answer.insert((*item).to_owned(), value.clone());
+        let mut released = Vec::with_capacity(request.data_items.len());
+        for item in &request.data_items {
+            if let (false, Some(value)) = (answer.contains_key(item), person.get(item)) {
+                answer.insert(item.clone(), value.clone());
+                released.push(item.clone());
             }
         }
-        Ok(Value::Object(answer))
+        if released.is_empty() {
+            return Err(BackendFailure::new(
+                FailureKind::NotFound,
+                "none of the requested data items is held for this person",
+            ));
+        }
+        Ok((Value::Object(answer), released))
     }
 }
 
 #[async_trait::async_trait]
 impl Backend for CivilRegistry {
     async fn handle(&self, request: HandleRequest) -> Result<HandleResponse, BackendFailure> {
-        let answer = self.answer(&request)?;
+        let (answer, released) = self.answer(&request)?;
         Ok(HandleResponse {
             payload: serde_json::to_vec(&answer)
                 .map_err(|e| BackendFailure::new(FailureKind::Internal, format!("cannot encode the answer: {e}")))?,
             content_type: "application/json".into(),
+            data_items: released,
         })
     }
 }
@@ -181,19 +195,39 @@ mod tests {
     }
 
     #[test]
-    fn only_requested_items_are_returned() {
+    fn only_requested_items_are_returned_and_declared() {
         let registry = CivilRegistry::built_in().expect("fixture");
-        let answer = registry.answer(&request("31403850260011", &["surname", "birth_date"])).expect("found");
+        let (answer, released) =
+            registry.answer(&request("31403850260011", &["birth_date", "surname"])).expect("found");
         assert_eq!(
             answer,
             serde_json::json!({"pinfl": "31403850260011", "surname": "Karimov", "birth_date": "1985-03-14"})
         );
+        assert_eq!(released, ["birth_date", "surname"], "declared in the order asked");
+    }
+
+    #[test]
+    fn no_data_item_is_not_everything() {
+        let registry = CivilRegistry::built_in().expect("fixture");
+        let refused = registry.answer(&request("31403850260011", &[])).expect_err("nothing named");
+        assert_eq!(refused.kind, FailureKind::InvalidRequest);
+        assert!(refused.message.contains("none were"), "{}", refused.message);
+    }
+
+    #[test]
+    fn a_person_without_the_items_asked_for_is_not_found() {
+        let registry =
+            CivilRegistry::from_json(r#"[{"pinfl": "31403850260011", "surname": "Karimov"}]"#).expect("fixture");
+        let (_, released) = registry.answer(&request("31403850260011", &["surname", "address"])).expect("found");
+        assert_eq!(released, ["surname"], "only what the answer carries is declared");
+        let missing = registry.answer(&request("31403850260011", &["address"])).expect_err("not held");
+        assert_eq!(missing.kind, FailureKind::NotFound);
     }
 
     #[test]
     fn unknown_people_and_items_are_refused() {
         let registry = CivilRegistry::built_in().expect("fixture");
-        let missing = registry.answer(&request("31403850260028", &[])).expect_err("unknown");
+        let missing = registry.answer(&request("31403850260028", &["surname"])).expect_err("unknown");
         assert_eq!(missing.kind, FailureKind::NotFound);
         assert!(!missing.message.contains("3140385026"), "the PINFL is not echoed");
         let bad_item = registry.answer(&request("31403850260011", &["salary"])).expect_err("item");
@@ -203,7 +237,7 @@ mod tests {
     #[test]
     fn other_services_are_not_answered() {
         let registry = CivilRegistry::built_in().expect("fixture");
-        let mut other = request("31403850260011", &[]);
+        let mut other = request("31403850260011", &["surname"]);
         other.service =
             Some((&"UZ/GOV/201122919/civil-registry/marriages/v1".parse::<ServiceId>().expect("id")).into());
         assert_eq!(registry.answer(&other).expect_err("other").kind, FailureKind::UnknownService);
