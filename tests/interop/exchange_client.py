@@ -146,6 +146,15 @@ def main() -> int:
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error
         print(f"python client: tampered request refused: {error.details()}")
 
+    # The same signed request again: a signed request is accepted once; the refusal names the first request id.
+    try:
+        stub.Call(request, timeout=10)
+        raise AssertionError("a replayed request was served")
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.ALREADY_EXISTS, error
+        assert response.request_id in error.details(), error.details()
+        print(f"python client: replayed request refused: {error.details()}")
+
     # Only a consumer's certificate calls web services; without a certificate nothing but the health checks answers.
     as_operator = exchange_pb2_grpc.ExchangeStub(roles.channel(args.gateway, args.ca, args.clients, "operator"))
     details = roles.refused(lambda: as_operator.Call(request, timeout=10), grpc.StatusCode.PERMISSION_DENIED,

@@ -227,6 +227,42 @@ impl Sandbox {
         (addr, metrics)
     }
 
+    /// Starts a gateway replica named `instance` (sharing the broker and the gateway database) in a tokio runtime of
+    /// its own, so that [`KillableGateway::kill`] can stop it the way `kill -9` stops a process: every task dropped
+    /// where it stands, no shutdown code run, nothing flushed. Returns once it serves.
+    pub async fn start_killable_gateway(&self, instance: &str) -> KillableGateway {
+        let bind = || std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let (grpc, metrics) = (bind(), bind());
+        let (addr, metrics_addr) = (grpc.local_addr().expect("bound"), metrics.local_addr().expect("bound"));
+        let server = self.pki.server("gateway").expect("gateway certificate");
+        let config = GatewayConfig {
+            instance: instance.into(),
+            call_timeout: CALL_TIMEOUT,
+            grpc: GrpcServerConfig { listen: addr, tls: self.pki.server_tls(&server) },
+            metrics: MetricsConfig { listen: metrics_addr },
+            kafka: self.broker.kafka_config(),
+            database: self.gateway_database.config(),
+            ..GatewayConfig::default()
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(format!("killable-{instance}"))
+            .enable_all()
+            .build()
+            .expect("a runtime for the replica");
+        runtime.spawn(async move {
+            // The listeners are registered with this runtime's reactor, so they die with it.
+            let listeners = koprik_gateway::Listeners { grpc: tokio_listener(grpc), metrics: tokio_listener(metrics) };
+            koprik_gateway::run(config, listeners, CancellationToken::new()).await
+        });
+        tls_channel(
+            addr,
+            &self.pki.client_tls(Some(&self.pki.client(&demo_pki::consumer(demo::CONSUMER)).expect("certificate"))),
+        )
+        .await;
+        KillableGateway { runtime: Some(runtime), addr }
+    }
+
     /// A client of the gateway replica at `gateway` presenting `consumer`'s client certificate (registered when
     /// the registry takes it).
     pub async fn client_at(&self, gateway: SocketAddr, consumer: &str) -> ExchangeClient<Channel> {
@@ -385,6 +421,27 @@ impl Sandbox {
         .expect("prepared")
     }
 
+    /// A signer of `consumer`'s requests that can be shared between tasks (for load tests): each request it signs
+    /// is a new one, since a signed request is accepted once.
+    pub fn request_signer(&self, consumer: &str) -> RequestSigner {
+        let subsystem: SubsystemId = consumer.parse().expect("a valid consumer id");
+        let officer = match self.officers.get(consumer) {
+            Some(officer) => koprik_cli::officer::Officer {
+                key: officer.key.clone(),
+                key_id: officer.key_id.clone(),
+                name: officer.name.clone(),
+                position: officer.position.clone(),
+            },
+            None => self.keys.officer_for(consumer),
+        };
+        RequestSigner {
+            officer: std::sync::Arc::new(officer),
+            consumer: subsystem,
+            purpose: demo::purpose(self.public_service),
+            sequence: std::sync::Arc::default(),
+        }
+    }
+
     /// Stops the adapter, as when the provider's side goes down.
     pub async fn stop_adapter(&mut self) {
         if let Some(adapter) = self.adapter_service.take() {
@@ -519,6 +576,59 @@ impl Sandbox {
             service.stop().await;
         }
     }
+}
+
+/// Signs requests of one consumer as its officer, from any task ([`Sandbox::request_signer`]).
+#[derive(Clone)]
+pub struct RequestSigner {
+    officer: std::sync::Arc<koprik_cli::officer::Officer>,
+    consumer: SubsystemId,
+    purpose: koprik_cli::officer::Purpose,
+    sequence: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestSigner {
+    /// `request` prepared and signed now, with an applicant request reference of its own, so that no two requests
+    /// it signs are the same signed request even when signed in the same instant.
+    pub fn sign(&self, request: CallRequest) -> CallRequest {
+        let number = self.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let purpose = koprik_cli::officer::Purpose {
+            applicant_request_ref: format!("{}-{number}", self.purpose.applicant_request_ref),
+            ..self.purpose.clone()
+        };
+        self.officer.prepare(request, &self.consumer, &purpose).expect("prepared")
+    }
+}
+
+/// A gateway replica in a runtime of its own ([`Sandbox::start_killable_gateway`]).
+pub struct KillableGateway {
+    runtime: Option<tokio::runtime::Runtime>,
+    /// Its gRPC address.
+    pub addr: SocketAddr,
+}
+
+impl KillableGateway {
+    /// Stops the replica at once, like `kill -9`: its runtime is shut down without waiting, so every task (calls,
+    /// feeds, sweep, servers) is dropped wherever it is; nothing it held only in memory survives.
+    pub fn kill(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for KillableGateway {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// `listener` as a tokio listener of the current runtime.
+fn tokio_listener(listener: std::net::TcpListener) -> TcpListener {
+    listener.set_nonblocking(true).expect("non-blocking");
+    TcpListener::from_std(listener).expect("a tokio listener")
 }
 
 /// A unique suffix for file names.

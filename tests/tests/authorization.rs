@@ -279,14 +279,15 @@ async fn a_certificate_revoked_through_the_registry_stops_working_on_every_servi
     let billing = connect(sandbox.billing_addr.expect("runs")).await;
     let opendata = connect(sandbox.opendata_addr.expect("runs")).await;
     let request = person_request(demo::DEMO_PINFL, &["surname"]);
-    let signed = sandbox.signed(demo::CONSUMER, request);
+    // Each call signed afresh: a signed request is accepted once.
+    let signer = sandbox.request_signer(demo::CONSUMER);
 
     let on_registry = || {
         let channel = registry.clone();
         async move { RegistryClient::new(channel).list_organizations(ListOrganizationsRequest::default()).await.map(|_| ()) }
     };
     let on_gateway = || {
-        let (channel, request) = (gateway.clone(), signed.clone());
+        let (channel, request) = (gateway.clone(), signer.sign(request.clone()));
         async move { ExchangeClient::new(channel).call(Request::new(request)).await.map(|_| ()) }
     };
     let on_billing = || {

@@ -24,14 +24,15 @@ async fn each_delivered_ddp_exchange_is_billed_once_across_a_gateway_restart() {
     // DDP callers run while the gateway is stopped and started again under them.
     let mut callers = Vec::new();
     let ddp_client = sandbox.client_for(demo::DDP_CONSUMER).await;
-    let signed = sandbox.signed(demo::DDP_CONSUMER, request.clone());
+    // Each call signed afresh: a signed request is accepted once.
+    let signer = sandbox.request_signer(demo::DDP_CONSUMER);
     for _ in 0..CALLERS {
         let mut client = ddp_client.clone();
-        let request = signed.clone();
+        let (request, signer) = (request.clone(), signer.clone());
         callers.push(tokio::spawn(async move {
             let (mut delivered, mut failed) = (Vec::new(), 0usize);
             for _ in 0..CALLS_PER_CALLER {
-                match call_as(&mut client, request.clone()).await {
+                match call_as(&mut client, signer.sign(request.clone())).await {
                     Ok(response) => delivered.push(response.request_id),
                     Err(_) => {
                         failed += 1;

@@ -64,7 +64,8 @@ pub fn outcome(result: &Result<(), GatewayError>) -> AuditOutcome {
             GatewayError::Unauthenticated(_)
             | GatewayError::UnknownService(_)
             | GatewayError::Refused(_)
-            | GatewayError::BadSignature(_),
+            | GatewayError::BadSignature(_)
+            | GatewayError::Replayed(_),
         ) => AuditOutcome::Refused,
         Err(GatewayError::ServiceUnavailable(_) | GatewayError::QuotaExhausted(_) | GatewayError::NotFound(_)) => {
             AuditOutcome::Refused
@@ -156,6 +157,9 @@ mod tests {
         assert_eq!(refused.certificate_serial, "7f01");
         assert_eq!(record("gw", &facts, &Ok(())).outcome(), AuditOutcome::Delivered);
         assert_eq!(refused.step(), AuditStep::Call);
+        let replayed = record("gw", &facts, &Err(GatewayError::Replayed("already accepted".into())));
+        assert_eq!(replayed.outcome(), AuditOutcome::Refused);
+        assert_eq!(replayed.status_code, koprik_proto::tonic::Code::AlreadyExists as i32);
     }
 
     #[test]

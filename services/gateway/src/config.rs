@@ -9,6 +9,9 @@ use koprik_runtime::config::{
 use koprik_runtime::tls::ServerTlsConfig;
 use serde::{Deserialize, Serialize};
 
+/// The longest `signed_request_max_age` may be.
+pub const MAX_SIGNED_REQUEST_AGE: Duration = Duration::from_secs(24 * 3600);
+
 /// Everything the gateway needs to run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +25,12 @@ pub struct GatewayConfig {
     pub call_timeout: Duration,
     /// The largest request payload accepted, in bytes.
     pub max_payload_bytes: usize,
+    /// How old an officer's signature may be when its request arrives (`particulars.signed_at`; up to
+    /// [`MAX_CLOCK_SKEW`](crate::mandatory_content::MAX_CLOCK_SKEW) ahead is allowed too). Each signed request is
+    /// accepted once, and the gateway remembers it for this long ([`crate::replay`]), so the window bounds both how
+    /// late a request may arrive and the size of that memory. At most 24 hours; every replica must use the same.
+    #[serde(with = "humantime_serde")]
+    pub signed_request_max_age: Duration,
     /// The consumers' gRPC API (`koprik.exchange.v1.Exchange`, health, reflection).
     pub grpc: GrpcServerConfig,
     /// The Prometheus endpoint.
@@ -76,6 +85,9 @@ impl Default for GatewayConfig {
             instance: "gateway-1".into(),
             call_timeout: Duration::from_secs(10),
             max_payload_bytes: 1024 * 1024,
+            // An officer's system signs a request as it sends it: seconds in practice, 15 minutes for queues and
+            // retries (the README's "Replay protection").
+            signed_request_max_age: Duration::from_secs(15 * 60),
             // mTLS by default: callers are identified by their client certificates.
             grpc: GrpcServerConfig {
                 listen: ([127, 0, 0, 1], 50052).into(),
@@ -123,6 +135,12 @@ impl ServiceConfig for GatewayConfig {
         if self.call_timeout.is_zero() {
             return Err(ConfigError::invalid("call_timeout", "must be more than zero"));
         }
+        if self.signed_request_max_age.is_zero() || self.signed_request_max_age > MAX_SIGNED_REQUEST_AGE {
+            return Err(ConfigError::invalid(
+                "signed_request_max_age",
+                "must be more than zero and at most 24h (a signed request older than a day is never accepted)",
+            ));
+        }
         koprik_runtime::tls::require_client_certificates(&self.grpc.tls)
     }
 }
@@ -134,6 +152,17 @@ mod tests {
     #[test]
     fn the_sample_configuration_documents_the_defaults() {
         koprik_runtime::config::assert_sample_is_default::<GatewayConfig>("gateway");
+    }
+
+    #[test]
+    fn the_signing_window_is_bounded() {
+        for bad in [Duration::ZERO, MAX_SIGNED_REQUEST_AGE + Duration::from_secs(1)] {
+            let config = GatewayConfig { signed_request_max_age: bad, ..GatewayConfig::default() };
+            let err = config.validate().expect_err("refused");
+            assert!(err.to_string().contains("signed_request_max_age"), "{err}");
+        }
+        let day = GatewayConfig { signed_request_max_age: MAX_SIGNED_REQUEST_AGE, ..GatewayConfig::default() };
+        assert!(day.validate().is_ok());
     }
 
     #[test]

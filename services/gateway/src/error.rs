@@ -22,6 +22,10 @@ pub enum GatewayError {
     /// The officer's signature is missing a registered key, or does not verify (REG-2 p. 14).
     #[error("{0}")]
     BadSignature(String),
+    /// The same signed request was accepted before (a replay); the first request id is named
+    /// ([`crate::replay`]).
+    #[error("{0}")]
+    Replayed(String),
     /// The provider's answer arrived but is not acceptable — its adapter signature does not verify, or it releases
     /// data items not requested or none it declares — so it was not delivered.
     #[error("{0}")]
@@ -70,6 +74,7 @@ impl GatewayError {
             Self::UnknownService(_) => "unknown_service",
             Self::Refused(_) => "refused",
             Self::BadSignature(_) => "bad_signature",
+            Self::Replayed(_) => "replayed",
             Self::UnverifiedAnswer(_) => "unverified_answer",
             Self::QuotaExhausted(_) => "quota_exhausted",
             Self::NotFound(_) => "not_found",
@@ -93,6 +98,8 @@ impl GatewayError {
             Self::Unauthenticated(_) | Self::BadSignature(_) => Code::Unauthenticated,
             Self::Invalid(_) => Code::InvalidArgument,
             Self::UnknownService(_) | Self::NotFound(_) => Code::NotFound,
+            // Sending it again can never succeed: the request exists already, under its first request id.
+            Self::Replayed(_) => Code::AlreadyExists,
             Self::QuotaExhausted(_) => Code::ResourceExhausted,
             Self::Refused(_) => Code::PermissionDenied,
             Self::ServiceUnavailable(_) | Self::Platform(_) | Self::UnverifiedAnswer(_) => Code::Unavailable,

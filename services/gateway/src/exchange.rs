@@ -15,6 +15,7 @@ use koprik_proto::events::{AuditStep, ExchangeReply, ExchangeRequest};
 use koprik_proto::exchange::{CallRequest, CallResponse};
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::time::timestamp;
+use sea_orm::TransactionTrait;
 use tracing::Instrument;
 
 use crate::audit::{self, Auditor, CallFacts};
@@ -25,7 +26,9 @@ use crate::identity;
 use crate::metrics::GatewayMetrics;
 use crate::pending::Pending;
 use crate::usage::{self, UsageWriter};
-use crate::{access, answer_signature, maintenance_window, mandatory_content, request_quota, request_signature};
+use crate::{
+    access, answer_signature, maintenance_window, mandatory_content, replay, request_quota, request_signature,
+};
 
 /// How long before the caller's own deadline the gateway gives up, so its answer arrives first.
 pub const CLIENT_DEADLINE_MARGIN: Duration = Duration::from_millis(50);
@@ -80,6 +83,8 @@ pub struct Exchange {
     pub db: sea_orm::DatabaseConnection,
     /// Submitted requests: answer retention and the test deadline override.
     pub asynchronous: crate::config::AsynchronousConfig,
+    /// How old an officer's signature may be on arrival; also how long an accepted one is remembered.
+    pub signed_request_max_age: chrono::Duration,
 }
 
 /// The facts known on receipt of `request`: a new request id and the legal time of receipt.
@@ -165,8 +170,9 @@ impl Exchange {
     /// Every check before anything is forwarded, the same for Call and Submit: the caller's subsystem (its
     /// certificate, admitted by the authorization guard), the request's form, its REG-2 p. 14 particulars and the
     /// officer's signature, the public service, the access rule (which also resolves an empty item list to the
-    /// grant's permitted items), announced technical works, and last the declared monthly maximum (which counts
-    /// the request when everything else passed).
+    /// grant's permitted items), announced technical works, and last the acceptance: the signed request is
+    /// recorded as accepted (once: [`crate::replay`]) and counted against the declared monthly maximum, both or
+    /// neither.
     pub(crate) async fn admit(&self, facts: &mut CallFacts, incoming: &Incoming) -> Result<Admitted, GatewayError> {
         facts.certificate_serial = incoming.access.certificate_serial().to_owned();
         let caller = identity::identify(&incoming.access, &self.cache)?;
@@ -180,19 +186,78 @@ impl Exchange {
             &consumer,
             &call.service,
             facts.received_at,
+            self.signed_request_max_age,
         )?;
         facts.public_service_number = particulars.public_service_number;
         facts.applicant_request_ref = particulars.applicant_request_ref.clone();
-        facts.officer_key_id = request_signature::verify(&self.cache, &consumer, &incoming.request, &particulars)?;
+        let signature = request_signature::verify(&self.cache, &consumer, &incoming.request, &particulars)?;
+        facts.officer_key_id = signature.key_id;
         mandatory_content::check_public_service(&self.cache, particulars.public_service_number)?;
         // From here on the request asks for what it may have: its own items, or its grant's when it named none.
         call.data_items = access::authorize(&self.cache, &consumer, &call)?;
         facts.data_items = call.data_items.clone();
         maintenance_window::check(&self.cache, &call.service, facts.received_at)?;
         let grant = self.cache.grant(&consumer, &call.service);
+        let acceptance = replay::Acceptance {
+            digest: signature.digest,
+            request_id: facts.request_id.clone(),
+            consumer: consumer.to_string(),
+            accepted_at: facts.received_at,
+            expires_at: replay::expires_at(particulars.signed_at, self.signed_request_max_age),
+        };
         let max = grant.as_ref().map_or(0, |grant| grant.max_requests_per_month);
-        request_quota::take(&self.db, &consumer, &call.service, max, facts.received_at).await?;
+        self.record_acceptance(&acceptance, &consumer, &call.service, max, facts.received_at).await?;
         Ok(Admitted { consumer, call, grant })
+    }
+
+    /// Records the request as accepted and counts it against `max`, in one transaction: a second use of the same
+    /// signed request is refused naming the first request id, and a request over the maximum is neither counted
+    /// nor recorded (it may be sent again next month, if its signature is still young enough).
+    async fn record_acceptance(
+        &self,
+        acceptance: &replay::Acceptance,
+        consumer: &SubsystemId,
+        service: &ServiceId,
+        max: u32,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), GatewayError> {
+        let failed = |e: sea_orm::DbErr| {
+            tracing::error!(request_id = %acceptance.request_id, error = %e, "request not recorded as accepted");
+            GatewayError::Platform("the request could not be recorded as accepted; try again".into())
+        };
+        let first = if max == 0 {
+            // No quota: one statement, no transaction (the hot path of most exchanges).
+            replay::record(&self.db, acceptance).await.map_err(failed)?
+        } else {
+            let transaction = self.db.begin().await.map_err(failed)?;
+            let first = replay::record(&transaction, acceptance).await.map_err(failed)?;
+            let counted =
+                if first { request_quota::take(&transaction, consumer, service, max, at).await } else { Ok(()) };
+            match counted {
+                Ok(()) if first => transaction.commit().await.map_err(failed)?,
+                // A second use, or a request over the maximum: neither recorded nor counted. Rolled back here, not
+                // on drop, so the connection is free for the lookup below (on SQLite the transaction holds the
+                // only one).
+                _ => transaction.rollback().await.map_err(failed)?,
+            }
+            counted?;
+            first
+        };
+        if first {
+            return Ok(());
+        }
+        let first_request_id =
+            replay::first_request_id(&self.db, &acceptance.digest, &acceptance.consumer).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "first request id of a replayed request not read");
+                None
+            });
+        tracing::warn!(
+            request_id = %acceptance.request_id,
+            first_request_id = first_request_id.as_deref().unwrap_or_default(),
+            consumer = %consumer,
+            "signed request used again; refused"
+        );
+        Err(replay::replayed(first_request_id.as_deref()))
     }
 
     /// DDP: writes the usage record of a delivered exchange and waits for its acknowledgement; a write that fails

@@ -9,6 +9,7 @@
 //! - [`identity`]: who is calling: the consumer subsystem of the certificate the authorization guard admitted.
 //! - [`call`]: a consumer's request, validated; [`mandatory_content`]: its REG-2 p. 14 particulars.
 //! - [`request_signature`], [`answer_signature`]: the officer's and the adapter's signatures.
+//! - [`replay`]: a signed request is accepted once, across replicas.
 //! - [`access`]: the access rule and the TI ceiling on requests and answers; [`maintenance_window`]: announced
 //!   technical works.
 //! - [`cache`]: the registry cache built from `registry.events`.
@@ -46,6 +47,7 @@ pub mod mandatory_content;
 pub mod metrics;
 pub mod migration;
 pub mod pending;
+pub mod replay;
 pub mod request_quota;
 pub mod request_signature;
 pub mod store;
@@ -164,6 +166,8 @@ pub async fn run(config: GatewayConfig, listeners: Listeners, shutdown: Cancella
         metrics: gateway_metrics,
         db: database,
         asynchronous: config.asynchronous.clone(),
+        signed_request_max_age: chrono::Duration::from_std(config.signed_request_max_age)
+            .context("signed_request_max_age")?,
     });
     // Answers to submitted requests and the deadline sweep need the cache (and the calendar in it) caught up too.
     let lag = metrics.register(koprik_kafka::lag::ConsumerLag::register);

@@ -12,10 +12,9 @@ use koprik_proto::FieldError;
 use crate::cache::RegistryCache;
 use crate::error::GatewayError;
 
-/// How far ahead of the platform's clock a signing time may be (clocks drift).
+/// How far ahead of the platform's clock a signing time may be (clocks drift). How old it may be is the gateway's
+/// `signed_request_max_age`.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
-/// How old a signed request may be when it arrives.
-pub const MAX_AGE: Duration = Duration::hours(24);
 /// The longest applicant request reference.
 pub const MAX_REFERENCE: usize = 128;
 /// The longest officer name or position.
@@ -55,12 +54,25 @@ fn text(value: &str, name: &str, max: usize, what: &str) -> Result<String, Field
     Ok(trimmed.to_owned())
 }
 
-/// Checks the particulars of a request by `consumer` for `service`, received at `now`.
+/// `age` in words, for refusals: "15 minutes", "24 hours", "90 seconds".
+fn in_words(age: Duration) -> String {
+    let seconds = age.num_seconds();
+    let (amount, unit) = match seconds {
+        s if s > 0 && s % 3600 == 0 => (s / 3600, "hour"),
+        s if s > 0 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{amount} {unit}{}", if amount == 1 { "" } else { "s" })
+}
+
+/// Checks the particulars of a request by `consumer` for `service`, received at `now`; the officer's signing time
+/// may be at most `max_age` old.
 pub fn validate(
     wire: Option<&RequestParticulars>,
     consumer: &SubsystemId,
     service: &ServiceId,
     now: DateTime<Utc>,
+    max_age: Duration,
 ) -> Result<Particulars, FieldError> {
     let wire = wire.ok_or_else(|| {
         FieldError::new("particulars", "is required: the mandatory content of an interagency request (REG-2 p. 14)")
@@ -102,8 +114,11 @@ pub fn validate(
             "must not be in the future (more than 5 minutes ahead of the platform's clock)",
         ));
     }
-    if signed_at < now - MAX_AGE {
-        return Err(field("signed_at", "must be at most 24 hours old: sign the request again"));
+    if signed_at < now - max_age {
+        return Err(field(
+            "signed_at",
+            format!("must be at most {} old: the officer signs each request as it is sent", in_words(max_age)),
+        ));
     }
     let officer_name = text(&wire.officer_name, "officer_name", MAX_OFFICER_TEXT, "the officer's full name")?;
     let officer_position =
@@ -154,7 +169,7 @@ mod tests {
     }
 
     fn check(particulars: Option<&RequestParticulars>, now: DateTime<Utc>) -> Result<Particulars, FieldError> {
-        validate(particulars, &CONSUMER.parse().expect("id"), &SERVICE.parse().expect("id"), now)
+        validate(particulars, &CONSUMER.parse().expect("id"), &SERVICE.parse().expect("id"), now, Duration::minutes(15))
     }
 
     #[test]
@@ -180,7 +195,7 @@ mod tests {
             (Box::new(|p| p.applicant_request_ref = "x".repeat(129)), "particulars.applicant_request_ref"),
             (Box::new(|p| p.signed_at = None), "particulars.signed_at"),
             (Box::new(move |p| p.signed_at = Some(timestamp(now + Duration::minutes(6)))), "particulars.signed_at"),
-            (Box::new(move |p| p.signed_at = Some(timestamp(now - Duration::hours(25)))), "particulars.signed_at"),
+            (Box::new(move |p| p.signed_at = Some(timestamp(now - Duration::minutes(16)))), "particulars.signed_at"),
             (Box::new(|p| p.officer_name.clear()), "particulars.officer_name"),
             (Box::new(|p| p.officer_position = "a\nb".into()), "particulars.officer_position"),
         ];
@@ -189,5 +204,31 @@ mod tests {
             spoil(&mut particulars);
             assert_eq!(check(Some(&particulars), now).expect_err(expected).field, expected);
         }
+    }
+
+    #[test]
+    fn the_signing_window_is_the_configured_one_and_named_in_the_refusal() {
+        let now = Utc::now();
+        let mut particulars = wire(now);
+        particulars.signed_at = Some(timestamp(now - Duration::minutes(14)));
+        assert!(check(Some(&particulars), now).is_ok(), "within 15 minutes");
+        particulars.signed_at = Some(timestamp(now - Duration::minutes(16)));
+        let err = check(Some(&particulars), now).expect_err("too old");
+        assert_eq!(
+            err.to_string(),
+            "particulars.signed_at: must be at most 15 minutes old: the officer signs each request as it is sent"
+        );
+        particulars.signed_at = Some(timestamp(now + Duration::minutes(4)));
+        assert!(check(Some(&particulars), now).is_ok(), "a clock a little ahead");
+        let wide = validate(
+            Some(&wire(now - Duration::hours(23))),
+            &CONSUMER.parse().expect("id"),
+            &SERVICE.parse().expect("id"),
+            now,
+            Duration::hours(24),
+        );
+        assert!(wide.is_ok(), "a window of a day, if configured");
+        assert_eq!(in_words(Duration::hours(1)), "1 hour");
+        assert_eq!(in_words(Duration::seconds(90)), "90 seconds");
     }
 }

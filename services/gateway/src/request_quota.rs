@@ -43,9 +43,10 @@ pub fn exhausted(service: &ServiceId, max: u32, month: &str, resets_at: DateTime
 }
 
 /// Counts one request of `consumer` to `service` at `at` against `max`; refuses it, uncounted, when the month's
-/// count already reached `max`. `max` = 0: no quota, nothing counted.
-pub async fn take(
-    db: &DatabaseConnection,
+/// count already reached `max`. `max` = 0: no quota, nothing counted. `db` may be a transaction: the gateway counts
+/// a request in the one that records it as accepted ([`crate::replay`]).
+pub async fn take<C: ConnectionTrait>(
+    db: &C,
     consumer: &SubsystemId,
     service: &ServiceId,
     max: u32,
@@ -78,8 +79,8 @@ pub async fn counts_in_month(db: &DatabaseConnection, at: DateTime<Utc>) -> Resu
 
 /// One statement: insert the month's first request, or add one to the count while it is below `max`. True when
 /// counted (one row changed), false when the count had reached `max`.
-async fn count_one(
-    db: &DatabaseConnection,
+async fn count_one<C: ConnectionTrait>(
+    db: &C,
     consumer: &str,
     service: &str,
     month: &str,

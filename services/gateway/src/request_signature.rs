@@ -8,6 +8,7 @@ use koprik_proto::ids::SubsystemId;
 use koprik_proto::registry::SigningKeyPurpose;
 use koprik_proto::signing;
 use koprik_proto::FieldError;
+use sha2::{Digest, Sha256};
 
 use crate::cache::{CachedKey, RegistryCache};
 use crate::error::GatewayError;
@@ -34,13 +35,23 @@ fn purpose_name(purpose: SigningKeyPurpose) -> &'static str {
     }
 }
 
-/// Verifies the officer's signature on `request` from `consumer`; returns the key id for the audit record.
+/// A signature that verified: its key, and what identifies the signed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The officer's key id, for the audit record.
+    pub key_id: String,
+    /// Hex SHA-256 of the signed bytes (the canonical encoding, key id included): the same signed request, sent
+    /// again, has the same digest ([`crate::replay`]).
+    pub digest: String,
+}
+
+/// Verifies the officer's signature on `request` from `consumer`.
 pub fn verify(
     cache: &RegistryCache,
     consumer: &SubsystemId,
     request: &CallRequest,
     particulars: &Particulars,
-) -> Result<String, GatewayError> {
+) -> Result<Verified, GatewayError> {
     let signature = request.signature.as_ref().ok_or_else(|| {
         FieldError::new("signature", "is required: the officer's electronic signature of the request (REG-2 p. 14)")
     })?;
@@ -61,9 +72,9 @@ pub fn verify(
             particulars.officer_name, particulars.officer_position, key.holder_name, key.holder_position
         )));
     }
-    signing::verify(&key.public_key, &signing::request_bytes(request, key_id), &signature.value)
-        .map_err(|e| refused(e.to_string()))?;
-    Ok(key_id.clone())
+    let signed = signing::request_bytes(request, key_id);
+    signing::verify(&key.public_key, &signed, &signature.value).map_err(|e| refused(e.to_string()))?;
+    Ok(Verified { key_id: key_id.clone(), digest: hex::encode(Sha256::digest(&signed)) })
 }
 
 #[cfg(test)]
@@ -130,7 +141,23 @@ mod tests {
     fn a_correct_signature_is_accepted() {
         let (cache, key) = setup(CredentialStatus::Active);
         let (request, particulars) = signed(&key, "officer-1");
-        assert_eq!(verify(&cache, &consumer(), &request, &particulars), Ok("officer-1".to_owned()));
+        let verified = verify(&cache, &consumer(), &request, &particulars).expect("verified");
+        assert_eq!(verified.key_id, "officer-1");
+        let signed = signing::request_bytes(&request, "officer-1");
+        assert_eq!(verified.digest, hex::encode(Sha256::digest(&signed)), "the digest of the signed bytes");
+    }
+
+    #[test]
+    fn the_same_signed_request_has_the_same_digest_and_a_new_signature_another() {
+        let (cache, key) = setup(CredentialStatus::Active);
+        let (request, particulars) = signed(&key, "officer-1");
+        let first = verify(&cache, &consumer(), &request, &particulars).expect("verified");
+        let again = verify(&cache, &consumer(), &request.clone(), &particulars).expect("verified");
+        assert_eq!(first.digest, again.digest);
+        // Signed again (a later signed_at), the same content is another request.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let (resigned, particulars) = signed(&key, "officer-1");
+        assert_ne!(verify(&cache, &consumer(), &resigned, &particulars).expect("verified").digest, first.digest);
     }
 
     #[test]

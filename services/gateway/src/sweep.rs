@@ -1,5 +1,6 @@
-//! The periodic sweep of submitted requests: escalates the pending ones past their legal deadline (once across
-//! all replicas) and deletes the answers whose retention ended; it also refreshes the quota-use metrics. Every replica runs it; the conditional updates
+//! The periodic sweep of the gateway database: escalates the submitted requests past their legal deadline (once
+//! across all replicas), deletes the answers whose retention ended and the accepted signatures no replica needs any
+//! more ([`crate::replay`]); it also refreshes the quota-use metrics. Every replica runs it; the conditional updates
 //! make sure each request is escalated once.
 
 use std::sync::Arc;
@@ -32,6 +33,11 @@ pub async fn run(exchange: Arc<Exchange>, interval: Duration, shutdown: Cancella
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired answers deleted"),
             Err(e) => tracing::warn!(error = %e, "cannot delete expired answers"),
+        }
+        match crate::replay::purge(&exchange.db, now).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "accepted signatures past their window deleted"),
+            Err(e) => tracing::warn!(error = %e, "cannot delete accepted signatures past their window"),
         }
     }
 }

@@ -2,6 +2,8 @@
 // The derive macros generate public items (columns, relations) that cannot carry docs.
 
 #[allow(missing_docs)]
+pub mod accepted_signature;
+#[allow(missing_docs)]
 pub mod request_count;
 #[allow(missing_docs)]
 pub mod submitted_request;
