@@ -354,13 +354,13 @@ impl Exchange {
         let label = outcome.as_str_name().trim_start_matches("AUDIT_OUTCOME_").to_ascii_lowercase();
         record_on_span(&tracing::Span::current(), facts, &label);
         let counter = if step.audit_step == AuditStep::Submitted { &self.metrics.submits } else { &self.metrics.calls };
-        let known = |value: Option<String>| value.unwrap_or_else(|| "unknown".to_owned());
-        let provider = known(facts.service.as_ref().map(|s| s.provider().to_string()));
+        let parties = metric_parties(&self.cache, facts);
+        let provider = parties.provider.clone();
         counter
             .get_or_create(&[
-                ("consumer", known(facts.consumer.as_ref().map(|c| c.member().to_string()))),
-                ("provider", provider.clone()),
-                ("service", known(facts.service.as_ref().map(ToString::to_string))),
+                ("consumer", parties.consumer),
+                ("provider", parties.provider),
+                ("service", parties.service),
                 ("outcome", outcome_label(&label).to_owned()),
             ])
             .inc();
@@ -455,6 +455,34 @@ fn deliver(
     }
 }
 
+/// The parties of an exchange as metric labels: only members and services the registry knows, `unknown` for
+/// anything else, so that no caller can grow the label sets (a well-formed made-up service id creates no series).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MetricParties {
+    /// The consumer's member, when its subsystem is registered.
+    pub consumer: String,
+    /// The service's provider member, when the service is registered.
+    pub provider: String,
+    /// The service, when registered.
+    pub service: String,
+}
+
+/// The metric labels of `facts`' parties, as far as `cache` knows them.
+pub(crate) fn metric_parties(cache: &RegistryCache, facts: &CallFacts) -> MetricParties {
+    const UNKNOWN: &str = "unknown";
+    let consumer = facts
+        .consumer
+        .as_ref()
+        .filter(|consumer| cache.has_subsystem(consumer))
+        .map_or_else(|| UNKNOWN.to_owned(), |consumer| consumer.member().to_string());
+    let service = facts.service.as_ref().filter(|service| cache.service(service).is_some());
+    MetricParties {
+        consumer,
+        provider: service.map_or_else(|| UNKNOWN.to_owned(), |service| service.provider().to_string()),
+        service: service.map_or_else(|| UNKNOWN.to_owned(), ToString::to_string),
+    }
+}
+
 /// The span of one exchange (call or submit): who, what and how it ended, filled in as they become known. Never
 /// the payload or any personal data.
 pub(crate) fn exchange_span(name: &'static str, facts: &CallFacts) -> tracing::Span {
@@ -481,6 +509,7 @@ fn record_on_span(span: &tracing::Span, facts: &CallFacts, outcome: &str) {
     span.record("koprik.outcome", outcome);
 }
 
+/// A metric label from the audit outcome's name (static, so the label set stays bounded).
 fn outcome_label(name: &str) -> &'static str {
     match name {
         "delivered" => "delivered",
@@ -490,5 +519,66 @@ fn outcome_label(name: &str) -> &'static str {
         "timed_out" => "timed_out",
         "platform_error" => "platform_error",
         _ => "unspecified",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koprik_proto::events::registry_event::Entity;
+    use koprik_proto::registry::{Meta, Service, Subsystem};
+
+    const CONSUMER: &str = "UZ/GOV/200935935/tax-inspection";
+    const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
+
+    fn cache() -> RegistryCache {
+        let cache = RegistryCache::default();
+        let consumer: SubsystemId = CONSUMER.parse().expect("id");
+        let service: ServiceId = SERVICE.parse().expect("id");
+        let meta = Some(Meta { revision: 1, ..Meta::default() });
+        cache
+            .apply(&Entity::Subsystem(Subsystem { id: Some((&consumer).into()), meta, ..Default::default() }))
+            .expect("subsystem");
+        cache
+            .apply(&Entity::Service(Service { id: Some((&service).into()), meta, ..Default::default() }))
+            .expect("service");
+        cache
+    }
+
+    fn facts(consumer: &str, service: &str) -> CallFacts {
+        CallFacts {
+            consumer: Some(consumer.parse().expect("id")),
+            service: Some(service.parse().expect("id")),
+            ..CallFacts::default()
+        }
+    }
+
+    #[test]
+    fn known_parties_are_labelled_by_name() {
+        let parties = metric_parties(&cache(), &facts(CONSUMER, SERVICE));
+        assert_eq!(
+            parties,
+            MetricParties {
+                consumer: "UZ/GOV/200935935".into(),
+                provider: "UZ/GOV/201122919".into(),
+                service: SERVICE.into(),
+            }
+        );
+    }
+
+    #[test]
+    fn made_up_services_and_unregistered_consumers_are_unknown() {
+        let cache = cache();
+        // A well-formed service id the registry does not have, of a provider it does not know either.
+        let made_up = metric_parties(&cache, &facts(CONSUMER, "UZ/GOV/999999999/anything/x-1/v9"));
+        assert_eq!((made_up.provider.as_str(), made_up.service.as_str()), ("unknown", "unknown"));
+        assert_eq!(made_up.consumer, "UZ/GOV/200935935");
+        // A made-up service of a real provider names no provider either: nothing was called.
+        let other = metric_parties(&cache, &facts(CONSUMER, "UZ/GOV/201122919/civil-registry/marriages/v1"));
+        assert_eq!((other.provider.as_str(), other.service.as_str()), ("unknown", "unknown"));
+        let stranger = metric_parties(&cache, &facts("UZ/GOV/300000001/unknown", SERVICE));
+        assert_eq!(stranger.consumer, "unknown");
+        let nothing = metric_parties(&cache, &CallFacts::default());
+        assert_eq!((nothing.consumer.as_str(), nothing.provider.as_str()), ("unknown", "unknown"));
     }
 }
