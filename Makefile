@@ -47,11 +47,13 @@ bench: tansu ## Exchange latency and throughput, billing's rating rate on Postgr
 	$(CARGO) bench -p koprik-opendata --bench large_version || status=1; \
 	exit $$status
 
-ops-check: ## Alert rules (promtool check and unit tests); the Helm chart rendered, linted and schema-validated.
+ops-check: ## Alert rules (promtool check and unit tests); the Helm chart rendered, linted, schema-validated and scanned (checkov).
 	promtool check rules deploy/prometheus/rules/koprik.rules.yml
 	cd deploy/prometheus/rules && promtool test rules koprik.test.yml
 	@if [ ! -x target/ops/venv/bin/python ]; then python3 -m venv target/ops/venv; fi
 	target/ops/venv/bin/pip install --quiet --disable-pip-version-check helm-python-sdk kubernetes-validate pyyaml jsonschema
+	@if [ ! -x target/ops/checkov/bin/checkov ]; then python3 -m venv target/ops/checkov \
+		&& target/ops/checkov/bin/pip install --quiet --disable-pip-version-check checkov==3.3.30; fi
 	target/ops/venv/bin/python deploy/checks/chart_check.py
 
 lint: ## Formatting and clippy with warnings as errors.

@@ -17,8 +17,11 @@ the chart must refuse are refused. Exits non-zero on any problem.
 import copy
 import fnmatch
 import json
+import os
 import re
+import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -36,6 +39,17 @@ SAMPLE_CONFIGS = Path("deploy/config")
 TOPICS_RS = Path("crates/kafka/src/topics.rs")
 # The runbook's example values file (the ```yaml block starting "# values-prod.yaml") is one of the value sets.
 RUNBOOK = Path("deploy/README.md")
+
+# Checkov (a Kubernetes policy scanner, `make ops-check` installs it in a venv of its own) scans every rendered value
+# set; a finding fails the check unless its check id is below, with the reason it does not apply to this chart.
+CHECKOV = os.environ.get("CHECKOV", "target/ops/checkov/bin/checkov")
+CHECKOV_SKIPPED = {
+    "CKV_K8S_11": "no CPU limits, on purpose: a CPU limit throttles a pod even when the node is idle (requests are set)",
+    "CKV_K8S_15": "imagePullPolicy IfNotPresent: images are pinned by an immutable version tag (image.tag)",
+    "CKV_K8S_21": "the namespace comes from `helm install -n`, so rendered manifests name none",
+    "CKV_K8S_35": "the services read their database URL from DATABASE_URL, a secretKeyRef, never written to disk",
+    "CKV_K8S_43": "images are pinned by an immutable version tag; a deployer may put a digest in image.tag",
+}
 
 # Custom resources have no schema in kubernetes-validate: ours cover the fields the chart writes.
 CUSTOM_SCHEMAS = {
@@ -62,7 +76,7 @@ THREE_ADAPTERS = [
         },
         "signing": {"secretName": "tax-signing", "key": "key.pem", "keyId": "tax-adapter-1"},
         "config": {"max_in_flight": 16},
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
     },
     {
         "name": "cadastre",
@@ -597,6 +611,7 @@ def check_release(check: Check, values: dict, docs: list[dict]) -> None:
             check.expect(deployed[name]["spec"]["replicas"] == adapter.get("replicas", 1), f"{name}: replicas")
 
     check_authorization(check, values, configs, workloads)
+    check_network(check, values, by_kind, workloads)
 
     mode = values["kafka"]["topics"]["mode"]
     jobs = [j for j in by_kind.get("Job", []) if j["metadata"]["name"] == f"{RELEASE}-topics"]
@@ -697,6 +712,89 @@ def check_topic_constants(check: Check) -> None:
         check.expect(topic in FIXED_TOPICS, f"{TOPICS_RS}: topic {topic} is not created by the chart (FIXED_TOPICS)")
 
 
+def check_network(check: Check, values: dict, by_kind: dict, workloads: list[dict]) -> None:
+    """Every pod is denied all traffic but its component's (templates/networkpolicies.yaml): selected by the
+    release's default deny and by exactly one policy of its own; ingress only on its own container ports; egress only
+    to the peers networkPolicy names (DNS, Kafka, PostgreSQL for the services with a database, the collector), and an
+    adapter's agency system only on its endpoint's port."""
+    network = values["networkPolicy"]
+    policies = by_kind.get("NetworkPolicy", [])
+    if not network["enabled"]:
+        check.expect(not policies, "networkPolicy.enabled is false, but NetworkPolicies were rendered")
+        return
+    pods = [(d["metadata"]["name"], d["spec"]["template"]) for d in workloads + by_kind.get("Job", [])]
+    deny = [p for p in policies if p["metadata"]["name"] == f"{RELEASE}-default-deny"]
+    check.expect(len(deny) == 1, f"{len(deny)} default-deny NetworkPolicies, expected 1")
+    for policy in deny:
+        check.expect(
+            sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+            and not policy["spec"].get("ingress")
+            and not policy["spec"].get("egress"),
+            f"{name_of(policy)}: not a deny of both directions",
+        )
+    allowed_peers = [network[k]["peers"] for k in ("dns", "kafka", "postgres", "otlpCollector")]
+    allowed_peers += [(a.get("backend") or {}).get("networkPeers") or [] for a in values["adapters"]]
+    allowed = [peer for peers in allowed_peers for peer in peers]
+    adapters = {f"{RELEASE}-adapter-{a['name']}": a for a in values["adapters"]}
+    for name, template in pods:
+        labels = template["metadata"]["labels"]
+        selecting = [p for p in policies if subset(p["spec"]["podSelector"].get("matchLabels", {}), labels)]
+        check.expect(any(p in deny for p in selecting), f"{name}: not under the default deny")
+        own = [p for p in selecting if p not in deny]
+        check.expect(len(own) == 1, f"{name}: {len(own)} NetworkPolicies of its own, expected 1")
+        if len(own) != 1:
+            continue
+        spec = own[0]["spec"]
+        ports = {p["containerPort"] for c in template["spec"]["containers"] for p in c.get("ports", [])}
+        for rule in spec.get("ingress") or []:
+            for port in rule.get("ports", []):
+                check.expect(port["port"] in ports, f"{name}: ingress on port {port['port']}, not one of its own")
+        egress_ports = set()
+        for rule in spec.get("egress") or []:
+            rule_ports = {p["port"] for p in rule.get("ports", [])}
+            check.expect(bool(rule_ports), f"{name}: an egress rule open on every port")
+            egress_ports |= rule_ports
+            peers = rule.get("to")
+            if peers is None:
+                # Only an adapter's own agency system, on its endpoint's one port, may be anywhere.
+                backend = (adapters.get(name) or {}).get("backend") or {}
+                endpoint = backend.get("endpoint", "")
+                port = re.search(r":(\d+)(/|$)", endpoint.split("//", 1)[-1])
+                expected = int(port.group(1)) if port else (443 if endpoint.startswith("https") else 80)
+                check.expect(
+                    backend.get("kind") == "grpc" and rule_ports == {expected},
+                    f"{name}: egress to anywhere on {sorted(rule_ports)}",
+                )
+                continue
+            for peer in peers:
+                check.expect(peer in allowed, f"{name}: egress to {peer}, not a configured peer")
+        database = name.removeprefix(f"{RELEASE}-") in ("registry", "gateway", "billing", "opendata")
+        for port in network["postgres"]["ports"]:
+            check.expect((port in egress_ports) == database, f"{name}: PostgreSQL egress {port in egress_ports}")
+        for port in network["kafka"]["ports"]:
+            check.expect(port in egress_ports, f"{name}: no Kafka egress on {port}")
+
+
+def scan(check: Check, docs: list[dict]) -> int:
+    """Runs Checkov over `docs`; every failed check not in CHECKOV_SKIPPED is a problem. Returns the checks passed."""
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / "release.yaml").write_text(yaml.safe_dump_all(docs))
+        run = subprocess.run(
+            [CHECKOV, "--directory", directory, "--framework", "kubernetes", "--output", "json", "--quiet", "--skip-download",
+             "--skip-check", ",".join(CHECKOV_SKIPPED)],
+            capture_output=True, text=True, check=False,
+        )
+    try:
+        report = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        check.fail(f"checkov did not report (exit {run.returncode}): {run.stderr.strip()[-500:]}")
+        return 0
+    results = report.get("results", {})
+    for failed in results.get("failed_checks", []):
+        check.fail(f"checkov {failed['check_id']} ({failed['check_name']}): {failed['resource']}")
+    return report.get("summary", {}).get("passed", 0)
+
+
 def runbook_values(check: Check) -> dict:
     blocks = re.findall(r"```yaml\n(# values-prod\.yaml\n.*?)```", RUNBOOK.read_text(), re.S)
     check.expect(len(blocks) == 1, f"{len(blocks)} values-prod.yaml blocks, expected 1")
@@ -711,6 +809,7 @@ def main() -> int:
     check.context = TOPICS_RS.name
     check_topic_constants(check)
     documents = 0
+    scanned = 0
     for variant, values in variants.items():
         check.context = variant
         lint(check, values)
@@ -718,6 +817,7 @@ def main() -> int:
             docs = render(chart, values)
             documents += len(docs)
             validate_schemas(check, docs)
+            scanned += scan(check, docs)
             check_release(check, chart.merge_values(values), docs)
             check_topics(check, chart, values)
         except (helm.HelmError, yaml.YAMLError, KeyError, StopIteration) as error:
@@ -736,7 +836,8 @@ def main() -> int:
         return 1
     print(
         f"chart: {len(variants)} value sets lint clean, {documents} manifests valid against Kubernetes {KUBERNETES} "
-        f"and the custom resource schemas, workload and topic assertions hold, {len(REFUSED)} bad value sets refused"
+        f"and the custom resource schemas, workload, network and topic assertions hold, checkov passes {scanned} "
+        f"checks ({len(CHECKOV_SKIPPED)} skipped with reasons), {len(REFUSED)} bad value sets refused"
     )
     return 0
 
