@@ -71,7 +71,8 @@ async fn the_declared_monthly_maximum_holds_across_replicas_and_says_when_it_res
     call_until_delivered(&sandbox, &mut second).await;
     call(&sandbox, &mut first).await.expect("the third of three");
 
-    let refused = call(&sandbox, &mut second).await.expect_err("the fourth, on the other replica");
+    let over = sandbox.signed(LIMITED, person_request(demo::DEMO_PINFL, &["surname"]));
+    let refused = second.call(Request::new(over.clone())).await.expect_err("the fourth, on the other replica");
     assert_eq!(refused.code(), Code::ResourceExhausted);
     let (month, resets_at) = month_of(chrono::Utc::now());
     let reset = resets_at.with_timezone(&koprik_calendar::TASHKENT).format("%Y-%m-%dT%H:%M:%S%:z").to_string();
@@ -80,6 +81,11 @@ async fn the_declared_monthly_maximum_holds_across_replicas_and_says_when_it_res
     let audit = sandbox.audit_record(&request_id_of(&refused)).await;
     assert_eq!(audit.outcome(), AuditOutcome::Refused);
     assert_eq!(audit.status_code, Code::ResourceExhausted as i32);
+
+    // Refused, so not accepted either: the acceptance of a signed request and its count are one transaction, and
+    // the same signed request is refused for the quota again, not as a replay.
+    let again = first.call(Request::new(over)).await.expect_err("still over the maximum");
+    assert_eq!(again.code(), Code::ResourceExhausted, "{again:?}");
 
     // A refused request is not counted, and Submit goes through the same checks.
     let submitted = first.submit(as_limited(&sandbox)).await;
