@@ -274,6 +274,7 @@ pub const POLICY: &[Entry] = &[
     ),
     entry("/koprik.billing.v1.Invoices/IssueInvoices", &[all(O)], ""),
     entry("/koprik.billing.v1.Invoices/VoidInvoice", &[all(O)], ""),
+    entry("/koprik.billing.v1.Invoices/ListHeldUsage", &[all(O), all(AU)], ""),
     entry(
         "/koprik.billing.v1.Invoices/RenderInvoice",
         &[all(O), all(AU), own(C)],

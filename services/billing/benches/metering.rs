@@ -2,9 +2,13 @@
 //! `exchange.usage` to the ledger, on PostgreSQL (`TEST_DATABASE_URL`, default the local test server) and one
 //! Tansu broker.
 //!
-//! 1. **metering**: `EVENTS` usage records (spread over `ACCOUNTS` accounts, each with its contract) are put on
-//!    `exchange.usage` first; then billing starts, and the clock runs until every request is stored (batched
-//!    transactions, offsets committed after each).
+//! 0. billing starts once on an empty broker to record the BCA and the `ACCOUNTS` contracts (as in production,
+//!    contracts exist before their usage), and stops.
+//! 1. **metering and reconciliation**: `EVENTS` usage records (spread over `ACCOUNTS` accounts, each with its
+//!    contract) are put on `exchange.usage`, and the DELIVERED audit record of each request on `exchange.audit`
+//!    (as the gateway writes them: usage, then audit); then billing starts again, and the clock runs until every
+//!    request is stored *and reconciled* (both consumers in batched transactions, offsets committed after each;
+//!    usage whose audit record was stored at the same moment is matched by the reconciliation loop).
 //! 2. **rating**: the month is invoiced: every request priced into invoice lines, numbered, posted to the ledger.
 //! 3. **payment**: every invoice paid in full, distributing its revenue in the ledger.
 //!
@@ -18,9 +22,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use koprik_billing::config::{InvoicingConfig, MeteringConfig};
+use koprik_billing::config::{InvoicingConfig, MeteringConfig, ReconciliationConfig};
 use koprik_billing::{run, BillingConfig, Listeners};
-use koprik_kafka::topics::{TopicSpec, EXCHANGE_USAGE, USAGE_RETENTION};
+use koprik_kafka::topics::{TopicSpec, AUDIT_RETENTION, EXCHANGE_AUDIT, EXCHANGE_USAGE, USAGE_RETENTION};
 use koprik_kafka::{Producer, RecordHeaders};
 use koprik_proto::billing::base_amounts_client::BaseAmountsClient;
 use koprik_proto::billing::contracts_client::ContractsClient;
@@ -29,14 +33,14 @@ use koprik_proto::billing::payments_client::PaymentsClient;
 use koprik_proto::billing::{
     CreateContractRequest, IssueInvoicesRequest, RecordPaymentRequest, SetBaseAmountRequest, Tariff, Tier, TierMode,
 };
-use koprik_proto::events::UsageRecord;
+use koprik_proto::events::{AuditOutcome, AuditRecord, AuditStep, UsageRecord};
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::prost::{Message, Name};
 use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::config::{DatabaseConfig, GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
 use koprik_testkit::{Broker, RegistryHeartbeats, TestPki};
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::net::TcpListener;
 
 const EVENTS: usize = 200_000;
@@ -77,6 +81,57 @@ fn record(i: usize, start: DateTime<Utc>) -> UsageRecord {
     }
 }
 
+/// The DELIVERED audit record the gateway writes after `usage`.
+fn audit(usage: &UsageRecord, sequence: u64) -> AuditRecord {
+    AuditRecord {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        request_id: usage.request_id.clone(),
+        gateway: usage.gateway.clone(),
+        consumer: usage.consumer.clone(),
+        service: usage.service.clone(),
+        outcome: AuditOutcome::Delivered as i32,
+        data_items: usage.data_items.clone(),
+        received_at: usage.received_at,
+        completed_at: usage.answered_at,
+        chain: usage.gateway.clone(),
+        sequence,
+        step: AuditStep::Call as i32,
+        ..Default::default()
+    }
+}
+
+/// Billing's configuration for the bench.
+fn config(
+    pki: &TestPki,
+    grpc: &TcpListener,
+    metrics: &TcpListener,
+    database: &DatabaseConfig,
+    kafka: &koprik_kafka::KafkaConfig,
+) -> BillingConfig {
+    BillingConfig {
+        grpc: GrpcServerConfig { listen: grpc.local_addr().expect("addr"), tls: pki.server_tls() },
+        metrics: MetricsConfig { listen: metrics.local_addr().expect("addr") },
+        database: database.clone(),
+        kafka: kafka.clone(),
+        metering: MeteringConfig {
+            batch_size: 5000,
+            batch_linger: Duration::from_millis(50),
+            ..BillingConfig::default().metering
+        },
+        reconciliation: ReconciliationConfig {
+            batch_size: 5000,
+            batch_linger: Duration::from_millis(50),
+            interval: Duration::from_millis(500),
+            ..BillingConfig::default().reconciliation
+        },
+        invoicing: InvoicingConfig {
+            grace: Duration::from_secs(10 * 365 * 24 * 3600),
+            interval: Duration::from_secs(3600),
+        },
+        ..BillingConfig::default()
+    }
+}
+
 async fn fresh_database() -> (DatabaseConfig, String) {
     let admin = std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
@@ -88,83 +143,8 @@ async fn fresh_database() -> (DatabaseConfig, String) {
     (DatabaseConfig { max_connections: 5, ..DatabaseConfig::with_url(format!("{base}/{name}")) }, name)
 }
 
-#[tokio::main]
-async fn main() {
-    let broker = Broker::start().await;
-    let kafka = broker.kafka_config();
-    koprik_kafka::admin::ensure_topics(&kafka, &[TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION)])
-        .await
-        .expect("topic");
-    let (database, name) = fresh_database().await;
-    let pki = TestPki::new();
-    koprik_testkit::publish_certificates(&kafka, &[pki.record(OPERATOR), pki.record(BANK)]).await;
-    // Without a registry, its heartbeats: billing refuses every call while the registry is silent.
-    let _heartbeats = RegistryHeartbeats::start(&kafka).await;
-
-    // The usage of a busy month, produced before billing starts.
-    let producer = Producer::new(&kafka, "bench-gateway").expect("producer");
-    let start_of_month = DateTime::parse_from_rfc3339("2026-10-01T00:00:00+05:00").expect("time").with_timezone(&Utc);
-    let produced = Instant::now();
-    let mut pending = Vec::with_capacity(EVENTS);
-    for i in 0..EVENTS {
-        let record = record(i, start_of_month);
-        let headers = RecordHeaders {
-            event_id: Some(record.event_id.clone()),
-            event_type: Some(UsageRecord::full_name()),
-            traceparent: None,
-        };
-        let key = account(i % ACCOUNTS).to_string();
-        pending
-            .push(producer.enqueue_encoded(EXCHANGE_USAGE, &key, &record.encode_to_vec(), &headers).expect("queued"));
-    }
-    for delivery in pending {
-        delivery.await.expect("delivered");
-    }
-    eprintln!("produced {EVENTS} usage records in {:.1} s", produced.elapsed().as_secs_f64());
-
-    let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
-    let addr = grpc.local_addr().expect("addr");
-    let config = BillingConfig {
-        grpc: GrpcServerConfig { listen: addr, tls: pki.server_tls() },
-        metrics: MetricsConfig { listen: metrics.local_addr().expect("addr") },
-        database: database.clone(),
-        kafka: kafka.clone(),
-        metering: MeteringConfig {
-            batch_size: 5000,
-            batch_linger: Duration::from_millis(50),
-            ..BillingConfig::default().metering
-        },
-        invoicing: InvoicingConfig {
-            grace: Duration::from_secs(10 * 365 * 24 * 3600),
-            interval: Duration::from_secs(3600),
-        },
-        ..BillingConfig::default()
-    };
-    let shutdown = CancellationToken::new();
-    let metering_started = Instant::now();
-    let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
-    let channel: Channel = pki.channel(addr, Some(OPERATOR)).await;
-    let bank: Channel = pki.channel(addr, Some(BANK)).await;
-    let db = sea_orm::Database::connect(&database.url).await.expect("bench database");
-    // The first stored batch marks the end of start-up (migrations, topics, joining the consumer group).
-    let mut first: Option<(Instant, u64)> = None;
-    loop {
-        let stored = koprik_billing::store::usage_event::Entity::find().count(&db).await.unwrap_or(0);
-        if first.is_none() && stored > 0 {
-            first = Some((Instant::now(), stored));
-        }
-        if stored as usize >= EVENTS {
-            break;
-        }
-        assert!(metering_started.elapsed() < Duration::from_secs(600), "metering stalled at {stored}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let (first_at, first_stored) = first.expect("something was stored");
-    let start_up = first_at - metering_started;
-    let metering = first_at.elapsed();
-    let metered = EVENTS as u64 - first_stored;
-
+/// Records the BCA and the `ACCOUNTS` contracts, as the operator.
+async fn record_contracts(channel: &Channel) {
     BaseAmountsClient::new(channel.clone())
         .set_base_amount(SetBaseAmountRequest {
             effective_from: "2026-01-01".into(),
@@ -193,6 +173,108 @@ async fn main() {
             .await
             .expect("contract");
     }
+}
+
+#[tokio::main]
+async fn main() {
+    let broker = Broker::start().await;
+    let kafka = broker.kafka_config();
+    koprik_kafka::admin::ensure_topics(
+        &kafka,
+        &[TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION), TopicSpec::retained(EXCHANGE_AUDIT, AUDIT_RETENTION)],
+    )
+    .await
+    .expect("topics");
+    let (database, name) = fresh_database().await;
+    let pki = TestPki::new();
+    koprik_testkit::publish_certificates(&kafka, &[pki.record(OPERATOR), pki.record(BANK)]).await;
+    // Without a registry, its heartbeats: billing refuses every call while the registry is silent.
+    let _heartbeats = RegistryHeartbeats::start(&kafka).await;
+
+    // The BCA and the contracts, recorded before the month's usage arrives.
+    {
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
+        let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
+        let addr = grpc.local_addr().expect("addr");
+        let config = config(&pki, &grpc, &metrics, &database, &kafka);
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
+        let channel: Channel = pki.channel(addr, Some(OPERATOR)).await;
+        record_contracts(&channel).await;
+        shutdown.cancel();
+        task.await.expect("billing task").expect("billing stopped cleanly");
+    }
+
+    // The usage of a busy month and its audit trail, produced before billing starts again.
+    let producer = Producer::new(&kafka, "bench-gateway").expect("producer");
+    let start_of_month = DateTime::parse_from_rfc3339("2026-10-01T00:00:00+05:00").expect("time").with_timezone(&Utc);
+    let produced = Instant::now();
+    let mut pending = Vec::with_capacity(2 * EVENTS);
+    for i in 0..EVENTS {
+        let record = record(i, start_of_month);
+        let headers = RecordHeaders {
+            event_id: Some(record.event_id.clone()),
+            event_type: Some(UsageRecord::full_name()),
+            traceparent: None,
+        };
+        let key = account(i % ACCOUNTS).to_string();
+        pending
+            .push(producer.enqueue_encoded(EXCHANGE_USAGE, &key, &record.encode_to_vec(), &headers).expect("queued"));
+        let audit = audit(&record, i as u64);
+        let headers = RecordHeaders {
+            event_id: Some(audit.event_id.clone()),
+            event_type: Some(AuditRecord::full_name()),
+            traceparent: None,
+        };
+        pending.push(
+            producer.enqueue_encoded(EXCHANGE_AUDIT, &audit.chain, &audit.encode_to_vec(), &headers).expect("queued"),
+        );
+    }
+    for delivery in pending {
+        delivery.await.expect("delivered");
+    }
+    eprintln!("produced {EVENTS} usage and {EVENTS} audit records in {:.1} s", produced.elapsed().as_secs_f64());
+
+    let grpc = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let metrics = TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let addr = grpc.local_addr().expect("addr");
+    let config = config(&pki, &grpc, &metrics, &database, &kafka);
+    let shutdown = CancellationToken::new();
+    let metering_started = Instant::now();
+    let task = tokio::spawn(run(config, Listeners { grpc, metrics }, shutdown.clone()));
+    let channel: Channel = pki.channel(addr, Some(OPERATOR)).await;
+    let bank: Channel = pki.channel(addr, Some(BANK)).await;
+    let db = sea_orm::Database::connect(&database.url).await.expect("bench database");
+    // The first stored batch marks the end of start-up (joining the consumer groups); the clock stops when every
+    // request is stored and reconciled.
+    let mut first: Option<(Instant, u64)> = None;
+    let mut stored_at: Option<Instant> = None;
+    loop {
+        use koprik_billing::store::usage_event;
+        let stored = usage_event::Entity::find().count(&db).await.unwrap_or(0);
+        if first.is_none() && stored > 0 {
+            first = Some((Instant::now(), stored));
+        }
+        if stored as usize >= EVENTS {
+            stored_at.get_or_insert_with(Instant::now);
+            let reconciled = usage_event::Entity::find()
+                .filter(usage_event::Column::Reconciliation.eq(koprik_billing::reconciliation::RECONCILED))
+                .count(&db)
+                .await
+                .unwrap_or(0);
+            if reconciled as usize >= EVENTS {
+                break;
+            }
+        }
+        assert!(metering_started.elapsed() < Duration::from_secs(600), "metering stalled at {stored}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (first_at, first_stored) = first.expect("something was stored");
+    let start_up = first_at - metering_started;
+    let metering = first_at.elapsed();
+    let stored_after = stored_at.map_or(metering, |at| at - first_at);
+    let metered = EVENTS as u64 - first_stored;
+
     let rating_started = Instant::now();
     let invoices = InvoicesClient::new(channel.clone())
         .issue_invoices(IssueInvoicesRequest { period: PERIOD.into() })
@@ -231,8 +313,9 @@ async fn main() {
     println!("billing on PostgreSQL, {EVENTS} usage events, {ACCOUNTS} accounts and contracts, graduated tiers:");
     println!("  start-up to the first stored batch:       {:>8.2} s", start_up.as_secs_f64());
     println!(
-        "  metering (exchange.usage → usage table):  {:>8.2} s  {metering_rate:>9.0} events/s",
+        "  metering and reconciliation (exchange.usage + exchange.audit → reconciled usage): {:>6.2} s  {metering_rate:>9.0} events/s  (all stored after {:.2} s)",
         metering.as_secs_f64(),
+        stored_after.as_secs_f64(),
     );
     println!(
         "  rating (invoices issued, ledger posted):  {:>8.2} s  {:>9.0} events/s",

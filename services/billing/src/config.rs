@@ -25,13 +25,15 @@ pub struct BillingConfig {
     pub telemetry: TelemetryConfig,
     /// Billing's own database.
     pub database: DatabaseConfig,
-    /// The broker: `exchange.usage` and `registry.events` (certificates) in; `billing.invoices`,
+    /// The broker: `exchange.usage`, `exchange.audit` and `registry.events` (certificates) in; `billing.invoices`,
     /// `billing.payments`, `billing.account-status`, `billing.contracts` out.
     pub kafka: KafkaConfig,
     /// How the outbox relay publishes billing events.
     pub outbox: OutboxConfig,
     /// How `exchange.usage` is read.
     pub metering: MeteringConfig,
+    /// How `exchange.audit` is read and usage reconciled with it.
+    pub reconciliation: ReconciliationConfig,
     /// When invoices are issued and overdue ones found.
     pub invoicing: InvoicingConfig,
     /// Who issues the invoices, as printed on them.
@@ -53,6 +55,32 @@ pub struct MeteringConfig {
     /// A batch is written at the latest this long after its first record arrived.
     #[serde(with = "humantime_serde")]
     pub batch_linger: Duration,
+}
+
+/// Reconciling usage with the audit trail ([`crate::reconciliation`]): `exchange.audit` is read in batches like
+/// `exchange.usage`, and a loop decides what is still pending.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconciliationConfig {
+    /// The consumer group reading `exchange.audit`.
+    pub group: String,
+    /// At most this many audit records per batch (one database transaction).
+    pub batch_size: usize,
+    /// A batch is written at the latest this long after its first record arrived.
+    #[serde(with = "humantime_serde")]
+    pub batch_linger: Duration,
+    /// How long a usage record waits for its DELIVERED audit record before it is held ("no delivered audit
+    /// record"); an audit record arriving later still releases it.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+    /// How often pending usage is reconciled again (grace periods, contracts recorded since, and usage and audit
+    /// stored at the same moment by the two consumers).
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// How long a delivered exchange is kept after billing stored it, for a usage record that lags behind its
+    /// audit record (the two topics are read by separate consumers; a record older than this is pruned).
+    #[serde(with = "humantime_serde")]
+    pub delivered_retention: Duration,
 }
 
 /// Issuing invoices and watching due dates.
@@ -111,6 +139,14 @@ impl Default for BillingConfig {
                 batch_size: 2000,
                 batch_linger: Duration::from_millis(20),
             },
+            reconciliation: ReconciliationConfig {
+                group: "koprik-billing-reconciliation".into(),
+                batch_size: 2000,
+                batch_linger: Duration::from_millis(20),
+                grace: Duration::from_secs(3600),
+                interval: Duration::from_secs(10),
+                delivered_retention: Duration::from_secs(7 * 24 * 3600),
+            },
             invoicing: InvoicingConfig { grace: Duration::from_secs(3 * 24 * 3600), interval: Duration::from_secs(60) },
             issuer: IssuerConfig {
                 name: "Elektron hukumat loyihalarini boshqarish markazi (demo)".into(),
@@ -141,6 +177,21 @@ impl ServiceConfig for BillingConfig {
         }
         if !(1..=10_000).contains(&self.metering.batch_size) {
             return Err(ConfigError::invalid("metering.batch_size", "must be between 1 and 10000"));
+        }
+        if self.reconciliation.group.trim().is_empty() || self.reconciliation.group == self.metering.group {
+            return Err(ConfigError::invalid("reconciliation.group", "must be set, and not be metering.group"));
+        }
+        if !(1..=10_000).contains(&self.reconciliation.batch_size) {
+            return Err(ConfigError::invalid("reconciliation.batch_size", "must be between 1 and 10000"));
+        }
+        if self.reconciliation.interval.is_zero() {
+            return Err(ConfigError::invalid("reconciliation.interval", "must be more than zero"));
+        }
+        if self.reconciliation.delivered_retention < self.reconciliation.grace {
+            return Err(ConfigError::invalid(
+                "reconciliation.delivered_retention",
+                "must be at least reconciliation.grace (usage waits that long for its audit record)",
+            ));
         }
         if self.invoicing.interval.is_zero() {
             return Err(ConfigError::invalid("invoicing.interval", "must be more than zero"));

@@ -1,5 +1,6 @@
 //! Ko'prik billing: companies pay per request for state data obtained through the Digital Data Platform (R516
-//! §4b-c, A2 §25-26). Billing meters `exchange.usage` (each request once), prices it by the consumer's contract
+//! §4b-c, A2 §25-26). Billing meters `exchange.usage` (each request once, billed only when `exchange.audit` says
+//! its answer was delivered and its account is its contract's), prices it by the consumer's contract
 //! (tiers in percent of the base calculation amount), issues numbered invoices, records payments, distributes
 //! paid revenue in a double-entry ledger, and publishes contract, invoice, payment and account-status events.
 //! Every call is authorized by the platform's policy ([`koprik_authz`]): the caller is its client certificate,
@@ -10,7 +11,10 @@
 //!   BCA), [`tariff`] (tiers within 0.1-2 %), [`money`] (tiyin and the one rounding rule), [`rating`] (requests to
 //!   priced lines), [`invoice_number`] (14 digits, gap-free), [`late_payment`] (due dates, overdue),
 //!   [`revenue_distribution`] (25/25/10/10/rest), [`ledger`] (balanced transactions).
-//! - [`metering`]: the `exchange.usage` consumer; [`invoicing`]: the issuing and overdue loop.
+//! - [`reconciliation`]: the rule that a usage record is billed only with a DELIVERED audit record of its request
+//!   and under its own account's contract; otherwise it waits or is held.
+//! - [`metering`]: the `exchange.usage` consumer; [`deliveries`]: the `exchange.audit` consumer and the
+//!   reconciliation loop; [`invoicing`]: the issuing and overdue loop.
 //! - [`repository`] over [`store`] (tables) and [`migration`]; [`events`] written to the outbox.
 //! - [`grpc`]: the API, each handler checking what the caller reaches; [`rendering`]: the printable invoice;
 //!   [`config`], [`error`].
@@ -18,6 +22,7 @@
 pub mod base_amount;
 pub mod billing_period;
 pub mod config;
+pub mod deliveries;
 pub mod error;
 pub mod events;
 pub mod figures;
@@ -30,6 +35,7 @@ pub mod metering;
 pub mod migration;
 pub mod money;
 pub mod rating;
+pub mod reconciliation;
 pub mod rendering;
 pub mod repository;
 pub mod revenue_distribution;
@@ -41,8 +47,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use koprik_kafka::consumer::group_consumer;
 use koprik_kafka::topics::{
-    dead_letters, TopicSpec, BILLING_ACCOUNT_STATUS, BILLING_CONTRACTS, BILLING_INVOICES, BILLING_PAYMENTS,
-    EXCHANGE_USAGE, USAGE_RETENTION,
+    dead_letters, TopicSpec, AUDIT_RETENTION, BILLING_ACCOUNT_STATUS, BILLING_CONTRACTS, BILLING_INVOICES,
+    BILLING_PAYMENTS, EXCHANGE_AUDIT, EXCHANGE_USAGE, USAGE_RETENTION,
 };
 use koprik_kafka::Producer;
 use koprik_proto::billing::base_amounts_server::BaseAmountsServer;
@@ -57,8 +63,9 @@ pub use crate::config::BillingConfig;
 pub use koprik_runtime::main_support::Listeners;
 
 /// Runs billing until `shutdown` is cancelled: migrates the database, ensures its topics, starts the outbox
-/// relay, metering, the invoicing loop, the metrics endpoint, the certificate feed the authorization guard checks
-/// callers against, and (once that feed has caught up, or `authz.startup_wait` has passed) the gRPC server.
+/// relay, metering, the audit consumer and the reconciliation loop, the invoicing loop, the metrics endpoint, the
+/// certificate feed the authorization guard checks callers against, and (once that feed has caught up, or
+/// `authz.startup_wait` has passed) the gRPC server.
 pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: CancellationToken) -> anyhow::Result<()> {
     let db = db::connect_and_migrate::<migration::Migrator>(&config.database)
         .await
@@ -68,6 +75,8 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
         &[
             TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION),
             TopicSpec::plain(dead_letters(EXCHANGE_USAGE)),
+            TopicSpec::retained(EXCHANGE_AUDIT, AUDIT_RETENTION),
+            TopicSpec::plain(dead_letters(EXCHANGE_AUDIT)),
             TopicSpec::plain(BILLING_INVOICES),
             TopicSpec::plain(BILLING_PAYMENTS),
             TopicSpec::compacted(BILLING_ACCOUNT_STATUS),
@@ -82,7 +91,9 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
     koprik_runtime::db_metrics::register(&metrics, &db);
     let relay_metrics = koprik_outbox::RelayMetrics::default();
     relay_metrics.register(&metrics, "Billing events");
-    let metering_metrics = metering::MeteringMetrics::default();
+    let reconciliation_metrics = deliveries::ReconciliationMetrics::new();
+    let metering_metrics =
+        metering::MeteringMetrics { reconciliation: reconciliation_metrics.clone(), ..Default::default() };
     let figures = figures::BillingFigures::register(&metrics);
     metrics.register(|registry| {
         registry.register(
@@ -92,6 +103,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
         );
         registry.register("usage_batches", "Usage batches stored", metering_metrics.batches.clone());
     });
+    metrics.register(|registry| reconciliation_metrics.register(registry));
 
     // The relay stops only after everything else, so the last committed changes are published too.
     let relay = koprik_outbox::relay::Relay::start(db.clone(), producer.clone(), config.outbox.clone(), relay_metrics);
@@ -106,7 +118,25 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
         repository.clone(),
         producer.clone(),
         config.metering.clone(),
+        config.reconciliation.grace,
         metering_metrics,
+        shutdown.clone(),
+    ));
+    // The evidence of delivery: exchange.audit, in its own group, and the loop judging what still waits.
+    let audit_consumer = group_consumer(&config.kafka, &config.reconciliation.group, &[EXCHANGE_AUDIT])?;
+    lag.watch(&config.kafka, &config.reconciliation.group, &[EXCHANGE_AUDIT], shutdown.clone())?;
+    let deliveries_task = tokio::spawn(deliveries::run(
+        audit_consumer,
+        repository.clone(),
+        producer.clone(),
+        config.reconciliation.clone(),
+        reconciliation_metrics.clone(),
+        shutdown.clone(),
+    ));
+    let reconciling_task = tokio::spawn(deliveries::reconcile_loop(
+        repository.clone(),
+        config.reconciliation.clone(),
+        reconciliation_metrics,
         shutdown.clone(),
     ));
     let invoicing_task =
@@ -143,6 +173,8 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
 
     shutdown.cancel();
     metering_task.await?;
+    deliveries_task.await?;
+    reconciling_task.await?;
     invoicing_task.await?;
     certificates_task.await?;
     relay.stop().await?;

@@ -5,7 +5,9 @@
 //! record that cannot be read goes to `exchange.usage.dlq` before its offset is committed.
 //!
 //! Only delivered DDP exchanges are billable, and the gateway writes a usage record for those alone: a refused
-//! request, or one the provider failed, never reaches billing.
+//! request, or one the provider failed, never reaches billing. A usage record is not its own evidence, though:
+//! each row is stored with its verdict under [`crate::reconciliation`] (billable, pending, or held), and only
+//! reconciled rows are invoiced.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::config::MeteringConfig;
+use crate::deliveries::ReconciliationMetrics;
 use crate::repository::{Repository, UsageRow};
 
 /// Labels: `outcome` = stored, duplicate, dead_lettered.
@@ -38,6 +41,8 @@ pub struct MeteringMetrics {
     pub records: Family<OutcomeLabels, Counter>,
     /// Batches written.
     pub batches: Counter,
+    /// What the reconciliation verdicts on stored rows count (shared with [`crate::deliveries`]).
+    pub reconciliation: ReconciliationMetrics,
 }
 
 impl MeteringMetrics {
@@ -72,6 +77,7 @@ pub fn validate(record: &UsageRecord) -> Result<UsageRow, FieldError> {
     Ok(UsageRow {
         request_id: record.request_id.clone(),
         account: account.to_string(),
+        consumer: consumer.to_string(),
         contract_reference: record.contract_reference.clone(),
         service: service.to_string(),
         provider: provider.to_string(),
@@ -96,6 +102,7 @@ pub async fn run(
     repository: Repository,
     producer: Producer,
     config: MeteringConfig,
+    grace: Duration,
     metrics: MeteringMetrics,
     shutdown: CancellationToken,
 ) {
@@ -114,7 +121,7 @@ pub async fn run(
                 for (_, traceparent) in &batch.traces {
                     koprik_runtime::trace_context::link_to(&span, traceparent.as_deref());
                 }
-                if !store(&batch.rows, &repository, &metrics, &shutdown).instrument(span).await {
+                if !store(&batch.rows, &repository, grace, &metrics, &shutdown).instrument(span).await {
                     // Shutting down with the batch not stored: its offsets stay uncommitted; it is read again.
                     return;
                 }
@@ -181,20 +188,29 @@ async fn decode_batch(
     Some(Decoded { rows, offsets, traces })
 }
 
-/// Stores rows in one transaction, retrying the database until it succeeds. False only when shutdown
-/// interrupted it.
+/// Stores rows in one transaction, each with its reconciliation verdict, retrying the database until it
+/// succeeds. False only when shutdown interrupted it.
 async fn store(
     rows: &[UsageRow],
     repository: &Repository,
+    grace: Duration,
     metrics: &MeteringMetrics,
     shutdown: &CancellationToken,
 ) -> bool {
     let mut backoff = Duration::from_millis(200);
     loop {
-        match repository.insert_usage(rows).await {
-            Ok(inserted) => {
-                metrics.count("stored", inserted);
-                metrics.count("duplicate", rows.len() as u64 - inserted);
+        match repository.insert_usage(rows, grace).await {
+            Ok(judged) => {
+                metrics.count("stored", judged.inserted);
+                metrics.count("duplicate", rows.len() as u64 - judged.inserted);
+                for (reason, n) in &judged.held {
+                    tracing::warn!(
+                        reason,
+                        held = n,
+                        "usage held on arrival: not billed (Invoices/ListHeldUsage lists it)"
+                    );
+                }
+                metrics.reconciliation.count(&judged);
                 return true;
             }
             Err(e) => tracing::warn!(error = %e, retry_in = ?backoff, "cannot store usage; retrying"),

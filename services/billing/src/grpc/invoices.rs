@@ -1,14 +1,15 @@
 //! `koprik.billing.v1.Invoices` over gRPC. The operator issues and voids; a consumer reads and renders only the
 //! invoices of its own organisation's account (checked on the stored invoice, or on the draft's contract, before
 //! anything is computed or returned), and is refused alike for another's and for a number or reference that names
-//! none.
+//! none. The operator and auditors list the usage billing holds back (never billed: [`crate::reconciliation`]).
 
 use chrono::Utc;
 use koprik_authz::Access;
 use koprik_proto::billing::invoices_server::Invoices;
 use koprik_proto::billing::{
-    GetInvoiceRequest, Invoice, InvoiceStatus, IssueInvoicesRequest, IssueInvoicesResponse, ListInvoicesRequest,
-    ListInvoicesResponse, RenderInvoiceRequest, RenderedDocument, VoidInvoiceRequest,
+    GetInvoiceRequest, HoldReason, Invoice, InvoiceStatus, IssueInvoicesRequest, IssueInvoicesResponse,
+    ListHeldUsageRequest, ListHeldUsageResponse, ListInvoicesRequest, ListInvoicesResponse, RenderInvoiceRequest,
+    RenderedDocument, VoidInvoiceRequest,
 };
 use koprik_proto::tonic::{self, Request, Response};
 use koprik_proto::FieldError;
@@ -18,7 +19,8 @@ use crate::billing_period::Period;
 use crate::config::IssuerConfig;
 use crate::error::BillingError;
 use crate::invoice_number;
-use crate::repository::{stored_status, Repository};
+use crate::reconciliation;
+use crate::repository::{stored_status, HeldFilter, Repository};
 
 /// What a consumer's refusals name: `... may reach only its own organisation's invoices`.
 const INVOICES: &str = "organisation's invoices";
@@ -104,5 +106,20 @@ impl Invoices for InvoicesApi {
             file_name: format!("invoice-{number}.html"),
             content: crate::rendering::invoice_html(&invoice, &self.issuer).into_bytes(),
         }))
+    }
+
+    async fn list_held_usage(&self, request: Request<ListHeldUsageRequest>) -> Reply<ListHeldUsageResponse> {
+        // Operators and auditors only (the policy), who reach every account.
+        let request = request.get_ref();
+        let account = optional_member(request.account.as_ref(), "account").map_err(BillingError::from)?;
+        let code = match HoldReason::try_from(request.reason) {
+            Ok(HoldReason::Unspecified) => None,
+            Ok(HoldReason::NoDeliveredAudit) => Some(reconciliation::NO_DELIVERED_AUDIT),
+            Ok(HoldReason::AccountMismatch) => Some(reconciliation::ACCOUNT_MISMATCH),
+            Ok(HoldReason::AuditMismatch) => Some(reconciliation::AUDIT_MISMATCH),
+            Err(_) => return Err(BillingError::from(FieldError::new("reason", "must be a HoldReason")).into()),
+        };
+        let filter = HeldFilter { account, code, include_pending: request.include_pending };
+        Ok(Response::new(ListHeldUsageResponse { usage: self.repository.list_held_usage(&filter).await? }))
     }
 }

@@ -20,6 +20,7 @@ use crate::error::BillingError;
 use crate::late_payment::{due_on, is_overdue};
 use crate::ledger::{self, Transaction};
 use crate::rating::{Line, Rater};
+use crate::reconciliation;
 use crate::revenue_distribution::distribute;
 use crate::store::{allocation, document_sequence, invoice, invoice_line, usage_event};
 use crate::{events, invoice_number};
@@ -199,13 +200,14 @@ impl Repository {
         Ok(issued)
     }
 
-    /// Contracts with unbilled usage received before the end of `period`, with their oldest such request.
+    /// Contracts with unbilled reconciled usage received before the end of `period`, with their oldest such request.
     async fn unbilled_contracts(&self, period: Period) -> Result<BTreeMap<String, DateTime<Utc>>, BillingError> {
         let rows: Vec<(String, Option<DateTime<Utc>>)> = usage_event::Entity::find()
             .select_only()
             .column(usage_event::Column::ContractReference)
             .column_as(usage_event::Column::ReceivedAt.min(), "oldest")
             .filter(usage_event::Column::InvoiceNumber.is_null())
+            .filter(usage_event::Column::Reconciliation.eq(reconciliation::RECONCILED))
             .filter(usage_event::Column::ReceivedAt.lt(period.ends_at()))
             .group_by(usage_event::Column::ContractReference)
             .into_tuple()
@@ -270,6 +272,7 @@ impl Repository {
             usage_event::Column::ContractReference
                 .eq(contract_reference)
                 .and(usage_event::Column::InvoiceNumber.is_null())
+                .and(usage_event::Column::Reconciliation.eq(reconciliation::RECONCILED))
         };
         let oldest: Option<DateTime<Utc>> = usage_event::Entity::find()
             .select_only()
@@ -420,7 +423,8 @@ async fn next_number(txn: &DatabaseTransaction, year: i32) -> Result<String, Bil
 /// A request as rating needs it: time of receipt, request id, service, provider.
 type Marked = (DateTime<Utc>, String, String, String);
 
-/// Marks the contract's unbilled requests received before the end of `period` with `number`; returns them.
+/// Marks the contract's unbilled reconciled requests received before the end of `period` with `number`; returns
+/// them. Pending and held usage is never invoiced ([`crate::reconciliation`]).
 async fn mark_unbilled(
     txn: &DatabaseTransaction,
     contract_reference: &str,
@@ -433,6 +437,7 @@ async fn mark_unbilled(
         .value(Column::InvoiceNumber, number)
         .and_where(Column::ContractReference.eq(contract_reference))
         .and_where(Column::InvoiceNumber.is_null())
+        .and_where(Column::Reconciliation.eq(reconciliation::RECONCILED))
         .and_where(Column::ReceivedAt.lt(period.ends_at()))
         .returning(sea_orm::sea_query::Query::returning().columns([
             Column::ReceivedAt,

@@ -8,6 +8,7 @@ mod contracts;
 mod figures;
 mod invoices;
 mod payments;
+mod reconciliation;
 mod revenue;
 mod usage;
 
@@ -31,6 +32,7 @@ use crate::store::{account, invoice, ledger_entry};
 pub(crate) use contracts::to_proto as contract_to_proto;
 pub use figures::{LedgerFigures, INVOICE_STATUSES};
 pub use invoices::{status_of, stored_status, IssueOutcome, STATUS_ISSUED, STATUS_OVERDUE, STATUS_PAID, STATUS_VOID};
+pub use reconciliation::{DeliveredRow, HeldFilter, Judged};
 pub use usage::UsageRow;
 
 /// Billing's data access, shared by the gRPC API, metering and the invoicing loop.

@@ -4,6 +4,7 @@ pub mod account;
 pub mod allocation;
 pub mod base_amount;
 pub mod contract;
+pub mod delivered_exchange;
 pub mod document_sequence;
 pub mod invoice;
 pub mod invoice_line;

@@ -1,4 +1,5 @@
-//! Table `usage_events`: every metered DDP request, once (the request id is the key), and the invoice that billed it.
+//! Table `usage_events`: every metered DDP request, once (the request id is the key), whether it is reconciled with
+//! the audit trail (see [`crate::reconciliation`]), and the invoice that billed it.
 
 use sea_orm::entity::prelude::*;
 
@@ -25,6 +26,18 @@ pub struct Model {
     pub recorded_at: DateTimeUtc,
     /// The invoice that billed it; none while unbilled.
     pub invoice_number: Option<String>,
+    /// The calling subsystem; null on rows stored before billing reconciled usage.
+    pub consumer: Option<String>,
+    /// `pending`, `reconciled` (billable) or `held` ([`crate::reconciliation`]).
+    pub reconciliation: String,
+    /// When it became billable.
+    pub reconciled_at: Option<DateTimeUtc>,
+    /// Why it is held: the code ([`crate::reconciliation::HOLD_CODES`]).
+    pub hold_code: Option<String>,
+    /// Why it is held, in words naming what did not match.
+    pub hold_reason: Option<String>,
+    /// When it was held.
+    pub held_at: Option<DateTimeUtc>,
 }
 
 /// No relations are declared; queries join by hand.

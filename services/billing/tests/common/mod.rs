@@ -1,7 +1,8 @@
 //! What billing's integration tests share: billing on a real database and a real Tansu broker, serving mTLS with
 //! certificates from a test CA that the tests make known the way the registry does (on `registry.events`, beside
 //! the registry's heartbeats, without which billing refuses every call), a client per identity (operator, auditor, the consumer company, a rival company, payment channels), usage records
-//! produced the way the gateway produces them, and contract and BCA builders.
+//! produced the way the gateway produces them (the usage record, then the DELIVERED audit record of the same
+//! request), and contract and BCA builders.
 
 #![allow(dead_code)]
 
@@ -10,9 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use koprik_authz::AuthzConfig;
-use koprik_billing::config::{InvoicingConfig, MeteringConfig, OutboxConfig};
+use koprik_billing::config::{InvoicingConfig, MeteringConfig, OutboxConfig, ReconciliationConfig};
 use koprik_billing::{run, BillingConfig, Listeners};
-use koprik_kafka::topics::EXCHANGE_USAGE;
+use koprik_kafka::topics::{EXCHANGE_AUDIT, EXCHANGE_USAGE};
 use koprik_kafka::Producer;
 use koprik_proto::billing::base_amounts_client::BaseAmountsClient;
 use koprik_proto::billing::contracts_client::ContractsClient;
@@ -23,7 +24,7 @@ use koprik_proto::billing::{
     Contract, CreateContractRequest, GetInvoiceRequest, Invoice, IssueInvoicesRequest, RecordPaymentRequest,
     SetBaseAmountRequest, Tariff, Tier, TierMode,
 };
-use koprik_proto::events::UsageRecord;
+use koprik_proto::events::{AuditOutcome, AuditRecord, AuditStep, UsageRecord};
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
@@ -73,11 +74,19 @@ pub struct Setup {
     pub authz: AuthzConfig,
     /// A database the test prepared (default: a fresh one).
     pub db: Option<TestDatabase>,
+    /// How long usage waits for its audit record before it is held (default: an hour, as deployed).
+    pub grace: Duration,
 }
 
 impl Default for Setup {
     fn default() -> Self {
-        Self { more_identities: Vec::new(), publish: true, authz: AuthzConfig::default(), db: None }
+        Self {
+            more_identities: Vec::new(),
+            publish: true,
+            authz: AuthzConfig::default(),
+            db: None,
+            grace: BillingConfig::default().reconciliation.grace,
+        }
     }
 }
 
@@ -92,6 +101,7 @@ pub struct Harness {
     /// The registry's heartbeats, while they beat (as long as the test has not stopped them).
     heartbeats: Option<RegistryHeartbeats>,
     authz: AuthzConfig,
+    grace: Duration,
     channels: BTreeMap<String, Channel>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -128,6 +138,7 @@ pub async fn start_with(setup: Setup) -> Harness {
         grpc: "127.0.0.1:1".parse().expect("addr"),
         heartbeats,
         authz: setup.authz,
+        grace: setup.grace,
         channels: BTreeMap::new(),
         shutdown: CancellationToken::new(),
         task: None,
@@ -152,6 +163,13 @@ impl Harness {
             invoicing: InvoicingConfig {
                 grace: Duration::from_secs(365 * 24 * 3600),
                 interval: Duration::from_millis(200),
+            },
+            reconciliation: ReconciliationConfig {
+                batch_size: 50,
+                batch_linger: Duration::from_millis(10),
+                grace: self.grace,
+                interval: Duration::from_millis(100),
+                ..BillingConfig::default().reconciliation
             },
             authz: self.authz.clone(),
             ..BillingConfig::default()
@@ -271,8 +289,16 @@ impl Harness {
             .into_inner()
     }
 
-    /// Produces usage records on `exchange.usage` as the gateway does (keyed by account).
+    /// Produces usage records as the gateway does for delivered DDP exchanges: each usage record on
+    /// `exchange.usage` (keyed by account), then the DELIVERED audit record of its request on `exchange.audit`.
     pub async fn produce(&self, records: &[UsageRecord]) {
+        self.produce_usage_only(records).await;
+        let audits: Vec<AuditRecord> = records.iter().map(delivered_audit).collect();
+        self.produce_audit(&audits).await;
+    }
+
+    /// Produces usage records alone, with no audit record: what a forger who can write to `exchange.usage` does.
+    pub async fn produce_usage_only(&self, records: &[UsageRecord]) {
         for record in records {
             self.producer
                 .publish(EXCHANGE_USAGE, ACCOUNT, record, &record.event_id, None)
@@ -281,20 +307,51 @@ impl Harness {
         }
     }
 
-    /// Waits until `n` distinct requests are stored.
+    /// Produces audit records on `exchange.audit` as the gateway does (keyed by its chain).
+    pub async fn produce_audit(&self, records: &[AuditRecord]) {
+        for record in records {
+            self.producer
+                .publish(EXCHANGE_AUDIT, &record.chain, record, &record.event_id, None)
+                .await
+                .expect("audit record produced");
+        }
+    }
+
+    /// Waits until `n` distinct requests are stored and none of them waits for its audit record any more.
     pub async fn wait_for_usage(&self, n: u64) {
-        use sea_orm::{EntityTrait, PaginatorTrait};
+        use koprik_billing::store::usage_event;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
         let db = sea_orm::Database::connect(self.db.url()).await.expect("db");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let stored = koprik_billing::store::usage_event::Entity::find().count(&db).await.unwrap_or(0);
-            if stored >= n {
+            let stored = usage_event::Entity::find().count(&db).await.unwrap_or(0);
+            let pending = usage_event::Entity::find()
+                .filter(usage_event::Column::Reconciliation.eq(koprik_billing::reconciliation::PENDING))
+                .count(&db)
+                .await
+                .unwrap_or(u64::MAX);
+            if stored >= n && pending == 0 {
                 assert_eq!(stored, n, "more usage stored than produced");
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "only {stored} of {n} usage records stored");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "only {stored} of {n} usage records stored, {pending} pending reconciliation"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The usage row of `request_id`, read from the database directly.
+    pub async fn usage_row(&self, request_id: &str) -> Option<koprik_billing::store::usage_event::Model> {
+        use sea_orm::EntityTrait;
+        let db = sea_orm::Database::connect(self.db.url()).await.expect("db");
+        let row = koprik_billing::store::usage_event::Entity::find_by_id(request_id.to_owned())
+            .one(&db)
+            .await
+            .expect("usage read");
+        db.close().await.ok();
+        row
     }
 
     /// How many rows the table of `E` holds, read from the database directly (`h.rows::<payment::Entity>()`).
@@ -390,6 +447,24 @@ pub fn usage(request_id: &str, service: &str, at: DateTime<Utc>) -> UsageRecord 
         received_at: Some(koprik_proto::time::timestamp(at)),
         answered_at: Some(koprik_proto::time::timestamp(at)),
         gateway: "gateway-1".into(),
+    }
+}
+
+/// The DELIVERED audit record of a synchronous call (step CALL) the gateway writes beside `usage`.
+pub fn delivered_audit(usage: &UsageRecord) -> AuditRecord {
+    AuditRecord {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        request_id: usage.request_id.clone(),
+        gateway: usage.gateway.clone(),
+        consumer: usage.consumer.clone(),
+        service: usage.service.clone(),
+        outcome: AuditOutcome::Delivered as i32,
+        data_items: usage.data_items.clone(),
+        received_at: usage.received_at,
+        completed_at: usage.answered_at,
+        chain: usage.gateway.clone(),
+        step: AuditStep::Call as i32,
+        ..Default::default()
     }
 }
 
