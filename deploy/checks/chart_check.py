@@ -3,13 +3,15 @@
 For each value combination in VARIANTS, and the runbook's example values file (deploy/README.md), the chart is
 linted strictly and rendered with Helm's own Go SDK (helm-python-sdk). Every manifest of a built-in kind is validated
 against the Kubernetes schemas of the target version (kubernetes-validate, strict: unknown fields are errors), every
-custom resource (ServiceMonitor, KafkaTopic) against the schema of the fields the chart writes in
+custom resource (ServiceMonitor, KafkaTopic, KafkaUser) against the schema of the fields the chart writes in
 deploy/checks/schemas/ (jsonschema). Then it asserts what the schemas cannot: every workload has resource requests,
 readiness and liveness probes, runs as non-root on a read-only root file system, has a PodDisruptionBudget, and reads
 a configuration file whose keys the service knows and which carries its `config` values unchanged; there is one
 adapter Deployment per values.adapters entry; every service serves mTLS and is configured as the authorization
 policy needs (a client CA, clientAuth as asked, the [authz] section, the registry's bootstrap operators mounted);
-Services, ServiceMonitors and the HPA point at what exists; the KafkaTopic resources (mode strimzi) name exactly the
+Services, ServiceMonitors and the HPA point at what exists; every pod is under a default-deny NetworkPolicy and one
+of its own that opens only what its component needs; every workload's KafkaUser carries exactly the runbook's ACLs;
+Checkov's findings are none but the ones skipped with a reason; the KafkaTopic resources (mode strimzi) name exactly the
 topics the Job (mode job) ensures, with the retention and compaction of crates/kafka/src/topics.rs. Finally, values
 the chart must refuse are refused. Exits non-zero on any problem.
 """
@@ -55,6 +57,7 @@ CHECKOV_SKIPPED = {
 CUSTOM_SCHEMAS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.json",
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"): "kafkatopic.json",
+    ("kafka.strimzi.io/v1beta2", "KafkaUser"): "kafkauser.json",
 }
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
@@ -86,7 +89,7 @@ THREE_ADAPTERS = [
 ]
 
 VARIANTS = {
-    "defaults (topics job, TLS from each Secret's ca.crt, gateway autoscaled)": {},
+    "defaults (Kafka over TLS with KafkaUsers and KafkaTopics, TLS from each Secret's ca.crt, gateway autoscaled)": {},
     "topics strimzi, ServiceMonitors, TLS and client certificates to Kafka, three adapters": {
         "tls": {"enabled": True},
         "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
@@ -116,9 +119,9 @@ VARIANTS = {
             }
         },
     },
-    "topics job, TLS with a client CA bundle, fixed gateway replicas, no PDBs": {
+    "topics job (plaintext Kafka), TLS with a client CA bundle, fixed gateway replicas, no PDBs": {
         "tls": {"enabled": True, "clientCaBundle": {"configMap": "koprik-client-ca", "key": "bundle.pem"}},
-        "kafka": {"topics": {"mode": "job"}},
+        "kafka": {"tls": {"enabled": False}, "authentication": {"type": "none"}, "topics": {"mode": "job"}},
         "gateway": {"autoscaling": {"enabled": False}, "replicas": 3},
         "podDisruptionBudget": {"enabled": False},
         "adapters": THREE_ADAPTERS[:2],
@@ -147,7 +150,8 @@ VARIANTS = {
 # Values the chart must refuse to render, and a word of the message it must give.
 REFUSED = {
     "topics job with TLS to Kafka": ({"kafka": {"tls": {"enabled": True}, "topics": {"mode": "job"}}}, "plaintext"),
-    "client certificates to Kafka without TLS": ({"kafka": {"authentication": {"type": "tls"}}}, "kafka.tls.enabled"),
+    "client certificates to Kafka without TLS": ({"kafka": {"tls": {"enabled": False}}}, "kafka.tls.enabled"),
+    "an unknown users mode": ({"kafka": {"users": {"mode": "operator"}}}, "kafka.users.mode"),
     "an unknown topics mode": ({"kafka": {"topics": {"mode": "operator"}}}, "kafka.topics.mode"),
     "TLS off": ({"tls": {"enabled": False}}, "tls.enabled must be true"),
     "a gateway without client certificates": ({"gateway": {"tls": {"clientAuth": "none"}}}, "gateway.tls.clientAuth"),
@@ -181,6 +185,7 @@ FIXED_TOPICS = {
     "exchange.audit": {"retention.ms": FIVE_YEARS_MS},
     "exchange.usage": {"retention.ms": FIVE_YEARS_MS},
     "exchange.usage.dlq": {},
+    "exchange.audit.dlq": {},
     "exchange.replies.async": {"retention.ms": 24 * HOUR_MS},
     "billing.invoices": {},
     "billing.payments": {},
@@ -612,6 +617,7 @@ def check_release(check: Check, values: dict, docs: list[dict]) -> None:
 
     check_authorization(check, values, configs, workloads)
     check_network(check, values, by_kind, workloads)
+    check_kafka_users(check, values, by_kind, workloads)
 
     mode = values["kafka"]["topics"]["mode"]
     jobs = [j for j in by_kind.get("Job", []) if j["metadata"]["name"] == f"{RELEASE}-topics"]
@@ -775,6 +781,65 @@ def check_network(check: Check, values: dict, by_kind: dict, workloads: list[dic
             check.expect(port in egress_ports, f"{name}: no Kafka egress on {port}")
 
 
+# A row of the runbook's ACL table: | `koprik-<who>` | read topics | written topics | consumer groups |
+ACL_ROW = re.compile(r"^\| `koprik-(?P<who>[a-z<>-]+)` \| (?P<read>[^|]*) \| (?P<write>[^|]*) \| (?P<groups>[^|]*) \|$", re.M)
+
+
+def runbook_acls() -> dict:
+    """The runbook's ACL table (deploy/README.md, section 1) as {who: {(kind, pattern, name, operation)}}."""
+    def items(cell: str, kind: str, operation: str) -> set:
+        cell = re.sub(r"\([^)]*\)", "", cell)  # notes in parentheses
+        return {
+            (kind, "prefix" if prefix else "literal", name, operation)
+            for prefix, name in re.findall(r"(prefix )?`([^`]+)`", cell)
+        }
+
+    return {
+        row["who"]: items(row["read"], "topic", "Read")
+        | items(row["write"], "topic", "Write")
+        | items(row["groups"], "group", "Read")
+        for row in ACL_ROW.finditer(RUNBOOK.read_text())
+    }
+
+
+def check_kafka_users(check: Check, values: dict, by_kind: dict, workloads: list[dict]) -> None:
+    """With client certificates to Kafka and kafka.users.mode strimzi, every workload has the KafkaUser whose Secret
+    it mounts, and each user's ACLs are exactly the runbook's table (plus Create with kafka.createTopics)."""
+    users = {u["metadata"]["name"]: u for u in by_kind.get("KafkaUser", [])}
+    if values["kafka"]["authentication"]["type"] != "tls" or values["kafka"]["users"]["mode"] != "strimzi":
+        check.expect(not users, "KafkaUsers rendered without kafka.users.mode strimzi and client certificates")
+        return
+    table = runbook_acls()
+    check.expect(len(table) == 5, f"the runbook's ACL table has {len(table)} rows, expected 5")
+    adapters = {f"adapter-{a['name']}": a["provider"].rsplit("/", 1)[-1] for a in values["adapters"]}
+    for workload in workloads:
+        volumes = workload["spec"]["template"]["spec"].get("volumes", [])
+        secret = next((v["secret"]["secretName"] for v in volumes if v["name"] == "kafka-user"), None)
+        check.expect(secret in users, f"{name_of(workload)}: mounts KafkaUser Secret {secret}, but no such KafkaUser")
+    for name, user in users.items():
+        component = user["metadata"]["labels"]["app.kubernetes.io/component"]
+        who = "adapter-<name>" if component in adapters else component
+        expected = {
+            (kind, pattern, acl_name.replace("<STIR>", adapters.get(component, "<STIR>")), operation)
+            for kind, pattern, acl_name, operation in table.get(who, set())
+        }
+        rendered = set()
+        for acl in user["spec"]["authorization"]["acls"]:
+            resource = acl["resource"]
+            for operation in acl["operations"]:
+                if operation == "Create":
+                    check.expect(values["kafka"]["createTopics"], f"KafkaUser/{name}: Create without createTopics")
+                    continue
+                rendered.add((resource["type"], resource["patternType"], resource["name"], operation))
+            if values["kafka"]["createTopics"] and resource["type"] == "topic":
+                check.expect("Create" in acl["operations"], f"KafkaUser/{name}: no Create on {resource['name']}")
+        check.expect(
+            rendered == expected,
+            f"KafkaUser/{name}: ACLs differ from the runbook's table: extra {sorted(rendered - expected)}, "
+            f"missing {sorted(expected - rendered)}",
+        )
+
+
 def scan(check: Check, docs: list[dict]) -> int:
     """Runs Checkov over `docs`; every failed check not in CHECKOV_SKIPPED is a problem. Returns the checks passed."""
     with tempfile.TemporaryDirectory() as directory:
@@ -836,7 +901,7 @@ def main() -> int:
         return 1
     print(
         f"chart: {len(variants)} value sets lint clean, {documents} manifests valid against Kubernetes {KUBERNETES} "
-        f"and the custom resource schemas, workload, network and topic assertions hold, checkov passes {scanned} "
+        f"and the custom resource schemas, workload, network, Kafka user and topic assertions hold, checkov passes {scanned} "
         f"checks ({len(CHECKOV_SKIPPED)} skipped with reasons), {len(REFUSED)} bad value sets refused"
     )
     return 0

@@ -102,6 +102,7 @@ pub fn platform_topics(providers: &[&str], gateway_instances: &[&str]) -> Vec<To
         TopicSpec::retained(EXCHANGE_AUDIT, AUDIT_RETENTION),
         TopicSpec::retained(EXCHANGE_USAGE, USAGE_RETENTION),
         TopicSpec::plain(dead_letters(EXCHANGE_USAGE)),
+        TopicSpec::plain(dead_letters(EXCHANGE_AUDIT)),
         TopicSpec::retained(EXCHANGE_REPLIES_ASYNC, ASYNC_REPLY_RETENTION),
         TopicSpec::compacted(BILLING_ACCOUNT_STATUS),
         TopicSpec::plain(dead_letters(BILLING_ACCOUNT_STATUS)),
@@ -135,6 +136,7 @@ mod tests {
             "exchange.replies.koprik-gateway-0",
             REGISTRY_EVENTS,
             EXCHANGE_AUDIT,
+            "exchange.audit.dlq",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
