@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Utc};
 use koprik_e2e::{demo, person_request, Sandbox};
-use koprik_kafka::topics::EXCHANGE_USAGE;
+use koprik_kafka::topics::{EXCHANGE_AUDIT, EXCHANGE_USAGE};
 use koprik_kafka::Producer;
 use koprik_proto::billing::base_amounts_client::BaseAmountsClient;
 use koprik_proto::billing::contracts_client::ContractsClient;
@@ -17,7 +17,7 @@ use koprik_proto::billing::{
     CreateContractRequest, GetInvoiceRequest, InvoiceStatus, IssueInvoicesRequest, RecordPaymentRequest,
     SetBaseAmountRequest, Tariff, Tier, TierMode,
 };
-use koprik_proto::events::UsageRecord;
+use koprik_proto::events::{AuditOutcome, AuditRecord, AuditStep, UsageRecord};
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::tonic::Code;
 
@@ -68,8 +68,9 @@ async fn an_overdue_invoice_suspends_ddp_access_at_the_gateway_and_payment_reins
     })
     .await;
 
-    // Two months ago the bank made one request (recorded then by the gateway); that month is invoiced now, its
-    // due date has passed, and the invoicing loop finds it overdue.
+    // Two months ago the bank made one request (recorded then by the gateway, usage and the DELIVERED audit record
+    // billing needs to bill it); that month is invoiced now, its due date has passed, and the invoicing loop finds
+    // it overdue.
     let (period, at) = two_months_ago();
     let service: ServiceId = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1".parse().expect("id");
     let consumer: SubsystemId = demo::DDP_CONSUMER.parse().expect("id");
@@ -86,13 +87,33 @@ async fn an_overdue_invoice_suspends_ddp_access_at_the_gateway_and_payment_reins
         gateway: "gateway-1".into(),
         ..Default::default()
     };
+    let delivered_then = AuditRecord {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        request_id: old.request_id.clone(),
+        gateway: "gateway-1".into(),
+        consumer: old.consumer.clone(),
+        service: old.service.clone(),
+        outcome: AuditOutcome::Delivered as i32,
+        step: AuditStep::Call as i32,
+        received_at: old.received_at,
+        completed_at: old.answered_at,
+        // A chain of its own, so the running gateway's chain is not touched.
+        chain: "e2e-history".into(),
+        ..Default::default()
+    };
     let producer = Producer::new(&sandbox.broker.kafka_config(), "e2e-gateway").expect("producer");
+    producer
+        .publish(EXCHANGE_AUDIT, "e2e-history", &delivered_then, &delivered_then.event_id, None)
+        .await
+        .expect("produced");
     producer.publish(EXCHANGE_USAGE, &account.to_string(), &old, &old.event_id, None).await.expect("produced");
+    let started = Instant::now();
     let invoice = loop {
         let issued = invoices.issue_invoices(IssueInvoicesRequest { period: period.clone() }).await.expect("issued");
         if let Some(invoice) = issued.into_inner().invoices.into_iter().next() {
             break invoice;
         }
+        assert!(started.elapsed() < Duration::from_secs(15), "the old month's request was never invoiced");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!((invoice.requests, invoice.total_tiyin), (1, 187_500), "0.5 % of 375 000 soʻm");
