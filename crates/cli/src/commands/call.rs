@@ -26,7 +26,7 @@ pub struct CallArgs {
     /// The applicant's STIR.
     #[arg(long)]
     pub stir: Option<String>,
-    /// A requested data item code (repeatable; none means all).
+    /// A requested data item code (repeatable; none asks for every item the grant's technological instruction permits).
     #[arg(long = "item")]
     pub items: Vec<String>,
     /// Give up after this many seconds.
