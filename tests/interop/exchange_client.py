@@ -267,10 +267,26 @@ def billing(args, bank) -> None:
         answered_at=at,
         gateway="gateway-1",
     )
+    # Billing bills a request only when the audit trail says it was delivered: the gateway's DELIVERED record of
+    # the call, written then too (on a chain of its own here, so the running gateway's chain is untouched).
+    audit = events_pb2.AuditRecord(
+        event_id=str(uuid.uuid4()),
+        request_id=request_id,
+        gateway="gateway-1",
+        consumer=usage.consumer,
+        service=service,
+        outcome=events_pb2.AUDIT_OUTCOME_DELIVERED,
+        step=events_pb2.AUDIT_STEP_CALL,
+        received_at=at,
+        completed_at=at,
+        chain=f"interop-history-{request_id}",
+    )
     producer = Producer({"bootstrap.servers": args.kafka})
+    headers = [("koprik-event-id", audit.event_id), ("koprik-type", "koprik.events.v1.AuditRecord")]
+    producer.produce("exchange.audit", key=audit.chain, value=audit.SerializeToString(), headers=headers)
     headers = [("koprik-event-id", usage.event_id), ("koprik-type", "koprik.events.v1.UsageRecord")]
     producer.produce("exchange.usage", key="UZ/COM/207028220", value=usage.SerializeToString(), headers=headers)
-    assert producer.flush(10) == 0, "the usage record was not delivered"
+    assert producer.flush(10) == 0, "the usage and audit records were not delivered"
 
     deadline = time.time() + 20
     invoice = None

@@ -81,6 +81,11 @@ pub struct ReconciliationConfig {
     /// audit record (the two topics are read by separate consumers; a record older than this is pruned).
     #[serde(with = "humantime_serde")]
     pub delivered_retention: Duration,
+    /// Services whose usage is billed on the account check alone, without a DELIVERED audit record: the Open Data
+    /// Portal's metered API (its `access.metered_service`), whose keyed requests are not exchanges through a gateway
+    /// and have no audit record yet. Such usage is only as trustworthy as `exchange.usage` itself until records on
+    /// it are signed by their producer (issue 15, item 3). Empty: every usage record needs its audit record.
+    pub unaudited_services: Vec<String>,
 }
 
 /// Issuing invoices and watching due dates.
@@ -146,6 +151,7 @@ impl Default for BillingConfig {
                 grace: Duration::from_secs(3600),
                 interval: Duration::from_secs(10),
                 delivered_retention: Duration::from_secs(7 * 24 * 3600),
+                unaudited_services: vec!["UZ/GOV/200000001/opendata/api/v1".into()],
             },
             invoicing: InvoicingConfig { grace: Duration::from_secs(3 * 24 * 3600), interval: Duration::from_secs(60) },
             issuer: IssuerConfig {
@@ -180,6 +186,14 @@ impl ServiceConfig for BillingConfig {
         }
         if self.reconciliation.group.trim().is_empty() || self.reconciliation.group == self.metering.group {
             return Err(ConfigError::invalid("reconciliation.group", "must be set, and not be metering.group"));
+        }
+        for (index, service) in self.reconciliation.unaudited_services.iter().enumerate() {
+            if let Err(e) = service.parse::<koprik_proto::ids::ServiceId>() {
+                return Err(ConfigError::invalid(
+                    format!("reconciliation.unaudited_services[{index}]"),
+                    format!("must be a service id: {e}"),
+                ));
+            }
         }
         if !(1..=10_000).contains(&self.reconciliation.batch_size) {
             return Err(ConfigError::invalid("reconciliation.batch_size", "must be between 1 and 10000"));

@@ -24,7 +24,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ReconciliationConfig;
-use crate::reconciliation::{delivers_answer, HOLD_CODES};
+use crate::reconciliation::{delivers_answer, Evidence, HOLD_CODES};
 use crate::repository::{DeliveredRow, Judged, Repository};
 
 /// Labels of one dimension, e.g. `reason` = no_delivered_audit.
@@ -126,11 +126,12 @@ pub async fn run(
     metrics: ReconciliationMetrics,
     shutdown: CancellationToken,
 ) {
+    let evidence = Evidence::from_config(&config);
     while let Some(batch) = next_batch(&consumer, config.batch_size, config.batch_linger, &shutdown).await {
         let Some((rows, offsets)) = decode_batch(&batch, &producer, &metrics, &shutdown).await else { return };
         let mut backoff = Duration::from_millis(200);
         loop {
-            match repository.record_delivered(&rows, config.grace).await {
+            match repository.record_delivered(&rows, &evidence).await {
                 Ok(judged) => {
                     metrics.audit("delivered", judged.inserted);
                     metrics.audit("duplicate", rows.len() as u64 - judged.inserted);
@@ -195,6 +196,7 @@ pub async fn reconcile_loop(
     metrics: ReconciliationMetrics,
     shutdown: CancellationToken,
 ) {
+    let evidence = Evidence::from_config(&config);
     let mut ticks = tokio::time::interval(config.interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -203,7 +205,7 @@ pub async fn reconcile_loop(
             _ = ticks.tick() => {}
         }
         let now = Utc::now();
-        match repository.reconcile_pending(now, config.grace).await {
+        match repository.reconcile_pending(now, &evidence).await {
             Ok(judged) => {
                 if judged.reconciled > 0 || !judged.held.is_empty() {
                     tracing::info!(reconciled = judged.reconciled, held = ?judged.held, "usage reconciled");

@@ -118,7 +118,7 @@ pub async fn run(config: BillingConfig, listeners: Listeners, shutdown: Cancella
         repository.clone(),
         producer.clone(),
         config.metering.clone(),
-        config.reconciliation.grace,
+        reconciliation::Evidence::from_config(&config.reconciliation),
         metering_metrics,
         shutdown.clone(),
     ));

@@ -29,6 +29,7 @@ use tracing::Instrument;
 
 use crate::config::MeteringConfig;
 use crate::deliveries::ReconciliationMetrics;
+use crate::reconciliation::Evidence;
 use crate::repository::{Repository, UsageRow};
 
 /// Labels: `outcome` = stored, duplicate, dead_lettered.
@@ -102,7 +103,7 @@ pub async fn run(
     repository: Repository,
     producer: Producer,
     config: MeteringConfig,
-    grace: Duration,
+    evidence: Evidence,
     metrics: MeteringMetrics,
     shutdown: CancellationToken,
 ) {
@@ -121,7 +122,7 @@ pub async fn run(
                 for (_, traceparent) in &batch.traces {
                     koprik_runtime::trace_context::link_to(&span, traceparent.as_deref());
                 }
-                if !store(&batch.rows, &repository, grace, &metrics, &shutdown).instrument(span).await {
+                if !store(&batch.rows, &repository, &evidence, &metrics, &shutdown).instrument(span).await {
                     // Shutting down with the batch not stored: its offsets stay uncommitted; it is read again.
                     return;
                 }
@@ -193,13 +194,13 @@ async fn decode_batch(
 async fn store(
     rows: &[UsageRow],
     repository: &Repository,
-    grace: Duration,
+    evidence: &Evidence,
     metrics: &MeteringMetrics,
     shutdown: &CancellationToken,
 ) -> bool {
     let mut backoff = Duration::from_millis(200);
     loop {
-        match repository.insert_usage(rows, grace).await {
+        match repository.insert_usage(rows, evidence).await {
             Ok(judged) => {
                 metrics.count("stored", judged.inserted);
                 metrics.count("duplicate", rows.len() as u64 - judged.inserted);

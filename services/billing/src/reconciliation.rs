@@ -12,6 +12,8 @@
 //! come, and is otherwise held with a reason an operator can read ([`Verdict::Held`]). The rule has no I/O: the
 //! repository gives it what it found and applies the verdict.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -32,6 +34,28 @@ pub const HELD: &str = "held";
 pub fn delivers_answer(outcome: i32, step: i32) -> bool {
     outcome == AuditOutcome::Delivered as i32
         && matches!(AuditStep::try_from(step), Ok(AuditStep::Call | AuditStep::Answered | AuditStep::Unspecified))
+}
+
+/// What the evidence of a usage record must be, from configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// How long a usage record waits for its DELIVERED audit record before it is held.
+    pub grace: Duration,
+    /// Services whose usage needs no audit record, only the account check (the Open Data Portal's metered API:
+    /// see `ReconciliationConfig::unaudited_services`).
+    pub unaudited_services: Arc<BTreeSet<String>>,
+}
+
+impl Evidence {
+    /// The evidence asked by `config`.
+    pub fn from_config(config: &crate::config::ReconciliationConfig) -> Self {
+        Self { grace: config.grace, unaudited_services: Arc::new(config.unaudited_services.iter().cloned().collect()) }
+    }
+
+    /// Whether usage of `service` needs a DELIVERED audit record.
+    pub fn needs_audit(&self, service: &str) -> bool {
+        !self.unaudited_services.contains(service)
+    }
 }
 
 /// What a usage row claims, as reconciliation needs it.
@@ -146,16 +170,18 @@ pub enum Verdict {
 }
 
 /// The verdict on `claim`, given the delivered exchange of its request id the audit trail recorded (if any), the
-/// account of the contract it names (if billing knows that contract), `now` and the grace period for the audit
-/// record. An account mismatch is held at once, whatever the audit says: the contract decides whom a request is
-/// billed to, and no later event can change that. So is an audit record naming another consumer or service.
+/// account of the contract it names (if billing knows that contract), `now` and the `evidence` asked (the grace
+/// period for the audit record, the services needing none). An account mismatch is held at once, whatever the
+/// audit says: the contract decides whom a request is billed to, and no later event can change that. So is an
+/// audit record naming another consumer or service.
 pub fn judge(
     claim: &Claim<'_>,
     delivery: Option<Delivery<'_>>,
     contract_account: Option<&str>,
     now: DateTime<Utc>,
-    grace: Duration,
+    evidence: &Evidence,
 ) -> Verdict {
+    let grace = evidence.grace;
     if let Some(contract_account) = contract_account {
         if contract_account != claim.account {
             return Verdict::Held(Hold::AccountMismatch {
@@ -166,6 +192,12 @@ pub fn judge(
         }
     }
     let Some(delivery) = delivery else {
+        if !evidence.needs_audit(claim.service) {
+            return match contract_account {
+                Some(_) => Verdict::Billable,
+                None => Verdict::Pending(Waiting::Contract),
+            };
+        }
         let waited = (now - claim.recorded_at).to_std().unwrap_or_default();
         return if waited >= grace {
             Verdict::Held(Hold::NoDeliveredAudit { grace })
@@ -195,6 +227,7 @@ mod tests {
     const CONSUMER: &str = "UZ/COM/207028220/kyc-check";
     const SERVICE: &str = "UZ/GOV/201122919/civil-registry/person-by-pinfl/v1";
     const HOUR: Duration = Duration::from_secs(3600);
+    const PORTAL: &str = "UZ/GOV/200000001/opendata/api/v1";
 
     fn stored_at() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z").expect("time").with_timezone(&Utc)
@@ -214,6 +247,10 @@ mod tests {
         Some(Delivery { consumer: CONSUMER, service: SERVICE })
     }
 
+    fn hour() -> Evidence {
+        Evidence { grace: HOUR, unaudited_services: Arc::new(BTreeSet::from([PORTAL.to_owned()])) }
+    }
+
     fn after(minutes: i64) -> DateTime<Utc> {
         stored_at() + chrono::Duration::minutes(minutes)
     }
@@ -221,15 +258,15 @@ mod tests {
     // R516 §4b, A2 §11: DDP access is paid per delivered request.
     #[test]
     fn a_delivered_request_under_the_accounts_own_contract_is_billable() {
-        assert_eq!(judge(&claim(), delivered(), Some(ACCOUNT), after(0), HOUR), Verdict::Billable);
+        assert_eq!(judge(&claim(), delivered(), Some(ACCOUNT), after(0), &hour()), Verdict::Billable);
         // Whenever the audit record arrives, before or after the grace period.
-        assert_eq!(judge(&claim(), delivered(), Some(ACCOUNT), after(600), HOUR), Verdict::Billable);
+        assert_eq!(judge(&claim(), delivered(), Some(ACCOUNT), after(600), &hour()), Verdict::Billable);
     }
 
     #[test]
     fn usage_without_its_audit_record_waits_for_the_grace_period_then_is_held() {
-        assert_eq!(judge(&claim(), None, Some(ACCOUNT), after(59), HOUR), Verdict::Pending(Waiting::Audit));
-        let held = judge(&claim(), None, Some(ACCOUNT), after(60), HOUR);
+        assert_eq!(judge(&claim(), None, Some(ACCOUNT), after(59), &hour()), Verdict::Pending(Waiting::Audit));
+        let held = judge(&claim(), None, Some(ACCOUNT), after(60), &hour());
         assert_eq!(held, Verdict::Held(Hold::NoDeliveredAudit { grace: HOUR }));
         let Verdict::Held(hold) = held else { unreachable!("held above") };
         assert_eq!(hold.code(), "no_delivered_audit");
@@ -238,13 +275,13 @@ mod tests {
 
     #[test]
     fn another_accounts_contract_is_held_at_once_naming_both_accounts() {
-        let verdict = judge(&claim(), delivered(), Some("UZ/COM/207028221"), after(0), HOUR);
+        let verdict = judge(&claim(), delivered(), Some("UZ/COM/207028221"), after(0), &hour());
         let Verdict::Held(hold) = verdict else { panic!("held: {verdict:?}") };
         assert_eq!(hold.code(), "account_mismatch");
         assert!(hold.reason().contains(ACCOUNT) && hold.reason().contains("UZ/COM/207028221"), "{}", hold.reason());
         // Without any audit record too: no later event can make it billable.
         assert!(matches!(
-            judge(&claim(), None, Some("UZ/COM/207028221"), after(0), HOUR),
+            judge(&claim(), None, Some("UZ/COM/207028221"), after(0), &hour()),
             Verdict::Held(Hold::AccountMismatch { .. })
         ));
     }
@@ -252,17 +289,17 @@ mod tests {
     #[test]
     fn an_audit_record_of_another_consumer_or_service_does_not_prove_this_usage() {
         let other_consumer = Some(Delivery { consumer: "UZ/COM/207028221/scoring", service: SERVICE });
-        let verdict = judge(&claim(), other_consumer, Some(ACCOUNT), after(0), HOUR);
+        let verdict = judge(&claim(), other_consumer, Some(ACCOUNT), after(0), &hour());
         assert!(matches!(verdict, Verdict::Held(Hold::AuditMismatch { .. })), "{verdict:?}");
         let other_service = Some(Delivery { consumer: CONSUMER, service: "UZ/GOV/200935935/tax/company/v1" });
-        let verdict = judge(&claim(), other_service, Some(ACCOUNT), after(0), HOUR);
+        let verdict = judge(&claim(), other_service, Some(ACCOUNT), after(0), &hour());
         let Verdict::Held(hold) = verdict else { panic!("held: {verdict:?}") };
         assert!(hold.reason().contains("UZ/GOV/200935935/tax/company/v1"), "{}", hold.reason());
     }
 
     #[test]
     fn delivered_usage_under_a_contract_billing_does_not_know_waits_for_it() {
-        assert_eq!(judge(&claim(), delivered(), None, after(600), HOUR), Verdict::Pending(Waiting::Contract));
+        assert_eq!(judge(&claim(), delivered(), None, after(600), &hour()), Verdict::Pending(Waiting::Contract));
     }
 
     #[test]
@@ -276,5 +313,17 @@ mod tests {
         for outcome in [AuditOutcome::Refused, AuditOutcome::ProviderError, AuditOutcome::TimedOut] {
             assert!(!delivers_answer(outcome as i32, AuditStep::Call as i32));
         }
+    }
+
+    #[test]
+    fn the_portals_metered_usage_is_billed_on_the_account_check_alone() {
+        let portal = Claim { service: PORTAL, ..claim() };
+        assert_eq!(judge(&portal, None, Some(ACCOUNT), after(0), &hour()), Verdict::Billable);
+        assert_eq!(judge(&portal, None, None, after(600), &hour()), Verdict::Pending(Waiting::Contract));
+        // Another company's contract is still refused.
+        let verdict = judge(&portal, None, Some("UZ/COM/207028221"), after(0), &hour());
+        assert!(matches!(verdict, Verdict::Held(Hold::AccountMismatch { .. })), "{verdict:?}");
+        // Any other service still needs its audit record.
+        assert_eq!(judge(&claim(), None, Some(ACCOUNT), after(0), &hour()), Verdict::Pending(Waiting::Audit));
     }
 }

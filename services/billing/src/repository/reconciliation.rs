@@ -8,7 +8,6 @@
 //! loop's next round.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use koprik_proto::billing as pb;
@@ -99,7 +98,11 @@ impl Repository {
     /// Stores delivered exchanges read from `exchange.audit` (a request id stored before is ignored), and in the
     /// same transaction judges the usage of those requests that waits for them (pending, or held for the want of
     /// its audit record).
-    pub async fn record_delivered(&self, rows: &[DeliveredRow], grace: Duration) -> Result<Judged, BillingError> {
+    pub async fn record_delivered(
+        &self,
+        rows: &[DeliveredRow],
+        evidence: &rule::Evidence,
+    ) -> Result<Judged, BillingError> {
         let mut judged = Judged::default();
         if rows.is_empty() {
             return Ok(judged);
@@ -137,7 +140,7 @@ impl Repository {
             let accounts = contract_accounts(&txn, waiting.iter().map(|u| u.contract_reference.as_str())).await?;
             let verdicts = waiting.iter().map(|usage| {
                 let delivery = delivered.get(usage.request_id.as_str()).map(|d| d.as_delivery());
-                (usage, judge_row(usage, delivery, &accounts, now, grace))
+                (usage, judge_row(usage, delivery, &accounts, now, evidence))
             });
             judged.merge(apply(&txn, verdicts.collect(), now).await?);
         }
@@ -148,7 +151,11 @@ impl Repository {
     /// Judges every row still pending, and every row held for the want of an audit record that has arrived since:
     /// rows whose grace is over are held, rows whose contract was recorded since are judged on it, and rows whose
     /// usage and audit record were stored at the same moment are matched. One transaction per page.
-    pub async fn reconcile_pending(&self, now: DateTime<Utc>, grace: Duration) -> Result<Judged, BillingError> {
+    pub async fn reconcile_pending(
+        &self,
+        now: DateTime<Utc>,
+        evidence: &rule::Evidence,
+    ) -> Result<Judged, BillingError> {
         let mut judged = Judged::default();
         let mut after = String::new();
         loop {
@@ -184,7 +191,7 @@ impl Repository {
                 .iter()
                 .map(|usage| {
                     let delivery = delivered.get(&usage.request_id).map(|d| d.as_delivery());
-                    (usage, judge_row(usage, delivery, &accounts, now, grace))
+                    (usage, judge_row(usage, delivery, &accounts, now, evidence))
                 })
                 .collect();
             judged.merge(apply(&txn, verdicts, now).await?);
@@ -247,7 +254,7 @@ fn judge_row(
     delivery: Option<Delivery<'_>>,
     accounts: &HashMap<String, String>,
     now: DateTime<Utc>,
-    grace: Duration,
+    evidence: &rule::Evidence,
 ) -> Verdict {
     let claim = Claim {
         account: &usage.account,
@@ -256,7 +263,7 @@ fn judge_row(
         contract_reference: &usage.contract_reference,
         recorded_at: usage.recorded_at,
     };
-    rule::judge(&claim, delivery, accounts.get(&usage.contract_reference).map(String::as_str), now, grace)
+    rule::judge(&claim, delivery, accounts.get(&usage.contract_reference).map(String::as_str), now, evidence)
 }
 
 /// Applies verdicts on rows read in this transaction, each guarded by the state it was judged in.

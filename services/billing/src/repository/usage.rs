@@ -1,8 +1,6 @@
 //! Metered usage: storing a batch of usage records, each request id once, each judged by the reconciliation rule
 //! ([`crate::reconciliation`]) against the delivered exchanges and contracts billing knows at that moment.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set, TransactionTrait};
@@ -41,9 +39,9 @@ pub struct UsageRow {
 impl Repository {
     /// Stores `rows` in one transaction, ignoring request ids stored before, each with its reconciliation verdict:
     /// billable when its delivered exchange and its contract are known and agree, held at once when they disagree,
-    /// pending otherwise (`grace` is not over for a row stored now). Returns how many were new, and how many of
+    /// pending otherwise (the `evidence`'s grace is not over for a row stored now). Returns how many were new, and how many of
     /// those were held, by reason.
-    pub async fn insert_usage(&self, rows: &[UsageRow], grace: Duration) -> Result<Judged, BillingError> {
+    pub async fn insert_usage(&self, rows: &[UsageRow], evidence: &rule::Evidence) -> Result<Judged, BillingError> {
         let mut judged = Judged::default();
         if rows.is_empty() {
             return Ok(judged);
@@ -64,7 +62,7 @@ impl Repository {
             };
             let delivery = delivered.get(&row.request_id).map(|d| d.as_delivery());
             let verdict =
-                rule::judge(&claim, delivery, accounts.get(&row.contract_reference).map(String::as_str), now, grace);
+                rule::judge(&claim, delivery, accounts.get(&row.contract_reference).map(String::as_str), now, evidence);
             let mut model = usage_event::ActiveModel {
                 request_id: Set(row.request_id.clone()),
                 account: Set(row.account.clone()),
