@@ -6,6 +6,7 @@
 //! - [`database`]: a fresh database per test: PostgreSQL when `DATABASE_URL` says so, a SQLite file otherwise.
 //! - [`kafka`]: reading typed records from a topic until one matches.
 //! - [`net`]: free ports and waiting for listeners.
+//! - [`refusal`]: waiting until a call is refused (revocation, fail closed) and checking the refusal.
 //! - [`pki`]: a CA, server TLS, role certificates and TLS channels for services under test, and publishing the
 //!   registry's records of certificates.
 //!
@@ -17,6 +18,7 @@ pub mod database;
 pub mod kafka;
 pub mod net;
 pub mod pki;
+pub mod refusal;
 
 pub use broker::Broker;
 pub use database::TestDatabase;

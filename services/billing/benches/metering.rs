@@ -33,7 +33,7 @@ use koprik_proto::billing::payments_client::PaymentsClient;
 use koprik_proto::billing::{
     CreateContractRequest, IssueInvoicesRequest, RecordPaymentRequest, SetBaseAmountRequest, Tariff, Tier, TierMode,
 };
-use koprik_proto::events::{AuditOutcome, AuditRecord, AuditStep, UsageRecord};
+use koprik_proto::events::{AuditRecord, UsageRecord};
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::prost::{Message, Name};
 use koprik_proto::tonic::transport::Channel;
@@ -42,6 +42,10 @@ use koprik_runtime::CancellationToken;
 use koprik_testkit::{Broker, RegistryHeartbeats, TestPki};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::net::TcpListener;
+
+#[path = "../tests/common/delivered_audit.rs"]
+mod delivered;
+use delivered::delivered_audit;
 
 const EVENTS: usize = 200_000;
 const ACCOUNTS: usize = 50;
@@ -78,25 +82,6 @@ fn record(i: usize, start: DateTime<Utc>) -> UsageRecord {
         received_at: Some(koprik_proto::time::timestamp(at)),
         answered_at: Some(koprik_proto::time::timestamp(at)),
         gateway: "gateway-1".into(),
-    }
-}
-
-/// The DELIVERED audit record the gateway writes after `usage`.
-fn audit(usage: &UsageRecord, sequence: u64) -> AuditRecord {
-    AuditRecord {
-        event_id: uuid::Uuid::now_v7().to_string(),
-        request_id: usage.request_id.clone(),
-        gateway: usage.gateway.clone(),
-        consumer: usage.consumer.clone(),
-        service: usage.service.clone(),
-        outcome: AuditOutcome::Delivered as i32,
-        data_items: usage.data_items.clone(),
-        received_at: usage.received_at,
-        completed_at: usage.answered_at,
-        chain: usage.gateway.clone(),
-        sequence,
-        step: AuditStep::Call as i32,
-        ..Default::default()
     }
 }
 
@@ -220,7 +205,7 @@ async fn main() {
         let key = account(i % ACCOUNTS).to_string();
         pending
             .push(producer.enqueue_encoded(EXCHANGE_USAGE, &key, &record.encode_to_vec(), &headers).expect("queued"));
-        let audit = audit(&record, i as u64);
+        let audit = AuditRecord { sequence: i as u64, ..delivered_audit(&record) };
         let headers = RecordHeaders {
             event_id: Some(audit.event_id.clone()),
             event_type: Some(AuditRecord::full_name()),

@@ -21,6 +21,7 @@ use koprik_proto::billing::{
 use koprik_proto::events::ContractEvent;
 use koprik_proto::tonic::Code;
 use koprik_testkit::authz_matrix::{self, Cast, Fixture};
+use koprik_testkit::refusal::{assert_refused, first_refusal};
 use sea_orm::{EntityTrait, Set};
 
 /// Principals A and B of the organisation-bound roles: the consumer company and a rival; the rest only need to
@@ -53,12 +54,6 @@ fn assert_unpaid(invoice: &koprik_proto::billing::Invoice) {
     let status = invoice.status();
     assert!(matches!(status, InvoiceStatus::Issued | InvoiceStatus::Overdue), "{status:?}");
     assert_eq!(invoice.paid_tiyin, 0);
-}
-
-fn assert_refused(status: &koprik_proto::tonic::Status, code: Code, method: &str, rule: &str) {
-    assert_eq!(status.code(), code, "{status:?}");
-    assert!(status.message().contains(method), "the refusal names the method {method}: {}", status.message());
-    assert!(status.message().contains(rule), "the refusal names the rule ({rule}): {}", status.message());
 }
 
 #[tokio::test]
@@ -373,15 +368,7 @@ async fn a_revoked_certificate_is_refused_within_a_second() {
     // The clock starts when the registry's record of the revocation is on registry.events.
     h.revoke(COMPANY).await;
     let revoked_at = Instant::now();
-    let refused = loop {
-        match read(COMPANY).await {
-            Ok(_) => {
-                assert!(revoked_at.elapsed() < Duration::from_secs(1), "still admitted a second after revocation");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(status) => break status,
-        }
-    };
+    let refused = first_refusal(revoked_at, Duration::from_secs(1), Duration::from_millis(20), || read(COMPANY)).await;
     assert!(revoked_at.elapsed() < Duration::from_secs(1), "refused only after {:?}", revoked_at.elapsed());
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
     assert!(refused.message().contains("is revoked: key lost"), "{}", refused.message());
@@ -422,19 +409,11 @@ async fn every_call_is_unavailable_once_the_broker_is_gone_for_longer_than_max_s
     h.base_amounts(OPERATOR).list_base_amounts(ListBaseAmountsRequest {}).await.expect("admitted");
     h.kill_broker().await;
     let killed = Instant::now();
-    let refused = loop {
-        match h.base_amounts(OPERATOR).list_base_amounts(ListBaseAmountsRequest {}).await {
-            Ok(_) => {
-                assert!(
-                    killed.elapsed() < Duration::from_secs(5),
-                    "still admitted {:?} without the broker",
-                    killed.elapsed()
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(status) => break status,
-        }
-    };
+    let refused = first_refusal(killed, Duration::from_secs(5), Duration::from_millis(50), || {
+        let mut client = h.base_amounts(OPERATOR);
+        async move { client.list_base_amounts(ListBaseAmountsRequest {}).await }
+    })
+    .await;
     assert_refused(
         &refused,
         Code::Unavailable,
@@ -466,20 +445,8 @@ async fn every_call_is_unavailable_while_the_registry_is_silent_and_admitted_aga
     list(&h, OPERATOR).await.expect("admitted while the registry beats");
     h.stop_heartbeats();
     let silent = Instant::now();
-    let refused = loop {
-        // Measured when the call is sent: an admission checks the age of a beat written before the silence began.
-        let sent = silent.elapsed();
-        match list(&h, OPERATOR).await {
-            Ok(_) => {
-                assert!(
-                    sent < Duration::from_millis(1_200),
-                    "still admitted {sent:?} after the registry fell silent (max_staleness 1s)"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(status) => break status,
-        }
-    };
+    let refused =
+        first_refusal(silent, Duration::from_millis(1_200), Duration::from_millis(50), || list(&h, OPERATOR)).await;
     assert_refused(
         &refused,
         Code::Unavailable,

@@ -26,6 +26,7 @@ use koprik_proto::opendata::{
 };
 use koprik_proto::tonic::{Code, Status};
 use koprik_testkit::authz_matrix::{self, Cast, Fixture};
+use koprik_testkit::refusal::{assert_refused, first_refusal};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// The company's contract with billing, and the rival's.
@@ -95,12 +96,6 @@ async fn overdue_dataset(h: &Harness) {
 async fn rows<E: EntityTrait<Model: Sync>>(h: &Harness) -> u64 {
     let repository = h.repository().await;
     E::find().count(repository.db()).await.expect("counted")
-}
-
-fn assert_refused(status: &Status, code: Code, method: &str, rule: &str) {
-    assert_eq!(status.code(), code, "{status:?}");
-    assert!(status.message().contains(method), "the refusal names the method {method}: {}", status.message());
-    assert!(status.message().contains(rule), "the refusal names the rule ({rule}): {}", status.message());
 }
 
 /// A version upload of `dataset` that sends its header and then never ends: the answer can only come from the
@@ -537,15 +532,7 @@ async fn a_revoked_supplier_certificate_is_refused_within_a_second() {
     // The clock starts when the registry's record of the revocation is on registry.events.
     h.revoke(STAT).await;
     let revoked_at = Instant::now();
-    let refused = loop {
-        match read().await {
-            Ok(_) => {
-                assert!(revoked_at.elapsed() < Duration::from_secs(1), "still admitted a second after revocation");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(status) => break status,
-        }
-    };
+    let refused = first_refusal(revoked_at, Duration::from_secs(1), Duration::from_millis(20), read).await;
     assert!(revoked_at.elapsed() < Duration::from_secs(1), "refused only after {:?}", revoked_at.elapsed());
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
     assert!(refused.message().contains("is revoked: key lost"), "{}", refused.message());
@@ -584,19 +571,11 @@ async fn every_call_is_unavailable_once_the_broker_is_gone_for_longer_than_max_s
     h.datasets(OPERATOR).list_datasets(ListDatasetsRequest::default()).await.expect("admitted");
     h.kill_broker().await;
     let killed = Instant::now();
-    let refused = loop {
-        match h.datasets(OPERATOR).list_datasets(ListDatasetsRequest::default()).await {
-            Ok(_) => {
-                assert!(
-                    killed.elapsed() < Duration::from_secs(5),
-                    "still admitted {:?} without the broker",
-                    killed.elapsed()
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(status) => break status,
-        }
-    };
+    let refused = first_refusal(killed, Duration::from_secs(5), Duration::from_millis(50), || {
+        let mut client = h.datasets(OPERATOR);
+        async move { client.list_datasets(ListDatasetsRequest::default()).await }
+    })
+    .await;
     assert_refused(
         &refused,
         Code::Unavailable,
@@ -625,20 +604,8 @@ async fn every_call_is_unavailable_while_the_registry_is_silent_and_admitted_aga
     list(&h, STAT).await.expect("admitted while the registry beats");
     h.stop_heartbeats();
     let silent = Instant::now();
-    let refused = loop {
-        // Measured when the call is sent: an admission checks the age of a beat written before the silence began.
-        let sent = silent.elapsed();
-        match list(&h, OPERATOR).await {
-            Ok(_) => {
-                assert!(
-                    sent < Duration::from_millis(1_200),
-                    "still admitted {sent:?} after the registry fell silent (max_staleness 1s)"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(status) => break status,
-        }
-    };
+    let refused =
+        first_refusal(silent, Duration::from_millis(1_200), Duration::from_millis(50), || list(&h, OPERATOR)).await;
     assert_refused(
         &refused,
         Code::Unavailable,

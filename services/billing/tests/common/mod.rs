@@ -24,13 +24,17 @@ use koprik_proto::billing::{
     Contract, CreateContractRequest, GetInvoiceRequest, Invoice, IssueInvoicesRequest, RecordPaymentRequest,
     SetBaseAmountRequest, Tariff, Tier, TierMode,
 };
-use koprik_proto::events::{AuditOutcome, AuditRecord, AuditStep, UsageRecord};
+use koprik_proto::events::{AuditRecord, UsageRecord};
 use koprik_proto::ids::{MemberId, ServiceId, SubsystemId};
 use koprik_proto::tonic::transport::Channel;
 use koprik_runtime::config::{GrpcServerConfig, MetricsConfig};
 use koprik_runtime::CancellationToken;
 use koprik_testkit::{Broker, RegistryHeartbeats, TestDatabase, TestPki};
 use tokio::net::TcpListener;
+
+#[path = "delivered_audit.rs"]
+mod delivered;
+pub use delivered::delivered_audit;
 
 /// The DDP consumer (a bank) and its system.
 pub const ACCOUNT: &str = "UZ/COM/207028220";
@@ -447,24 +451,6 @@ pub fn usage(request_id: &str, service: &str, at: DateTime<Utc>) -> UsageRecord 
         received_at: Some(koprik_proto::time::timestamp(at)),
         answered_at: Some(koprik_proto::time::timestamp(at)),
         gateway: "gateway-1".into(),
-    }
-}
-
-/// The DELIVERED audit record of a synchronous call (step CALL) the gateway writes beside `usage`.
-pub fn delivered_audit(usage: &UsageRecord) -> AuditRecord {
-    AuditRecord {
-        event_id: uuid::Uuid::now_v7().to_string(),
-        request_id: usage.request_id.clone(),
-        gateway: usage.gateway.clone(),
-        consumer: usage.consumer.clone(),
-        service: usage.service.clone(),
-        outcome: AuditOutcome::Delivered as i32,
-        data_items: usage.data_items.clone(),
-        received_at: usage.received_at,
-        completed_at: usage.answered_at,
-        chain: usage.gateway.clone(),
-        step: AuditStep::Call as i32,
-        ..Default::default()
     }
 }
 
