@@ -166,7 +166,7 @@ async fn an_answer_carrying_items_not_asked_for_is_not_delivered_by_the_adapter(
     let status = first_answer(&mut sandbox, &["surname"]).await;
     assert_eq!(status.code(), Code::Internal, "{status:?}");
     assert_eq!(status.metadata().get("koprik-error-source").and_then(|v| v.to_str().ok()), Some("provider"));
-    assert!(status.message().contains("answered with 3 data items not asked for"), "{}", status.message());
+    assert!(status.message().contains("carries 3 data items not requested"), "{}", status.message());
     assert!(!status.message().contains("address"), "codes outside the TI are not told: {}", status.message());
     let audit = sandbox.audit_record(&request_id_of(&status)).await;
     assert_eq!(audit.outcome(), AuditOutcome::ProviderError);

@@ -10,6 +10,7 @@
 //! - [`time`]: conversions between protobuf timestamps and `chrono`.
 //! - [`audit_chain`]: the audit hash chain: how a link is made and how a topic's chains are verified.
 //! - [`public_catalogue`]: what a public list of web services may show of a service (never a state secret).
+//! - [`released_items`]: which data items an answer may release (A1 §14-15), checked by adapter and gateway.
 //! - [`signing`]: the canonical encodings officers and adapters sign, and Ed25519 signing and verification.
 //!
 //! `tonic`, `prost` and `prost_types` are re-exported so that every crate uses the versions the code was
@@ -26,6 +27,7 @@ pub mod audit_chain;
 pub mod field;
 pub mod ids;
 pub mod public_catalogue;
+pub mod released_items;
 pub mod signing;
 pub mod time;
 

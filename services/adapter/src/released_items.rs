@@ -5,6 +5,7 @@
 //! provider's failure and never delivered: a provider's system that returns "everything it has" cannot leak it.
 
 use koprik_proto::events::FailureKind;
+use koprik_proto::released_items::ReleaseError;
 
 use crate::backend::BackendFailure;
 
@@ -21,30 +22,21 @@ pub fn asked(data_items: &[String]) -> Result<&[String], BackendFailure> {
     Ok(data_items)
 }
 
-/// Checks the items an answer declares (`HandleResponse.data_items`) against those `asked`: at least one, and
-/// none that was not asked for. The refusal, which reaches the consumer, counts the items not asked for but does
-/// not name them: a code the consumer's TI does not cover may itself be confidential (state-secret items are kept
-/// out of the public catalogue). The worker logs them for the provider's operators.
+/// Checks the items an answer declares (`HandleResponse.data_items`) against those `asked`, by the platform's one
+/// rule ([`koprik_proto::released_items`]): at least one, none that was not asked for. The refusal, which reaches
+/// the consumer, counts the items not asked for without naming them; the worker logs them for the provider's
+/// operators.
 pub fn check(asked: &[String], declared: &[String]) -> Result<(), BackendFailure> {
-    if declared.is_empty() {
-        return Err(BackendFailure::new(
+    koprik_proto::released_items::check(asked, declared).map_err(|why| {
+        let hint = match why {
+            ReleaseError::Undeclared => " (HandleResponse.data_items is required)",
+            ReleaseError::NotAsked { .. } => "",
+        };
+        BackendFailure::new(
             FailureKind::Internal,
-            "the provider's system did not say which data items its answer carries (HandleResponse.data_items is \
-             required), so the answer was not delivered",
-        ));
-    }
-    let extra = declared.iter().filter(|item| !asked.contains(item)).count();
-    if extra > 0 {
-        return Err(BackendFailure::new(
-            FailureKind::Internal,
-            format!(
-                "the provider's system answered with {extra} data item{} not asked for, so the answer was not \
-                 delivered",
-                if extra == 1 { "" } else { "s" }
-            ),
-        ));
-    }
-    Ok(())
+            format!("the provider's system answered, but {why}{hint}, so the answer was not delivered"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -74,10 +66,10 @@ mod tests {
         let asked = items(&["surname"]);
         let refused = check(&asked, &items(&["surname", "address", "document"])).expect_err("superset");
         assert_eq!(refused.kind, FailureKind::Internal);
-        assert!(refused.message.contains("answered with 2 data items not asked for"), "{}", refused.message);
+        assert!(refused.message.contains("carries 2 data items not requested"), "{}", refused.message);
         assert!(!refused.message.contains("address"), "codes outside the request are not told: {}", refused.message);
         let one = check(&asked, &items(&["address"])).expect_err("another item");
-        assert!(one.message.contains("with 1 data item not asked for"), "{}", one.message);
+        assert!(one.message.contains("carries 1 data item not requested"), "{}", one.message);
     }
 
     #[test]

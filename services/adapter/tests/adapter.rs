@@ -327,7 +327,7 @@ async fn the_backend_gets_exactly_the_items_asked_and_answers_outside_them_are_r
     h.send(&greedy).await;
     let (kind, message) = failure(&h.reply_to(&greedy).await);
     assert_eq!(kind, FailureKind::Internal);
-    assert!(message.contains("answered with 2 data items not asked for"), "{message}");
+    assert!(message.contains("carries 2 data items not requested"), "{message}");
     assert!(!message.contains("address"), "codes outside the request are not told to the consumer: {message}");
 
     // An answer that does not say what it carries is not delivered either.

@@ -12,6 +12,7 @@
 
 use koprik_proto::ids::{ServiceId, SubsystemId};
 use koprik_proto::registry::{GrantStatus, ServiceStatus};
+use koprik_proto::released_items;
 use koprik_proto::FieldError;
 
 use crate::cache::{CachedGrant, RegistryCache};
@@ -63,22 +64,12 @@ pub fn authorize(cache: &RegistryCache, consumer: &SubsystemId, call: &Call) -> 
 
 /// An answer may release only data items the request asked for (`asked`, as forwarded), and must say which it
 /// carries (`declared`, signed by the provider's adapter): the adapter refuses any other answer, and the gateway
-/// checks again before delivering, so a faulty or forged adapter cannot release more than the TI permits. The
-/// refusal counts the items not requested without naming them (it reaches the consumer, whose TI does not cover
-/// them; a code may itself be confidential); the caller logs them.
+/// checks again before delivering, so a faulty or forged adapter cannot release more than the TI permits. The rule
+/// is [`koprik_proto::released_items`]; the caller logs the codes.
 pub fn check_released(asked: &[String], declared: &[String]) -> Result<(), GatewayError> {
-    let refused = |why: String| {
+    released_items::check(asked, declared).map_err(|why| {
         GatewayError::UnverifiedAnswer(format!("the provider's answer was not delivered because {why} (A1 §14-15)"))
-    };
-    if declared.is_empty() {
-        return Err(refused("it does not declare which data items it carries".into()));
-    }
-    let extra = declared.iter().filter(|item| !asked.contains(item)).count();
-    if extra > 0 {
-        let plural = if extra == 1 { "" } else { "s" };
-        return Err(refused(format!("it carries {extra} data item{plural} not requested")));
-    }
-    Ok(())
+    })
 }
 
 fn check_grant(
